@@ -1,0 +1,16 @@
+// The verbs of statelens-cli. Each returns the process exit code of the contract:
+// 0 success, 1 the check said no, 2 usage error or unreadable input.
+#pragma once
+
+#include <QStringList>
+
+namespace statelens::cli {
+
+int runList(const QStringList& arguments);     // ls FILE [--json]
+int runInfo(const QStringList& arguments);     // info FILE [--json]
+int runDevices(const QStringList& arguments);  // devices [--json]
+
+// Writes "statelens-cli: MESSAGE" to stderr.
+void printError(const QString& message);
+
+}  // namespace statelens::cli

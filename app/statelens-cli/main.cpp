@@ -1,0 +1,48 @@
+// statelens-cli: list, inspect and check PyTorch checkpoints from scripts.
+#include "cli_commands.h"
+
+#include <QCoreApplication>
+
+#include <cstdio>
+
+using namespace statelens::cli;
+
+namespace {
+
+const char kUsage[] =
+    "usage: statelens-cli VERB [ARGS]\n"
+    "  --version                 print the version\n"
+    "  ls FILE [--json]          list every tensor: name, dtype, shape, size, storage\n"
+    "  info FILE [--json]        summary: format, counts, bytes per dtype, state dicts, unsafe globals\n"
+    "  devices [--json]          the compute devices libtorch offers (loads libtorch)\n"
+    "FILE: a torch.save file (zip or legacy), TorchScript, .pt2, .safetensors, a shard index or its folder.\n";
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("statelens-cli"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(STATELENS_VERSION));
+    const QStringList arguments = QCoreApplication::arguments();
+    if (arguments.size() < 2 || arguments[1] == QLatin1String("--help") || arguments[1] == QLatin1String("-h")) {
+        std::fputs(kUsage, arguments.size() < 2 ? stderr : stdout);
+        return arguments.size() < 2 ? 2 : 0;
+    }
+    const QString verb = arguments[1];
+    if (verb == QLatin1String("--version")) {
+        std::printf("statelens-cli %s (Qt %s; libtorch is loaded only by the verbs that compute)\n", STATELENS_VERSION, qVersion());
+        return 0;
+    }
+    QStringList verbArguments = arguments.mid(1);
+    verbArguments.prepend(arguments[0]);
+    if (verb == QLatin1String("ls"))
+        return runList(verbArguments);
+    if (verb == QLatin1String("info"))
+        return runInfo(verbArguments);
+    if (verb == QLatin1String("devices"))
+        return runDevices(verbArguments);
+    printError(QStringLiteral("unknown verb '%1'").arg(verb));
+    std::fputs(kUsage, stderr);
+    return 2;
+}

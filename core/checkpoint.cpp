@@ -1,0 +1,81 @@
+#include "checkpoint.h"
+
+#include "formats/zip_archive.h"
+
+#include <QSet>
+
+namespace statelens {
+
+QString formatName(Format format)
+{
+    switch (format) {
+    case Format::TorchZip: return QStringLiteral("torch-zip");
+    case Format::TorchLegacy: return QStringLiteral("torch-legacy");
+    case Format::TorchTar: return QStringLiteral("torch-tar");
+    case Format::TorchScript: return QStringLiteral("torchscript");
+    case Format::TorchExport: return QStringLiteral("pt2");
+    case Format::Safetensors: return QStringLiteral("safetensors");
+    case Format::Sharded: return QStringLiteral("sharded");
+    }
+    return QStringLiteral("unknown");
+}
+
+Checkpoint::~Checkpoint() = default;
+
+qint64 Checkpoint::totalNumel() const
+{
+    qint64 total = 0;
+    for (const TensorInfo& tensor : tensors)
+        total += tensor.numel();
+    return total;
+}
+
+qint64 Checkpoint::totalNbytes() const
+{
+    qint64 total = 0;
+    for (const TensorInfo& tensor : tensors)
+        total += tensor.nbytes();
+    return total;
+}
+
+qint64 Checkpoint::distinctStorageBytes() const
+{
+    QSet<int> seen;
+    qint64 total = 0;
+    for (const TensorInfo& tensor : tensors) {
+        if (tensor.storage >= 0 && !seen.contains(tensor.storage)) {
+            seen.insert(tensor.storage);
+            total += storages[tensor.storage].nbytes;
+        }
+    }
+    return total;
+}
+
+Result<QByteArrayView> Checkpoint::storageBytes(int storage) const
+{
+    if (storage < 0 || storage >= storages.size())
+        return makeError(ErrorCode::Corrupt, QStringLiteral("no storage %1").arg(storage));
+    const StorageInfo& info = storages[storage];
+    if (info.file < 0 || size_t(info.file) >= files.size())
+        return makeError(ErrorCode::Corrupt, QStringLiteral("storage '%1' refers to a missing file").arg(info.key));
+    const SourceFile& source = files[size_t(info.file)];
+    qint64 offset = info.fileOffset;
+    if (offset < 0 && info.zipEntry >= 0 && source.zip) {
+        // Resolve once: a zip record's data starts after its local header, which only the
+        // local header itself tells (torch pads it to 64-byte alignment).
+        std::lock_guard<std::mutex> lock(m_resolveMutex);
+        offset = info.fileOffset;
+        if (offset < 0) {
+            auto resolved = source.zip->dataOffset(int(info.zipEntry));
+            if (!resolved)
+                return resolved.error();
+            offset = *resolved;
+            const_cast<StorageInfo&>(info).fileOffset = offset;
+        }
+    }
+    if (offset < 0 || !source.map->contains(offset, info.nbytes))
+        return makeError(ErrorCode::Truncated, QStringLiteral("storage '%1' (%2 bytes at byte %3) lies outside the file").arg(info.key).arg(info.nbytes).arg(offset));
+    return QByteArrayView(source.map->data() + offset, info.nbytes);
+}
+
+}  // namespace statelens

@@ -1,0 +1,185 @@
+#include "legacy_reader.h"
+
+#include "storage_pid.h"
+
+#include "../checked_math.h"
+#include "../pickle/pickle_machine.h"
+
+#include <QHash>
+#include <QtEndian>
+
+#include <cstring>
+
+namespace statelens {
+
+namespace {
+
+// 0x1950A86A20F9469CFC6C, torch's MAGIC_NUMBER, as the pickle's LONG decodes it.
+const QLatin1String kMagicDecimal("119547037146038801333356");
+constexpr qint64 kProtocolVersion = 1001;
+
+struct LegacyStorage {
+    int index = -1;     // into Checkpoint::storages
+    QString rootKey;    // for old view storages: the storage whose bytes they alias
+    qint64 viewOffset = 0;  // in elements of the root
+};
+
+class LegacyLoader {
+public:
+    explicit LegacyLoader(Checkpoint& checkpoint, int fileIndex) : m_checkpoint(checkpoint), m_fileIndex(fileIndex) {}
+
+    Result<Value*> load(Value* pid)
+    {
+        // ('module', class, source_file, source): the first sight of a Module subclass in a
+        // whole-model pickle. The class stands for itself; its source is never run.
+        QString tag;
+        if (pid && pid->kind == ValueKind::Tuple && !pid->items.empty() && textOf(pid->items[0], &tag)
+            && tag == QLatin1String("module")) {
+            return pid->items.size() > 1 ? pid->items[1] : m_checkpoint.arena.make(ValueKind::None);
+        }
+        auto parsed = parseStoragePid(pid);
+        if (!parsed)
+            return parsed.error();
+        const StoragePid& storage = *parsed;
+        qint64 nbytes = 0;
+        if (!storageByteSize(storage, &nbytes))
+            return makeError(ErrorCode::Corrupt, QStringLiteral("storage '%1' claims %2 elements: the byte size overflows").arg(storage.key).arg(storage.numel));
+
+        if (!m_storages.contains(storage.key)) {
+            LegacyStorage entry;
+            entry.index = addStorage(storage.key, storage.dtype, nbytes, storage.location);
+            m_storages.insert(storage.key, entry);
+        }
+        int index = m_storages.value(storage.key).index;
+        if (storage.viewMetadata) {
+            // (view_key, offset, view_size): pre-1.0 files described views of a root storage.
+            const Value* view = storage.viewMetadata;
+            QString viewKey;
+            if (view->kind != ValueKind::Tuple || view->items.size() != 3 || !textOf(view->items[0], &viewKey)
+                || view->items[1]->kind != ValueKind::Int || view->items[2]->kind != ValueKind::Int
+                || view->items[1]->integer < 0 || view->items[2]->integer < 0)
+                return makeError(ErrorCode::Corrupt, QStringLiteral("storage '%1' has malformed view metadata").arg(storage.key));
+            qint64 end = 0;
+            if (!checkedAdd(view->items[1]->integer, view->items[2]->integer, &end) || end > storage.numel)
+                return makeError(ErrorCode::Corrupt, QStringLiteral("view '%1' runs past its storage '%2'").arg(viewKey, storage.key));
+            if (!m_storages.contains(viewKey)) {
+                LegacyStorage entry;
+                entry.index = addStorage(viewKey, storage.dtype, view->items[2]->integer * dtypeItemSize(storage.dtype), storage.location);
+                entry.rootKey = storage.key;
+                entry.viewOffset = view->items[1]->integer;
+                m_storages.insert(viewKey, entry);
+            }
+            index = m_storages.value(viewKey).index;
+        }
+        Value* value = m_checkpoint.arena.make(ValueKind::Storage);
+        value->index = index;
+        value->dtype = storage.dtype;
+        return value;
+    }
+
+    // After the pickles: `keys` lists the storages in file order, each as int64 count + bytes.
+    Status locate(const Value* keys, qint64 position)
+    {
+        const MappedFile& file = *m_checkpoint.files[size_t(m_fileIndex)].map;
+        if (!keys || keys->kind != ValueKind::List)
+            return makeError(ErrorCode::Corrupt, QStringLiteral("the storage key list is missing"), position);
+        for (const Value* keyValue : keys->items) {
+            QString key;
+            if (!textOf(keyValue, &key))
+                return makeError(ErrorCode::Corrupt, QStringLiteral("a storage key is not a string"), position);
+            if (!m_storages.contains(key) || !m_storages.value(key).rootKey.isEmpty())
+                return makeError(ErrorCode::Corrupt, QStringLiteral("storage '%1' is stored but never used").arg(key), position);
+            StorageInfo& storage = m_checkpoint.storages[m_storages.value(key).index];
+            if (!file.contains(position, 8))
+                return makeError(ErrorCode::Truncated, QStringLiteral("truncated: storage '%1' should start at byte %2").arg(key).arg(position), position);
+            qint64 count = 0;
+            std::memcpy(&count, file.data() + position, 8);  // little-endian on every writer
+            count = qFromLittleEndian(count);
+            qint64 nbytes = 0;
+            if (count < 0 || !checkedMul(count, dtypeItemSize(storage.dtype), &nbytes) || nbytes != storage.nbytes)
+                return makeError(ErrorCode::Corrupt, QStringLiteral("storage '%1' has wrong byte size: %2 elements stored, the pickle says %3")
+                                                         .arg(key).arg(count).arg(storage.nbytes / dtypeItemSize(storage.dtype)), position);
+            position += 8;
+            if (!file.contains(position, nbytes))
+                return makeError(ErrorCode::Truncated, QStringLiteral("truncated: storage '%1' needs %2 bytes at byte %3, the file has %4")
+                                                           .arg(key).arg(nbytes).arg(position).arg(file.size()), position);
+            storage.fileOffset = position;
+            position += nbytes;
+        }
+        for (auto it = m_storages.cbegin(); it != m_storages.cend(); ++it) {
+            StorageInfo& storage = m_checkpoint.storages[it->index];
+            if (!it->rootKey.isEmpty()) {
+                const StorageInfo& root = m_checkpoint.storages[m_storages.value(it->rootKey).index];
+                storage.fileOffset = root.fileOffset + it->viewOffset * dtypeItemSize(root.dtype);
+            } else if (storage.fileOffset < 0) {
+                return makeError(ErrorCode::Corrupt, QStringLiteral("storage '%1' is used but not stored in the file").arg(it.key()));
+            }
+        }
+        if (position != file.size())
+            m_checkpoint.warnings.append(QStringLiteral("%1 bytes after the last storage are ignored").arg(file.size() - position));
+        return Ok{};
+    }
+
+private:
+    int addStorage(const QString& key, DType dtype, qint64 nbytes, const QString& location)
+    {
+        StorageInfo info;
+        info.key = key;
+        info.dtype = dtype;
+        info.nbytes = nbytes;
+        info.location = location;
+        info.file = m_fileIndex;
+        m_checkpoint.storages.append(info);
+        return m_checkpoint.storages.size() - 1;
+    }
+
+    Checkpoint& m_checkpoint;
+    int m_fileIndex;
+    QHash<QString, LegacyStorage> m_storages;
+};
+
+}  // namespace
+
+Result<Value*> readTorchLegacy(Checkpoint& checkpoint, int fileIndex)
+{
+    const MappedFile& file = *checkpoint.files[size_t(fileIndex)].map;
+    LegacyLoader loader(checkpoint, fileIndex);
+    qint64 position = 0;
+    int protocol = 0;
+    // magic, protocol version, sys_info, the object, the storage keys: five pickles in a row.
+    Value* parts[5] = {};
+    for (int part = 0; part < 5; ++part) {
+        PickleMachine machine(checkpoint);
+        if (part == 3)
+            machine.setPersistentLoader([&loader](Value* pid) { return loader.load(pid); });
+        qint64 used = 0;
+        auto value = machine.run(file.data() + position, file.size() - position, &used);
+        if (!value) {
+            Error error = value.error();
+            if (error.offset >= 0)
+                error.offset += position;
+            static const char* const kNames[] = {"magic number", "protocol version", "system info", "object", "storage keys"};
+            error.message = QStringLiteral("legacy %1 pickle: %2").arg(QLatin1String(kNames[part]), error.message);
+            return error;
+        }
+        parts[part] = *value;
+        if (part == 0) {
+            if ((*value)->kind != ValueKind::BigInt || (*value)->text != kMagicDecimal)
+                return makeError(ErrorCode::NotACheckpoint, QStringLiteral("a pickle file, but not a torch.save checkpoint (invalid magic number)"));
+        } else if (part == 1) {
+            if ((*value)->kind != ValueKind::Int || (*value)->integer != kProtocolVersion)
+                return makeError(ErrorCode::Unsupported, QStringLiteral("unsupported legacy protocol version %1").arg((*value)->summary(20)));
+        } else if (part == 3) {
+            protocol = machine.protocol();
+        }
+        position += used;
+    }
+    if (auto status = loader.locate(parts[4], position); !status)
+        return status.error();
+    checkpoint.metadata.append({QStringLiteral("pickle protocol"), QString::number(protocol)});
+    checkpoint.formatDetail = QStringLiteral("legacy torch.save (pre-1.6 layout), pickle protocol %1, %2 storages")
+                                  .arg(protocol).arg(parts[4]->items.size());
+    return parts[3];
+}
+
+}  // namespace statelens

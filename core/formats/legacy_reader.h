@@ -1,0 +1,10 @@
+// The legacy torch.save format (_use_new_zipfile_serialization=False): five pickles, then raw storages.
+#pragma once
+
+#include "../checkpoint.h"
+
+namespace statelens {
+
+Result<Value*> readTorchLegacy(Checkpoint& checkpoint, int fileIndex);
+
+}  // namespace statelens

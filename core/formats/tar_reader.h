@@ -1,0 +1,10 @@
+// The oldest torch.save format (torch 0.1.x): a tar archive with sys_info, pickle, tensors, storages.
+#pragma once
+
+#include "../checkpoint.h"
+
+namespace statelens {
+
+Result<Value*> readTorchTar(Checkpoint& checkpoint, int fileIndex);
+
+}  // namespace statelens

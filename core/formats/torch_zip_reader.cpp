@@ -1,0 +1,209 @@
+#include "torch_zip_reader.h"
+
+#include "pt2_reader.h"
+#include "storage_pid.h"
+#include "torchscript_classes.h"
+#include "zip_archive.h"
+
+#include "../pickle/pickle_machine.h"
+
+#include <QHash>
+
+namespace statelens {
+
+namespace {
+
+constexpr qint64 kMaxSmallRecord = 4096;       // version, byteorder, archive_format
+constexpr qint64 kMaxPickleBytes = 4ll << 30;  // data.pkl beyond 4 GiB is not a checkpoint
+
+// torch's rule: the archive folder is everything before the first '/' of the first entry.
+Result<QString> archivePrefix(const ZipArchive& zip)
+{
+    if (zip.entries().empty())
+        return makeError(ErrorCode::NotACheckpoint, QStringLiteral("the zip archive is empty"));
+    const QString& first = zip.entries().front().name;
+    const qsizetype slash = first.indexOf(u'/');
+    if (slash <= 0)
+        return makeError(ErrorCode::NotACheckpoint, QStringLiteral("zip archive is not a PyTorch archive: its first record '%1' is not in a folder").arg(first));
+    return first.left(slash);
+}
+
+QString readSmallRecord(const ZipArchive& zip, const QString& name)
+{
+    const int entry = zip.find(name);
+    if (entry < 0)
+        return {};
+    auto bytes = zip.read(entry, kMaxSmallRecord);
+    return bytes ? QString::fromUtf8(*bytes).trimmed() : QString();
+}
+
+// Loads storages named by persistent ids in one pickle (`data.pkl` -> records `data/<key>`,
+// TorchScript `constants.pkl` -> `constants/<key>`), one StorageInfo per distinct key.
+class ZipStorageLoader {
+public:
+    ZipStorageLoader(Checkpoint& checkpoint, const ZipArchive& zip, int fileIndex, QString recordFolder, bool bigEndian)
+        : m_checkpoint(checkpoint), m_zip(zip), m_fileIndex(fileIndex), m_folder(std::move(recordFolder)), m_bigEndian(bigEndian)
+    {
+    }
+
+    Result<Value*> load(Value* pid)
+    {
+        auto parsed = parseStoragePid(pid);
+        if (!parsed)
+            return parsed.error();
+        const StoragePid& storage = *parsed;
+        qint64 nbytes = 0;
+        if (!storageByteSize(storage, &nbytes))
+            return makeError(ErrorCode::Corrupt, QStringLiteral("storage '%1' claims %2 elements: the byte size overflows").arg(storage.key).arg(storage.numel));
+
+        int index = m_byKey.value(storage.key, -1);
+        if (index < 0) {
+            const QString record = m_folder + storage.key;
+            const int entry = m_zip.find(record);
+            if (entry < 0)
+                return makeError(ErrorCode::Corrupt, QStringLiteral("storage record '%1' named by the pickle is missing from the archive").arg(record.section(u'/', 1)));
+            const ZipEntry& info = m_zip.entries()[size_t(entry)];
+            if (info.uncompressedSize < quint64(nbytes))
+                return makeError(ErrorCode::Corrupt, QStringLiteral("storage '%1' holds %2 bytes but the pickle says %3 (%4 x %5)")
+                                                         .arg(record.section(u'/', 1)).arg(info.uncompressedSize).arg(nbytes).arg(storage.numel).arg(dtypeName(storage.dtype)));
+            StorageInfo info2;
+            info2.key = storage.key;
+            info2.record = record.section(u'/', 1);
+            info2.dtype = storage.dtype;
+            info2.nbytes = nbytes;
+            info2.location = storage.location;
+            info2.file = m_fileIndex;
+            info2.zipEntry = entry;
+            info2.bigEndian = m_bigEndian;
+            index = m_checkpoint.storages.size();
+            m_checkpoint.storages.append(std::move(info2));
+            m_byKey.insert(storage.key, index);
+        }
+        Value* value = m_checkpoint.arena.make(ValueKind::Storage);
+        value->index = index;
+        value->dtype = storage.dtype;  // each reference carries its own class (v3 uses UntypedStorage)
+        return value;
+    }
+
+private:
+    Checkpoint& m_checkpoint;
+    const ZipArchive& m_zip;
+    int m_fileIndex;
+    QString m_folder;
+    bool m_bigEndian;
+    QHash<QString, int> m_byKey;
+};
+
+Result<Value*> runPickleRecord(Checkpoint& checkpoint, const ZipArchive& zip, int entry, ZipStorageLoader& loader,
+                               bool torchScript, int* protocol)
+{
+    const ZipEntry& info = zip.entries()[size_t(entry)];
+    QByteArray copy;
+    const char* bytes = nullptr;
+    qint64 size = qint64(info.uncompressedSize);
+    if (info.method == 0) {
+        auto offset = zip.dataOffset(entry);  // stored: run straight from the map
+        if (!offset)
+            return offset.error();
+        bytes = zip.file().data() + *offset;
+    } else {
+        auto read = zip.read(entry, kMaxPickleBytes);
+        if (!read)
+            return read.error();
+        copy = std::move(*read);
+        bytes = copy.constData();
+        size = copy.size();
+    }
+    PickleMachine machine(checkpoint);
+    machine.setTorchScriptMode(torchScript);
+    machine.setPersistentLoader([&loader](Value* pid) { return loader.load(pid); });
+    auto root = machine.run(bytes, size);
+    if (!root) {
+        Error error = root.error();
+        error.message = info.name.section(u'/', 1) + QStringLiteral(": ") + error.message;
+        return error;
+    }
+    if (protocol)
+        *protocol = machine.protocol();
+    return root;
+}
+
+}  // namespace
+
+Result<Value*> readTorchZip(Checkpoint& checkpoint, int fileIndex, Format* format)
+{
+    SourceFile& source = checkpoint.files[size_t(fileIndex)];
+    auto zipResult = ZipArchive::open(source.map);
+    if (!zipResult)
+        return zipResult.error();
+    std::shared_ptr<ZipArchive> zip = *zipResult;
+    source.zip = zip;
+    const ZipArchive& archive = *zip;
+
+    auto prefixResult = archivePrefix(archive);
+    if (!prefixResult)
+        return prefixResult.error();
+    const QString prefix = *prefixResult + u'/';
+    for (const ZipEntry& entry : archive.entries()) {
+        if (!entry.name.startsWith(prefix))
+            return makeError(ErrorCode::Corrupt, QStringLiteral("record '%1' is outside the archive folder '%2'").arg(entry.name, *prefixResult));
+    }
+
+    if (readSmallRecord(archive, prefix + QStringLiteral("archive_format")) == QLatin1String("pt2")) {
+        *format = Format::TorchExport;
+        return readTorchExport(checkpoint, fileIndex, zip, *prefixResult);
+    }
+
+    const QString byteorder = readSmallRecord(archive, prefix + QStringLiteral("byteorder"));
+    if (!byteorder.isEmpty() && byteorder != QLatin1String("little") && byteorder != QLatin1String("big"))
+        return makeError(ErrorCode::Corrupt, QStringLiteral("unknown byteorder '%1'").arg(byteorder.left(20)));
+    const bool bigEndian = byteorder == QLatin1String("big");
+
+    QString version = readSmallRecord(archive, prefix + QStringLiteral(".data/version"));
+    if (version.isEmpty())
+        version = readSmallRecord(archive, prefix + QStringLiteral("version"));
+
+    const int dataPkl = archive.find(prefix + QStringLiteral("data.pkl"));
+    const bool torchScript = archive.find(prefix + QStringLiteral("constants.pkl")) >= 0;
+    if (dataPkl < 0) {
+        if (archive.find(prefix + QStringLiteral(".data/version")) >= 0)
+            return makeError(ErrorCode::Unsupported, QStringLiteral("a torch.package archive (no data.pkl), not a checkpoint"));
+        return makeError(ErrorCode::Corrupt, QStringLiteral("zip archive has no data.pkl record: not a torch.save checkpoint"));
+    }
+    *format = torchScript ? Format::TorchScript : Format::TorchZip;
+
+    checkpoint.metadata.append({QStringLiteral("archive folder"), *prefixResult});
+    if (!version.isEmpty())
+        checkpoint.metadata.append({QStringLiteral("version"), version});
+    checkpoint.metadata.append({QStringLiteral("byteorder"), byteorder.isEmpty() ? QStringLiteral("little (no record)") : byteorder});
+    for (const char* record : {".format_version", ".storage_alignment", ".data/serialization_id"}) {
+        const QString value = readSmallRecord(archive, prefix + QLatin1String(record));
+        if (!value.isEmpty())
+            checkpoint.metadata.append({QLatin1String(record), value});
+    }
+
+    if (torchScript) {
+        auto classes = readScriptClasses(archive, *prefixResult);
+        if (!classes)
+            return classes.error();
+        checkpoint.scriptClasses = std::move(*classes);
+        // Constants first: their storages live under constants/, and code may refer to them.
+        ZipStorageLoader constantsLoader(checkpoint, archive, fileIndex, prefix + QStringLiteral("constants/"), bigEndian);
+        auto constants = runPickleRecord(checkpoint, archive, archive.find(prefix + QStringLiteral("constants.pkl")), constantsLoader, true, nullptr);
+        if (!constants)
+            return constants.error();
+    }
+    ZipStorageLoader loader(checkpoint, archive, fileIndex, prefix + QStringLiteral("data/"), bigEndian);
+    int protocol = 0;
+    auto root = runPickleRecord(checkpoint, archive, dataPkl, loader, torchScript, &protocol);
+    if (!root)
+        return root.error();
+    checkpoint.formatDetail = QStringLiteral("%1, version %2, pickle protocol %3, %4 records")
+                                  .arg(torchScript ? QStringLiteral("TorchScript archive") : QStringLiteral("torch.save zip"),
+                                       version.isEmpty() ? QStringLiteral("?") : version)
+                                  .arg(protocol)
+                                  .arg(archive.entries().size());
+    return root;
+}
+
+}  // namespace statelens

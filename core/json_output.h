@@ -1,0 +1,19 @@
+// The CLI contract's JSON documents (../shared/docs/cli-contract.md), built from the model.
+#pragma once
+
+#include "checkpoint.h"
+
+#include <QJsonObject>
+
+namespace statelens {
+
+QJsonObject tensorJson(const TensorInfo& tensor, const Checkpoint& checkpoint);
+// `ls --json`: file, format, tensors, counts, unsafe_globals.
+QJsonObject listingJson(const Checkpoint& checkpoint, const QString& displayPath);
+// `info --json`: the listing's summary fields plus bytes per dtype, candidates, metadata, warnings.
+QJsonObject summaryJson(const Checkpoint& checkpoint, const QString& displayPath);
+
+// Bytes per dtype over the listing, in descending order of bytes.
+QVector<QPair<QString, qint64>> bytesPerDtype(const Checkpoint& checkpoint);
+
+}  // namespace statelens

@@ -1,0 +1,55 @@
+// A restricted pickle machine (protocols 0-5) that never imports or calls anything.
+//
+// It builds a Value tree in the checkpoint's arena. REDUCE / NEWOBJ / NEWOBJ_EX / INST / OBJ
+// on a global from the allow list of torch rebuild functions and containers are *interpreted*
+// (TorchGlobals): `_rebuild_tensor_v2(...)` becomes a Tensor value with a TensorInfo appended to
+// Checkpoint::rebuilt, `collections.OrderedDict()` becomes a Dict, and so on. Any other callee
+// becomes an opaque Object that records its name and arguments; its global is listed as unsafe.
+// Every size, count and depth is bounded before anything is allocated.
+#pragma once
+
+#include "../checkpoint.h"
+#include "../result.h"
+
+#include <functional>
+
+namespace statelens {
+
+struct PickleLimits {
+    int maxDepth = 1000;             // nesting of containers built by the pickle
+    qint64 maxStack = 1 << 24;       // values on the stack at once
+    qint64 maxMemo = 1 << 24;        // memo entries
+    // A string or byte length must also fit in the bytes left in the pickle.
+};
+
+class PickleMachine {
+public:
+    // Turns a persistent id (the tuple after BINPERSID, or the text after PERSID) into a value:
+    // the format reader looks up the storage record and returns a Storage value (or an error).
+    using PersistentLoader = std::function<Result<Value*>(Value* pid)>;
+
+    explicit PickleMachine(Checkpoint& checkpoint, PickleLimits limits = {});
+
+    void setPersistentLoader(PersistentLoader loader) { m_persistentLoader = std::move(loader); }
+    // In TorchScript archives `__torch__.*` classes are defined by the archive's own TorchScript
+    // code, not imported from Python: they count as safe there.
+    void setTorchScriptMode(bool on) { m_torchScript = on; }
+
+    // Runs one pickle starting at data[0] until STOP. `end` receives the offset just past STOP
+    // (the legacy format is several pickles back to back). Errors carry the byte offset.
+    Result<Value*> run(const char* data, qint64 size, qint64* end = nullptr);
+
+    int protocol() const { return m_protocol; }
+
+private:
+    Checkpoint& m_checkpoint;
+    PickleLimits m_limits;
+    PersistentLoader m_persistentLoader;
+    int m_protocol = 0;
+    bool m_torchScript = false;
+};
+
+// Is `module.name` on the allow list (torch rebuild functions, storages, dtypes, containers)?
+bool isSafeGlobal(const QString& qualifiedName);
+
+}  // namespace statelens

@@ -1,0 +1,88 @@
+#include "torch_runtime.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QLibrary>
+
+namespace statelens {
+
+TorchRuntime& TorchRuntime::instance()
+{
+    static TorchRuntime runtime;
+    return runtime;
+}
+
+QStringList TorchRuntime::candidatePaths()
+{
+    QStringList paths;
+    const QString fromEnvironment = qEnvironmentVariable("STATELENS_TORCH_MODULE");
+    if (!fromEnvironment.isEmpty())
+        paths.append(fromEnvironment);
+    const QString name = QStringLiteral(STATELENS_TORCH_MODULE_NAME);
+    if (QCoreApplication::instance()) {
+        const QDir appDir(QCoreApplication::applicationDirPath());
+        paths.append(appDir.filePath(name));
+        paths.append(appDir.filePath(QStringLiteral(STATELENS_TORCH_MODULE_RELDIR "/") + name));
+        paths.append(appDir.filePath(QStringLiteral("../Frameworks/") + name));  // macOS bundles
+    }
+    return paths;
+}
+
+Status TorchRuntime::load()
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_api)
+        return Ok{};
+    QStringList tried;
+    for (const QString& path : candidatePaths()) {
+        QLibrary library(path);
+        // The module stays loaded for the life of the process: libtorch cannot be unloaded safely.
+        library.setLoadHints(QLibrary::ResolveAllSymbolsHint);
+        if (!library.load()) {
+            tried.append(QStringLiteral("%1 (%2)").arg(path, library.errorString()));
+            continue;
+        }
+        using EntryPoint = const StatelensTorchApi* (*)();
+        auto entry = reinterpret_cast<EntryPoint>(library.resolve("statelens_torch_api"));
+        const StatelensTorchApi* api = entry ? entry() : nullptr;
+        if (!api || api->abiVersion != kTorchApiAbiVersion) {
+            tried.append(QStringLiteral("%1 (not a matching Statelens torch module)").arg(path));
+            continue;
+        }
+        m_api = api;
+        return Ok{};
+    }
+    m_loadError = QStringLiteral("the libtorch compute module could not be loaded; tried: %1").arg(tried.join(QStringLiteral("; ")));
+    return makeError(ErrorCode::Io, m_loadError);
+}
+
+bool TorchRuntime::isLoaded() const
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_api != nullptr;
+}
+
+Result<QString> TorchRuntime::libtorchVersion()
+{
+    if (auto status = load(); !status)
+        return status.error();
+    return QString::fromLatin1(m_api->libtorchVersion());
+}
+
+Result<QVector<DeviceInfo>> TorchRuntime::devices()
+{
+    if (auto status = load(); !status)
+        return status.error();
+    constexpr int kCapacity = 64;
+    char ids[kCapacity][32] = {};
+    char names[kCapacity][128] = {};
+    long long memory[kCapacity] = {};
+    const int count = qMin(m_api->listDevices(ids, names, memory, kCapacity), kCapacity);
+    QVector<DeviceInfo> devices;
+    for (int i = 0; i < count; ++i)
+        devices.append({QString::fromUtf8(ids[i]), QString::fromUtf8(names[i]), memory[i]});
+    return devices;
+}
+
+}  // namespace statelens

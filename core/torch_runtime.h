@@ -1,0 +1,47 @@
+// The libtorch compute module, loaded at run time the first time something needs torch.
+//
+// Linking libtorch costs ~0.6 s and ~164 MB before main() (its static initialisers), so no
+// executable links it: reading, listing and the first paint of the window never pay that.
+// This header is torch-free; core/torch/ builds the module behind it.
+#pragma once
+
+#include "result.h"
+#include "torch_api.h"
+
+#include <QString>
+#include <QVector>
+
+#include <mutex>
+
+namespace statelens {
+
+struct DeviceInfo {
+    QString id;          // "cpu", "cuda:0", "mps"
+    QString name;        // human-readable
+    qint64 memoryBytes = 0;  // 0 when unknown
+};
+
+
+class TorchRuntime {
+public:
+    static TorchRuntime& instance();
+
+    // Loads the module (once; thread-safe). Errors say where it was looked for and why it failed.
+    Status load();
+    bool isLoaded() const;
+
+    // Both load the module on first use.
+    Result<QString> libtorchVersion();
+    Result<QVector<DeviceInfo>> devices();
+
+    // Where load() looks: $STATELENS_TORCH_MODULE, beside the executable, then the installed module folder.
+    static QStringList candidatePaths();
+
+private:
+    TorchRuntime() = default;
+    mutable std::mutex m_mutex;
+    const StatelensTorchApi* m_api = nullptr;
+    QString m_loadError;
+};
+
+}  // namespace statelens

@@ -1,0 +1,88 @@
+// The object tree a checkpoint's pickle describes, built without running anything.
+//
+// Values live in a ValueArena owned by the checkpoint and refer to each other by raw pointer.
+// Pickles can build cycles (a list appended to itself through the memo) and very deep nests, so
+// the arena frees everything flat, and every walk over the tree must bound its depth and guard
+// against revisiting a container on its own path.
+#pragma once
+
+#include "dtype.h"
+
+#include <QByteArray>
+#include <QString>
+
+#include <deque>
+#include <utility>
+#include <vector>
+
+namespace statelens {
+
+enum class ValueKind : unsigned char {
+    None,
+    Bool,
+    Int,       // fits in qint64
+    BigInt,    // larger than 64 bits: decimal text in `text`
+    Float,
+    Complex,   // real in `real`, imaginary in `imag`
+    String,
+    Bytes,
+    Tuple,
+    List,
+    Dict,      // ordered; OrderedDict and Counter too (`text` names the class, empty for dict)
+    Set,
+    FrozenSet,
+    Global,    // a class or function named by the pickle: `text` = "module.name"; never imported
+    Object,    // an opaque instance or call result: `callee` named it, `args` and `state` describe it
+    Tensor,    // `index` into the machine's tensor table
+    Storage,   // `index` into the storage table
+    DType,     // `dtype`
+    Device,    // `text` = "cuda:0"
+    Layout,    // `text` = "torch.sparse_coo"
+    Slice,
+    Mark,      // the pickle MARK sentinel; never part of a finished tree
+};
+
+struct Value {
+    ValueKind kind = ValueKind::None;
+    bool boolean = false;
+    qint64 integer = 0;
+    double real = 0.0;
+    double imag = 0.0;
+    DType dtype = DType::Unknown;
+    int index = -1;
+    int depth = 0;  // nesting below this value when it was built (bounded by PickleLimits)
+    QString text;
+    QByteArray bytes;
+    // Tuple, List, Set, FrozenSet, Slice: the items; Object: items appended to it (list subclasses).
+    std::vector<Value*> items;
+    // Dict: key/value pairs in insertion order; Object: items set on it (dict subclasses).
+    std::vector<std::pair<Value*, Value*>> entries;
+    // Object: what created it (a Global), the arguments (usually a Tuple) and the BUILD state.
+    Value* callee = nullptr;
+    Value* args = nullptr;
+    Value* state = nullptr;
+    // Dict: attributes set by BUILD (an OrderedDict's `_metadata`).
+    Value* attributes = nullptr;
+
+    bool isContainer() const;
+    // Dict lookup by string key; nullptr when absent or not a dict.
+    Value* find(QStringView key) const;
+    // A short human-readable rendering, bounded in length (for opaque objects and scalars).
+    QString summary(int maxLength = 120) const;
+};
+
+class ValueArena {
+public:
+    Value* make(ValueKind kind)
+    {
+        m_values.emplace_back();
+        m_values.back().kind = kind;
+        return &m_values.back();
+    }
+    size_t size() const { return m_values.size(); }
+
+private:
+    std::deque<Value> m_values;  // deque: pointers stay valid as it grows
+};
+
+}  // namespace statelens

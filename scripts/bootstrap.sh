@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Statelens needs (only the missing ones), then configures and
+# builds into ./build. Used by the README's two commands and by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ninja-build pkg-config ccache
+  qt6-base-dev libgl-dev libqcustomplot-dev libqcustomplot2.1-qt6
+  libtorch-dev libminizip-dev nlohmann-json3-dev
+  python3-torch python3-torchvision   # regenerating fixtures and the benchmarks' baseline
+)
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if ((${#missing[@]})); then
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  echo "Installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo ${STATELENS_CMAKE_ARGS:-}
+# Two cores: two jobs. Translation units that include libtorch are few and kept narrow.
+cmake --build build --parallel "${STATELENS_BUILD_JOBS:-2}"

@@ -1,0 +1,171 @@
+// Every fixture written by torch (tests/data/generate_fixtures.py) opens to exactly what
+// torch.load returned for it; every broken or hostile one fails or lists safely.
+#include "fixture_expectations.h"
+
+#include "core/checkpoint_reader.h"
+#include "core/display_format.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QHash>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace statelens;
+
+class TestCheckpointReader : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void testFixtureMatchesTorch_data();
+    void testFixtureMatchesTorch();
+    void testTruncatedCopiesFailCleanly_data();
+    void testTruncatedCopiesFailCleanly();
+    void testShardFolderOpensLikeIndex();
+    void testMissingFileNamesFileAndCause();
+    void testTensorBytesAreMappedNotRead();
+
+private:
+    QVector<FixtureExpectation> m_expectations = loadFixtureExpectations(QStringLiteral(STATELENS_TEST_DATA));
+};
+
+void TestCheckpointReader::testFixtureMatchesTorch_data()
+{
+    QTest::addColumn<int>("index");
+    QVERIFY2(m_expectations.size() >= 30, "the fixtures are missing: run tests/data/generate_fixtures.py");
+    const QDir data(QStringLiteral(STATELENS_TEST_DATA));
+    for (int i = 0; i < m_expectations.size(); ++i)
+        QTest::addRow("%s", qPrintable(data.relativeFilePath(m_expectations[i].fixturePath))) << i;
+}
+
+void TestCheckpointReader::testFixtureMatchesTorch()
+{
+    QFETCH(int, index);
+    const FixtureExpectation& expected = m_expectations[index];
+    const QString canary = QStringLiteral("/tmp/statelens_canary_") + QFileInfo(expected.fixturePath).completeBaseName();
+    QFile::remove(canary);
+
+    auto opened = openCheckpoint(expected.fixturePath);
+    QVERIFY2(!QFile::exists(canary), "the file's payload ran");
+
+    if (!expected.error.isEmpty()) {
+        QVERIFY2(!opened, "a broken file opened without error");
+        const Error& error = opened.error();
+        QCOMPARE(error.path, expected.fixturePath);
+        QVERIFY2(error.message.contains(expected.error, Qt::CaseInsensitive),
+                 qPrintable(QStringLiteral("message '%1' lacks '%2'").arg(error.message, expected.error)));
+        return;
+    }
+    QVERIFY2(opened, qPrintable(opened ? QString() : opened.error().toString()));
+    const Checkpoint& checkpoint = **opened;
+    QCOMPARE(formatName(checkpoint.format), expected.format);
+    if (expected.hasUnsafeGlobals) {
+        QStringList actual = checkpoint.unsafeGlobals;
+        QStringList wanted = expected.unsafeGlobals;
+        actual.sort();
+        wanted.sort();
+        QCOMPARE(actual, wanted);
+    }
+    QCOMPARE(checkpoint.tensors.size(), expected.tensors.size());
+    QHash<int, int> groupToStorage;
+    for (int i = 0; i < expected.tensors.size(); ++i) {
+        const ExpectedTensor& want = expected.tensors[i];
+        const TensorInfo& got = checkpoint.tensors[i];
+        QCOMPARE(got.name, want.name);
+        QCOMPARE(dtypeName(got.dtype), want.dtype);
+        QCOMPARE(formatShape(got.shape), formatShape(want.shape));
+        QCOMPARE(layoutName(got.layout), want.layout);
+        if (want.layout == QLatin1String("strided")) {
+            if (want.hasStrides)
+                QCOMPARE(formatShape(got.strides), formatShape(want.strides));
+            QCOMPARE(got.storageOffset, want.storageOffset);
+        }
+        if (want.storageGroup >= 0) {
+            // Views of one storage in torch are views of one storage here, and only those.
+            const int storage = groupToStorage.value(want.storageGroup, got.storage);
+            QCOMPARE(got.storage, storage);
+            groupToStorage.insert(want.storageGroup, got.storage);
+            QCOMPARE(groupToStorage.keys(got.storage).size(), 1);
+        }
+    }
+}
+
+void TestCheckpointReader::testTruncatedCopiesFailCleanly_data()
+{
+    QTest::addColumn<QString>("path");
+    for (const FixtureExpectation& expected : m_expectations) {
+        const QFileInfo info(expected.fixturePath);
+        if (expected.error.isEmpty() && info.isFile() && info.size() < 400000 && !info.fileName().endsWith(QLatin1String(".json")))
+            QTest::addRow("%s", qPrintable(info.fileName())) << expected.fixturePath;
+    }
+}
+
+void TestCheckpointReader::testTruncatedCopiesFailCleanly()
+{
+    QFETCH(QString, path);
+    QFile source(path);
+    QVERIFY(source.open(QIODevice::ReadOnly));
+    const QByteArray bytes = source.readAll();
+    QTemporaryDir dir;
+    const QString copyPath = dir.filePath(QFileInfo(path).fileName());
+    // Cut points spread over the file, and just around the start and the end.
+    QVector<qsizetype> cuts = {0, 1, 8, 9, 30, 64, bytes.size() - 1, bytes.size() - 22, bytes.size() - 23};
+    for (int i = 1; i < 24; ++i)
+        cuts.append(bytes.size() * i / 24);
+    for (qsizetype cut : cuts) {
+        if (cut < 0 || cut >= bytes.size())
+            continue;
+        QFile copy(copyPath);
+        QVERIFY(copy.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        copy.write(bytes.left(cut));
+        copy.close();
+        auto opened = openCheckpoint(copyPath);
+        if (!opened) {
+            QCOMPARE(opened.error().path, copyPath);
+            QVERIFY2(!opened.error().message.isEmpty(), "an error without a message");
+        }
+    }
+}
+
+void TestCheckpointReader::testShardFolderOpensLikeIndex()
+{
+    for (const char* folder : {"sharded_st", "sharded_bin"}) {
+        const QDir dir(QStringLiteral(STATELENS_TEST_DATA "/") + QLatin1String(folder));
+        if (!dir.exists())
+            QSKIP("shard fixtures are missing");
+        auto byFolder = openCheckpoint(dir.path());
+        QVERIFY2(byFolder, qPrintable(byFolder ? QString() : byFolder.error().toString()));
+        QCOMPARE((*byFolder)->format, Format::Sharded);
+        QVERIFY((*byFolder)->tensors.size() > 1);
+        QVERIFY((*byFolder)->files.size() >= 2);
+    }
+}
+
+void TestCheckpointReader::testMissingFileNamesFileAndCause()
+{
+    const QString path = QStringLiteral(STATELENS_TEST_DATA "/no_such_checkpoint.pt");
+    auto opened = openCheckpoint(path);
+    QVERIFY(!opened);
+    QCOMPARE(opened.error().path, path);
+    QVERIFY(opened.error().toString().contains(QLatin1String("no such file")));
+}
+
+void TestCheckpointReader::testTensorBytesAreMappedNotRead()
+{
+    const QString path = QStringLiteral(STATELENS_TEST_DATA "/simple_cnn.pth");
+    auto opened = openCheckpoint(path);
+    QVERIFY(opened);
+    const Checkpoint& checkpoint = **opened;
+    // Opening does not locate storage bytes; asking for them resolves the record in place.
+    for (const StorageInfo& storage : checkpoint.storages)
+        QCOMPARE(storage.fileOffset, qint64(-1));
+    auto bytes = checkpoint.storageBytes(checkpoint.tensors.front().storage);
+    QVERIFY(bytes);
+    QCOMPARE(bytes->size(), checkpoint.storages[checkpoint.tensors.front().storage].nbytes);
+    // torch aligns every record's data to 64 bytes in the file: we point straight into the map.
+    QCOMPARE((bytes->data() - checkpoint.files[0].map->data()) % 64, 0);
+}
+
+QTEST_GUILESS_MAIN(TestCheckpointReader)
+#include "tst_checkpoint_reader.moc"

@@ -1,0 +1,198 @@
+// statelens-cli as scripts use it: exit codes, JSON per the contract, messages on stderr,
+// and no libtorch on the listing path.
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTest>
+
+namespace {
+
+struct CliRun {
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+CliRun runCli(const QStringList& arguments)
+{
+    QProcess process;
+    process.start(QStringLiteral(STATELENS_BIN_DIR "/statelens-cli"), arguments);
+    CliRun run;
+    if (!process.waitForFinished(30000)) {
+        process.kill();
+        return run;
+    }
+    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    run.out = process.readAllStandardOutput();
+    run.err = process.readAllStandardError();
+    return run;
+}
+
+QString data(const char* name)
+{
+    return QStringLiteral(STATELENS_TEST_DATA "/") + QLatin1String(name);
+}
+
+}  // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void testVersion();
+    void testListJsonFollowsContract();
+    void testListTable();
+    void testInfoFindsCandidateStateDicts();
+    void testBadInputExitsTwoWithMessage_data();
+    void testBadInputExitsTwoWithMessage();
+    void testHostileFileListsUnsafeGlobals();
+    void testUsageErrors();
+    void testListingDoesNotLinkLibtorch();
+    void testDevicesLoadsTorchModule();
+};
+
+void TestCli::testVersion()
+{
+    const CliRun run = runCli({QStringLiteral("--version")});
+    QCOMPARE(run.exitCode, 0);
+    QVERIFY(run.out.startsWith("statelens-cli "));
+}
+
+void TestCli::testListJsonFollowsContract()
+{
+    const QString sample = QStringLiteral(STATELENS_SOURCE_DIR "/resources/sample/simple_cnn.pth");
+    const CliRun run = runCli({QStringLiteral("ls"), sample, QStringLiteral("--json")});
+    QCOMPARE(run.exitCode, 0);
+    QVERIFY(run.err.isEmpty());
+    QJsonParseError parseError;
+    const QJsonObject root = QJsonDocument::fromJson(run.out, &parseError).object();
+    QCOMPARE(parseError.error, QJsonParseError::NoError);
+    QCOMPARE(root.value(QStringLiteral("file")).toString(), sample);
+    QCOMPARE(root.value(QStringLiteral("format")).toString(), QStringLiteral("torch-zip"));
+    QCOMPARE(root.value(QStringLiteral("tensor_count")).toInt(), 4);
+    QCOMPARE(root.value(QStringLiteral("total_numel")).toInteger(), 16 * 3 * 3 * 3 + 16 + 10 * 16 * 14 * 14 + 10);
+    QCOMPARE(root.value(QStringLiteral("unsafe_globals")).toArray().size(), 0);
+    const QJsonArray tensors = root.value(QStringLiteral("tensors")).toArray();
+    QStringList names;
+    for (const QJsonValue& tensor : tensors)
+        names.append(tensor.toObject().value(QStringLiteral("name")).toString());
+    QCOMPARE(names, QStringList({"conv1.weight", "conv1.bias", "fc.weight", "fc.bias"}));
+    const QJsonObject conv = tensors.at(0).toObject();
+    QCOMPARE(conv.value(QStringLiteral("dtype")).toString(), QStringLiteral("float32"));
+    QCOMPARE(conv.value(QStringLiteral("shape")).toArray(), QJsonArray({16, 3, 3, 3}));
+    QCOMPARE(conv.value(QStringLiteral("numel")).toInt(), 432);
+    QCOMPARE(conv.value(QStringLiteral("nbytes")).toInt(), 1728);
+    QCOMPARE(conv.value(QStringLiteral("layout")).toString(), QStringLiteral("strided"));
+    QCOMPARE(conv.value(QStringLiteral("device")).toString(), QStringLiteral("cpu"));
+    const QJsonObject storage = conv.value(QStringLiteral("storage")).toObject();
+    QCOMPARE(storage.value(QStringLiteral("key")).toString(), QStringLiteral("0"));
+    QCOMPARE(storage.value(QStringLiteral("offset")).toInt(), 0);
+    QCOMPARE(storage.value(QStringLiteral("strides")).toArray(), QJsonArray({27, 9, 3, 1}));
+}
+
+void TestCli::testListTable()
+{
+    const CliRun run = runCli({QStringLiteral("ls"), data("simple_cnn.pth")});
+    QCOMPARE(run.exitCode, 0);
+    const QString text = QString::fromUtf8(run.out);
+    QVERIFY(text.startsWith(QLatin1String("NAME")));
+    QVERIFY(text.contains(QLatin1String("fc.weight")));
+    QVERIFY(text.contains(QLatin1String("[10, 3136]")));
+    QVERIFY(text.contains(QLatin1String("4 tensors, 31,818 parameters")));
+}
+
+void TestCli::testInfoFindsCandidateStateDicts()
+{
+    const CliRun run = runCli({QStringLiteral("info"), data("lightning.ckpt"), QStringLiteral("--json")});
+    QCOMPARE(run.exitCode, 0);
+    const QJsonObject root = QJsonDocument::fromJson(run.out).object();
+    QCOMPARE(root.value(QStringLiteral("format")).toString(), QStringLiteral("torch-zip"));
+    QStringList paths;
+    for (const QJsonValue& candidate : root.value(QStringLiteral("candidates")).toArray())
+        paths.append(candidate.toObject().value(QStringLiteral("path")).toString() + u':'
+                     + candidate.toObject().value(QStringLiteral("kind")).toString());
+    QVERIFY2(paths.contains(QStringLiteral("state_dict:state_dict")), qPrintable(paths.join(u' ')));
+    QVERIFY2(paths.contains(QStringLiteral("optimizer_states.0:optimizer")), qPrintable(paths.join(u' ')));
+    QVERIFY(root.value(QStringLiteral("bytes_per_dtype")).toObject().contains(QStringLiteral("float32")));
+    const CliRun human = runCli({QStringLiteral("info"), data("lightning.ckpt")});
+    QCOMPARE(human.exitCode, 0);
+    QVERIFY(human.out.contains("State dicts:"));
+}
+
+void TestCli::testBadInputExitsTwoWithMessage_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QString>("cause");
+    QTest::newRow("missing file") << data("does_not_exist.pt") << QStringLiteral("no such file");
+    QTest::newRow("git lfs pointer") << data("broken_lfs_pointer.pth") << QStringLiteral("git lfs");
+    QTest::newRow("html page") << data("broken_html.pth") << QStringLiteral("html");
+    QTest::newRow("truncated zip") << data("broken_truncated_zip.pt") << QStringLiteral("truncated");
+    QTest::newRow("nested a million deep") << data("broken_deep_nesting.pt") << QStringLiteral("deep");
+}
+
+void TestCli::testBadInputExitsTwoWithMessage()
+{
+    QFETCH(QString, path);
+    QFETCH(QString, cause);
+    for (const char* verb : {"ls", "info"}) {
+        const CliRun run = runCli({QLatin1String(verb), path, QStringLiteral("--json")});
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY(run.out.isEmpty());
+        const QString message = QString::fromUtf8(run.err);
+        QVERIFY2(message.startsWith(QStringLiteral("statelens-cli: ") + path + QStringLiteral(": ")), qPrintable(message));
+        QVERIFY2(message.contains(cause, Qt::CaseInsensitive), qPrintable(message));
+        QCOMPARE(message.count(u'\n'), 1);
+    }
+}
+
+void TestCli::testHostileFileListsUnsafeGlobals()
+{
+    const CliRun run = runCli({QStringLiteral("ls"), data("hostile_os_system.pt"), QStringLiteral("--json")});
+    QCOMPARE(run.exitCode, 0);
+    const QJsonObject root = QJsonDocument::fromJson(run.out).object();
+    QVERIFY(root.value(QStringLiteral("unsafe_globals")).toArray().contains(QStringLiteral("posix.system")));
+    QVERIFY(!QFileInfo::exists(QStringLiteral("/tmp/statelens_canary_hostile_os_system")));
+}
+
+void TestCli::testUsageErrors()
+{
+    QCOMPARE(runCli({}).exitCode, 2);
+    QCOMPARE(runCli({QStringLiteral("frobnicate")}).exitCode, 2);
+    QCOMPARE(runCli({QStringLiteral("ls")}).exitCode, 2);
+    QCOMPARE(runCli({QStringLiteral("ls"), data("simple_cnn.pth"), QStringLiteral("--bogus")}).exitCode, 2);
+}
+
+void TestCli::testListingDoesNotLinkLibtorch()
+{
+#ifndef Q_OS_LINUX
+    QSKIP("reads ELF dynamic sections");
+#endif
+    for (const char* binary : {"statelens-cli", "statelens"}) {
+        const QString path = QStringLiteral(STATELENS_BIN_DIR "/") + QLatin1String(binary);
+        if (!QFileInfo::exists(path))
+            continue;
+        QProcess readelf;
+        readelf.start(QStringLiteral("readelf"), {QStringLiteral("-d"), path});
+        if (!readelf.waitForFinished(30000) || readelf.exitCode() != 0)
+            QSKIP("readelf is not available");
+        const QByteArray dynamic = readelf.readAllStandardOutput();
+        QVERIFY(dynamic.contains("NEEDED"));
+        QVERIFY2(!dynamic.contains("libtorch") && !dynamic.contains("libc10"), binary);
+    }
+}
+
+void TestCli::testDevicesLoadsTorchModule()
+{
+    if (!QFileInfo::exists(qEnvironmentVariable("STATELENS_TORCH_MODULE")))
+        QSKIP("built without the torch module");
+    const CliRun run = runCli({QStringLiteral("devices"), QStringLiteral("--json")});
+    QCOMPARE(run.exitCode, 0);
+    const QJsonObject root = QJsonDocument::fromJson(run.out).object();
+    QVERIFY(root.value(QStringLiteral("libtorch")).toString().startsWith(QLatin1String("1.")));
+    QCOMPARE(root.value(QStringLiteral("devices")).toArray().at(0).toObject().value(QStringLiteral("id")).toString(), QStringLiteral("cpu"));
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

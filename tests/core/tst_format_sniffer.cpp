@@ -1,0 +1,60 @@
+// Formats are recognised by content; files that are something else say what they are.
+#include "core/format_sniffer.h"
+
+#include <QTest>
+
+using namespace statelens;
+
+Q_DECLARE_METATYPE(statelens::SniffedFormat)
+
+class TestFormatSniffer : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void testSniff_data();
+    void testSniff();
+};
+
+void TestFormatSniffer::testSniff_data()
+{
+    QTest::addColumn<QByteArray>("head");
+    QTest::addColumn<SniffedFormat>("format");
+    QTest::addColumn<QString>("explanation");
+
+    QByteArray tar(512, '\0');
+    tar.replace(257, 5, "ustar");
+    QByteArray safetensors("\x80\x05\x00\x00\x00\x00\x00\x00{\"a\":", 13);  // header length 0x0580
+    QTest::newRow("zip") << QByteArray("PK\x03\x04rest") << SniffedFormat::Zip << QString();
+    QTest::newRow("legacy protocol 2") << QByteArray("\x80\x02\x8a\x0alF", 6) << SniffedFormat::LegacyPickle << QString();
+    QTest::newRow("legacy protocol 1 text long") << QByteArray("L119547037146038801333356L\n.") << SniffedFormat::LegacyPickle << QString();
+    QTest::newRow("tar") << tar << SniffedFormat::Tar << QString();
+    QTest::newRow("safetensors whose length looks like PROTO 5") << safetensors << SniffedFormat::Safetensors << QString();
+    QTest::newRow("json") << QByteArray("  {\"weight_map\": {}}") << SniffedFormat::JsonText << QString();
+    QTest::newRow("git lfs pointer")
+        << QByteArray("version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 46827520\n") << SniffedFormat::Unknown
+        << QStringLiteral("Git LFS pointer for a 46827520-byte file");
+    QTest::newRow("html error page")
+        << QByteArray("<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head></html>") << SniffedFormat::Unknown
+        << QStringLiteral("HTML page (\"404 Not Found\")");
+    QTest::newRow("python path file") << QByteArray("/usr/lib/python3/dist-packages\nimport site\n") << SniffedFormat::Unknown
+                                      << QStringLiteral("text file");
+    QTest::newRow("binary garbage") << QByteArray("\x01\x02\x03\x04\x05\x06\x07\x08\x09", 9) << SniffedFormat::Unknown
+                                    << QStringLiteral("first bytes 01 02 03");
+    QTest::newRow("preview torchscript") << QByteArray("PYTORCH1....") << SniffedFormat::Unknown << QStringLiteral("preview release");
+}
+
+void TestFormatSniffer::testSniff()
+{
+    QFETCH(QByteArray, head);
+    QFETCH(SniffedFormat, format);
+    QFETCH(QString, explanation);
+    const SniffResult result = sniffFormat(head, head.size());
+    QCOMPARE(result.format, format);
+    if (!explanation.isEmpty())
+        QVERIFY2(result.notACheckpoint.contains(explanation), qPrintable(result.notACheckpoint));
+    else
+        QVERIFY(result.notACheckpoint.isEmpty());
+}
+
+QTEST_GUILESS_MAIN(TestFormatSniffer)
+#include "tst_format_sniffer.moc"

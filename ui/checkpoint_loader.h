@@ -1,0 +1,34 @@
+// Opens checkpoints off the GUI thread and hands the result back on it.
+// Opening a path again supersedes its earlier open: a stale result is dropped, never shown.
+#pragma once
+
+#include "core/checkpoint.h"
+
+#include <QHash>
+#include <QObject>
+#include <QThreadPool>
+
+namespace statelens::ui {
+
+class CheckpointLoader : public QObject {
+    Q_OBJECT
+public:
+    explicit CheckpointLoader(QObject* parent = nullptr);
+    ~CheckpointLoader() override;
+
+    void open(const QString& path);
+    bool isBusy() const { return m_pending > 0; }
+
+Q_SIGNALS:
+    void loadStarted(const QString& path);
+    void loadFinished(const QString& path, statelens::CheckpointPtr checkpoint);
+    void loadFailed(const QString& path, const QString& message);
+
+private:
+    QThreadPool m_pool;  // one thread: file work never competes with itself on small machines
+    QHash<QString, quint64> m_generations;  // latest open() per path
+    quint64 m_nextGeneration = 0;
+    int m_pending = 0;
+};
+
+}  // namespace statelens::ui

@@ -1,0 +1,40 @@
+// The main window: one tab per open checkpoint; files arrive by drop, File › Open or the command line.
+#pragma once
+
+#include <QMainWindow>
+
+class QTabWidget;
+class QLabel;
+
+namespace statelens::ui {
+
+class CheckpointLoader;
+class CheckpointTab;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+
+    void openPath(const QString& path);
+    QTabWidget* tabs() const { return m_tabs; }
+    CheckpointTab* currentTab() const;
+    CheckpointLoader* loader() const { return m_loader; }
+
+protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void createMenus();
+    void showOpenDialog();
+    void showAbout();
+    void updateStatus();
+    CheckpointTab* tabFor(const QString& path) const;
+
+    QTabWidget* m_tabs;
+    QLabel* m_status;
+    CheckpointLoader* m_loader;
+};
+
+}  // namespace statelens::ui
