@@ -71,12 +71,17 @@ QString notesFor(const TensorInfo& tensor, const Checkpoint& checkpoint)
     return notes.join(QStringLiteral(", "));
 }
 
-Result<CheckpointPtr> openOrReport(const QString& file)
+// `VERB FILE [--json]`: parses the arguments and opens FILE. Null (after printing why) on failure.
+CheckpointPtr openFromArguments(const QStringList& arguments, const QString& verb, QString* file, bool* json)
 {
-    auto checkpoint = openCheckpoint(file);
-    if (!checkpoint)
+    if (!parseFileArguments(arguments, verb, file, json))
+        return nullptr;
+    auto checkpoint = openCheckpoint(*file);
+    if (!checkpoint) {
         printError(checkpoint.error().toString());
-    return checkpoint;
+        return nullptr;
+    }
+    return *checkpoint;
 }
 
 QString unsafeWarning(const Checkpoint& checkpoint)
@@ -100,12 +105,10 @@ int runList(const QStringList& arguments)
 {
     QString file;
     bool json = false;
-    if (!parseFileArguments(arguments, QStringLiteral("ls"), &file, &json))
-        return 2;
-    auto opened = openOrReport(file);
+    const CheckpointPtr opened = openFromArguments(arguments, QStringLiteral("ls"), &file, &json);
     if (!opened)
         return 2;
-    const Checkpoint& checkpoint = **opened;
+    const Checkpoint& checkpoint = *opened;
     if (json) {
         writeJson(listingJson(checkpoint, file));
         return 0;
@@ -132,12 +135,10 @@ int runInfo(const QStringList& arguments)
 {
     QString file;
     bool json = false;
-    if (!parseFileArguments(arguments, QStringLiteral("info"), &file, &json))
-        return 2;
-    auto opened = openOrReport(file);
+    const CheckpointPtr opened = openFromArguments(arguments, QStringLiteral("info"), &file, &json);
     if (!opened)
         return 2;
-    const Checkpoint& checkpoint = **opened;
+    const Checkpoint& checkpoint = *opened;
     if (json) {
         writeJson(summaryJson(checkpoint, file));
         return 0;

@@ -41,9 +41,7 @@ public:
         if (!parsed)
             return parsed.error();
         const StoragePid& storage = *parsed;
-        qint64 nbytes = 0;
-        if (!storageByteSize(storage, &nbytes))
-            return makeError(ErrorCode::Corrupt, QStringLiteral("storage '%1' claims %2 elements: the byte size overflows").arg(storage.key).arg(storage.numel));
+        const qint64 nbytes = storage.nbytes;
 
         if (!m_storages.contains(storage.key)) {
             LegacyStorage entry;

@@ -46,14 +46,12 @@ Result<StoragePid> parseStoragePid(const Value* pid)
     if (pid->items[4]->kind != ValueKind::Int || pid->items[4]->integer < 0)
         return makeError(ErrorCode::Corrupt, QStringLiteral("storage '%1' has a bad element count %2").arg(result.key, pid->items[4]->summary(40)));
     result.numel = pid->items[4]->integer;
+    if (!checkedMul(result.numel, qint64(dtypeItemSize(result.dtype)), &result.nbytes))
+        return makeError(ErrorCode::Corrupt, QStringLiteral("storage '%1' claims %2 elements: the byte size overflows").arg(result.key).arg(result.numel));
     if (pid->items.size() == 6 && pid->items[5]->kind != ValueKind::None)
         result.viewMetadata = pid->items[5];
     return result;
 }
 
-bool storageByteSize(const StoragePid& pid, qint64* nbytes)
-{
-    return checkedMul(pid.numel, qint64(dtypeItemSize(pid.dtype)), nbytes);
-}
 
 }  // namespace statelens

@@ -14,15 +14,13 @@ struct StoragePid {
     QString key;
     QString location;
     qint64 numel = 0;              // elements of `dtype` (bytes for UntypedStorage)
+    qint64 nbytes = 0;             // numel * element size, checked for overflow
     Value* viewMetadata = nullptr; // legacy only: (view_key, offset, view_size) or None
 };
 
 // Parses a storage persistent id; a clear error for anything else (module ids included:
-// callers that accept those check for them first).
+// callers that accept those check for them first), or for a byte size that overflows.
 Result<StoragePid> parseStoragePid(const Value* pid);
-
-// Storage bytes = numel * element size, refused on overflow.
-bool storageByteSize(const StoragePid& pid, qint64* nbytes);
 
 // Text of a str or bytes value (Python 2 pickles give bytes); empty optional otherwise.
 bool textOf(const Value* value, QString* text);
