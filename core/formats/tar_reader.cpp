@@ -372,17 +372,26 @@ private:
     {
         const QString key = QLatin1String(name);
         const auto it = m_index.members.constFind(key);
-        if (it == m_index.members.cend()) {
-            if (m_index.truncatedAt >= 0)
-                return makeError(ErrorCode::Truncated, QStringLiteral("the tar archive is truncated at byte %1, before member '%2'").arg(num(m_index.truncatedAt), key), m_index.truncatedAt);
-            if (!m_index.sawEndBlock)  // cut at a header boundary: nothing says the archive ended
-                return makeError(ErrorCode::Truncated, QStringLiteral("the tar archive ends at byte %1 without member '%2': the file is truncated").arg(num(m_index.end), key), m_index.end);
-            return makeError(ErrorCode::Corrupt, QStringLiteral("the tar archive has no member '%1': not a torch.save checkpoint").arg(key));
-        }
+        if (it == m_index.members.cend())
+            return missingMember(key);
         if (it->truncated)
             return makeError(ErrorCode::Truncated, QStringLiteral("tar member '%1' is truncated: it needs %2 bytes at byte %3, the file has %4")
                                                        .arg(key, num(it->size), num(it->offset), num(m_file.size())), it->offset);
         return MemberStream(m_checkpoint, m_file, key, *it, m_bigEndian);
+    }
+
+    // Why a member is absent: the file was cut, it is some other tar archive, or it is damaged.
+    Error missingMember(const QString& key) const
+    {
+        if (m_index.truncatedAt >= 0)
+            return makeError(ErrorCode::Truncated, QStringLiteral("the tar archive is truncated at byte %1, before member '%2'").arg(num(m_index.truncatedAt), key), m_index.truncatedAt);
+        if (!m_index.sawEndBlock)  // cut at a header boundary: nothing says the archive ended
+            return makeError(ErrorCode::Truncated, QStringLiteral("the tar archive ends at byte %1 without member '%2': the file is truncated").arg(num(m_index.end), key), m_index.end);
+        const bool torchLike = m_index.members.contains(QStringLiteral("pickle")) || m_index.members.contains(QStringLiteral("tensors"))
+            || m_index.members.contains(QStringLiteral("storages"));
+        if (!torchLike)
+            return makeError(ErrorCode::NotACheckpoint, QStringLiteral("a tar archive, but not a torch.save checkpoint (it has no member '%1')").arg(key));
+        return makeError(ErrorCode::Corrupt, QStringLiteral("the tar archive has no member '%1' of a torch.save checkpoint").arg(key));
     }
 
     // torch never reads sys_info; it only tells us the writer's byte order, so damage is a warning.

@@ -633,6 +633,9 @@ void TestPt2TarReaders::testTarRejectsBrokenArchive_data()
                                            << ErrorCode::Corrupt << "has a wrong checksum";
     QTest::newRow("no storages member")
         << tarMember("pickle", parts.object) + tarMember("tensors", parts.tensors) + kTarEnd << ErrorCode::Corrupt << "no member 'storages'";
+    QTest::newRow("ordinary tar archive") << tarMember("README", "hello") + kTarEnd << ErrorCode::NotACheckpoint << "not a torch.save checkpoint";
+    QTest::newRow("cut between two members")
+        << tarMember("sys_info", parts.sysInfo) + tarMember("pickle", parts.object) << ErrorCode::Truncated << "without member 'storages': the file is truncated";
     QTest::newRow("member past the end of the file")
         << tarMember("pickle", parts.object) + tarMember("tensors", parts.tensors) + tarHeader("storages", 1 << 20) + parts.storages
         << ErrorCode::Truncated << "tar member 'storages' is truncated";
