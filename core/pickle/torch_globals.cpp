@@ -325,7 +325,8 @@ Value* copyItems(Checkpoint& checkpoint, ValueKind kind, const Value* source)
     return result;
 }
 
-// numpy scalar(dtype, bytes): decode the common fixed-size kinds; anything else stays opaque.
+// numpy scalar(dtype, bytes): decode the common little-endian fixed-size kinds (numpy pickles
+// `dtype('f8')` and the raw value); anything else stays an opaque, described object.
 Value* numpyScalar(Checkpoint& checkpoint, const Value* args)
 {
     const auto* a = argumentList(args);
@@ -336,40 +337,33 @@ Value* numpyScalar(Checkpoint& checkpoint, const Value* args)
         return nullptr;
     const QString code = (*dtypeArgs)[0]->text;
     const QByteArray& raw = (*a)[1]->bytes;
-    auto readAs = [&](auto sample) -> bool {
-        if (raw.size() != qsizetype(sizeof(sample)))
-            return false;
-        std::memcpy(&sample, raw.constData(), sizeof(sample));  // numpy pickles little-endian '<' kinds here
-        return true;
-    };
-    Value* value = nullptr;
-    if (code == QLatin1String("f8") || code == QLatin1String("f4")) {
-        double d = 0;
-        float f = 0;
-        if (code == QLatin1String("f8") ? readAs(d) : readAs(f)) {
-            if (code == QLatin1String("f8"))
-                std::memcpy(&d, raw.constData(), 8);
-            else
-                std::memcpy(&f, raw.constData(), 4), d = f;
-            value = checkpoint.arena.make(ValueKind::Float);
-            value->real = d;
+    if ((code == QLatin1String("f8") && raw.size() == 8) || (code == QLatin1String("f4") && raw.size() == 4)) {
+        Value* value = checkpoint.arena.make(ValueKind::Float);
+        if (raw.size() == 8) {
+            std::memcpy(&value->real, raw.constData(), 8);
+        } else {
+            float single = 0;
+            std::memcpy(&single, raw.constData(), 4);
+            value->real = single;
         }
-    } else if (code == QLatin1String("i8") || code == QLatin1String("i4") || code == QLatin1String("u1") || code == QLatin1String("b1")) {
-        qint64 i = 0;
-        if (raw.size() == 8)
-            std::memcpy(&i, raw.constData(), 8);
-        else if (raw.size() == 4) {
-            qint32 small = 0;
-            std::memcpy(&small, raw.constData(), 4);
-            i = small;
-        } else if (raw.size() == 1)
-            i = uchar(raw[0]);
-        else
-            return nullptr;
-        value = checkpoint.arena.make(code == QLatin1String("b1") ? ValueKind::Bool : ValueKind::Int);
-        value->integer = i;
-        value->boolean = i != 0;
+        return value;
     }
+    const bool integer = code == QLatin1String("i8") || code == QLatin1String("i4") || code == QLatin1String("u1") || code == QLatin1String("b1");
+    if (!integer || (raw.size() != 8 && raw.size() != 4 && raw.size() != 1))
+        return nullptr;
+    qint64 number = 0;
+    if (raw.size() == 8) {
+        std::memcpy(&number, raw.constData(), 8);
+    } else if (raw.size() == 4) {
+        qint32 small = 0;
+        std::memcpy(&small, raw.constData(), 4);
+        number = small;
+    } else {
+        number = uchar(raw[0]);
+    }
+    Value* value = checkpoint.arena.make(code == QLatin1String("b1") ? ValueKind::Bool : ValueKind::Int);
+    value->integer = number;
+    value->boolean = number != 0;
     return value;
 }
 

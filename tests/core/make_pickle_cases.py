@@ -57,6 +57,10 @@ def cases():
         yield f"nested protocol {protocol}", pickle.dumps(nested, protocol=protocol), render(nested)
         yield f"ordered dict protocol {protocol}", pickle.dumps(ordered, protocol=protocol), render(ordered)
     yield "2500 keys in batches", pickle.dumps(many, protocol=2), render(many)
+    import numpy
+    scalars = [numpy.float64(1.5), numpy.float32(0.25), numpy.int64(-7), numpy.bool_(True)]
+    for protocol in (2, 4):
+        yield f"numpy scalars protocol {protocol}", pickle.dumps(scalars, protocol=protocol), render([s.item() for s in scalars])
     yield "bytearray protocol 5", pickle.dumps(bytearray(b"ab"), protocol=5), render(bytearray(b"ab"))
     repeated = {"a": 1}
     yield "dict key set twice", b"\x80\x02}q\x00(X\x01\x00\x00\x00aK\x01X\x01\x00\x00\x00bK\x02X\x01\x00\x00\x00aK\x03u.", render({"a": 3, "b": 2})
