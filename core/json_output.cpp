@@ -1,5 +1,7 @@
 #include "json_output.h"
 
+#include "json_writer.h"
+
 #include <QJsonArray>
 
 #include <algorithm>
@@ -8,80 +10,108 @@ namespace statelens {
 
 namespace {
 
-QJsonArray intArray(const QVector<qint64>& values)
+void writeQuantization(JsonWriter& json, const QuantizationInfo& quantization)
 {
-    QJsonArray array;
-    for (qint64 value : values)
-        array.append(value);
-    return array;
+    json.beginObject();
+    json.key("scheme");
+    json.value(qschemeName(quantization.scheme));
+    if (quantization.scheme == QScheme::PerTensorAffine || quantization.scheme == QScheme::PerTensorSymmetric) {
+        json.key("scale");
+        json.value(quantization.scale);
+        json.key("zero_point");
+        json.value(quantization.zeroPoint);
+    } else {
+        json.key("axis");
+        json.value(quantization.axis);
+    }
+    json.endObject();
 }
 
-QJsonObject quantizationJson(const QuantizationInfo& quantization)
+void writeTensor(JsonWriter& json, const TensorInfo& tensor, const Checkpoint& checkpoint)
 {
-    QJsonObject object{{QStringLiteral("scheme"), qschemeName(quantization.scheme)}};
-    if (quantization.scheme == QScheme::PerTensorAffine || quantization.scheme == QScheme::PerTensorSymmetric) {
-        object.insert(QStringLiteral("scale"), quantization.scale);
-        object.insert(QStringLiteral("zero_point"), quantization.zeroPoint);
+    json.beginObject();
+    json.key("name");
+    json.value(tensor.name);
+    json.key("dtype");
+    json.value(dtypeName(tensor.dtype));
+    json.key("shape");
+    json.value(tensor.shape);
+    json.key("numel");
+    json.value(tensor.numel());
+    json.key("nbytes");
+    json.value(tensor.nbytes());
+    json.key("layout");
+    json.value(layoutName(tensor.layout));
+    json.key("device");
+    json.value(tensor.device);
+    json.key("storage");
+    if (tensor.storage >= 0) {
+        const StorageInfo& storage = checkpoint.storages[tensor.storage];
+        json.beginObject();
+        json.key("key");
+        json.value(storage.key);
+        json.key("offset");
+        json.value(tensor.storageOffset);
+        json.key("strides");
+        json.value(tensor.strides);
+        json.key("nbytes");
+        json.value(storage.nbytes);
+        if (storage.bigEndian) {
+            json.key("byteorder");
+            json.value(QStringLiteral("big"));
+        }
+        json.endObject();
     } else {
-        object.insert(QStringLiteral("axis"), quantization.axis);
+        json.null();
     }
-    return object;
+    if (tensor.viewOf >= 0) {
+        json.key("view_of");
+        json.value(checkpoint.tensors[tensor.viewOf].name);
+    }
+    if (tensor.requiresGrad) {
+        json.key("requires_grad");
+        json.value(true);
+    }
+    if (tensor.isParameter) {
+        json.key("parameter");
+        json.value(true);
+    }
+    if (!tensor.subclass.isEmpty()) {
+        json.key("subclass");
+        json.value(tensor.subclass);
+    }
+    if (tensor.quantization.scheme != QScheme::None) {
+        json.key("quantization");
+        writeQuantization(json, tensor.quantization);
+    }
+    json.endObject();
 }
 
 }  // namespace
 
-QJsonObject tensorJson(const TensorInfo& tensor, const Checkpoint& checkpoint)
+QByteArray listingJsonText(const Checkpoint& checkpoint, const QString& displayPath)
 {
-    QJsonObject object{
-        {QStringLiteral("name"), tensor.name},
-        {QStringLiteral("dtype"), dtypeName(tensor.dtype)},
-        {QStringLiteral("shape"), intArray(tensor.shape)},
-        {QStringLiteral("numel"), tensor.numel()},
-        {QStringLiteral("nbytes"), tensor.nbytes()},
-        {QStringLiteral("layout"), layoutName(tensor.layout)},
-        {QStringLiteral("device"), tensor.device},
-    };
-    if (tensor.storage >= 0) {
-        const StorageInfo& storage = checkpoint.storages[tensor.storage];
-        QJsonObject storageObject{
-            {QStringLiteral("key"), storage.key},
-            {QStringLiteral("offset"), tensor.storageOffset},
-            {QStringLiteral("strides"), intArray(tensor.strides)},
-            {QStringLiteral("nbytes"), storage.nbytes},
-        };
-        if (storage.bigEndian)
-            storageObject.insert(QStringLiteral("byteorder"), QStringLiteral("big"));
-        object.insert(QStringLiteral("storage"), storageObject);
-    } else {
-        object.insert(QStringLiteral("storage"), QJsonValue::Null);
-    }
-    if (tensor.viewOf >= 0)
-        object.insert(QStringLiteral("view_of"), checkpoint.tensors[tensor.viewOf].name);
-    if (tensor.requiresGrad)
-        object.insert(QStringLiteral("requires_grad"), true);
-    if (tensor.isParameter)
-        object.insert(QStringLiteral("parameter"), true);
-    if (!tensor.subclass.isEmpty())
-        object.insert(QStringLiteral("subclass"), tensor.subclass);
-    if (tensor.quantization.scheme != QScheme::None)
-        object.insert(QStringLiteral("quantization"), quantizationJson(tensor.quantization));
-    return object;
-}
-
-QJsonObject listingJson(const Checkpoint& checkpoint, const QString& displayPath)
-{
-    QJsonArray tensors;
+    JsonWriter json;
+    json.beginObject();
+    json.key("file");
+    json.value(displayPath);
+    json.key("format");
+    json.value(formatName(checkpoint.format));
+    json.key("tensors");
+    json.beginArray();
     for (const TensorInfo& tensor : checkpoint.tensors)
-        tensors.append(tensorJson(tensor, checkpoint));
-    return QJsonObject{
-        {QStringLiteral("file"), displayPath},
-        {QStringLiteral("format"), formatName(checkpoint.format)},
-        {QStringLiteral("tensors"), tensors},
-        {QStringLiteral("tensor_count"), checkpoint.tensors.size()},
-        {QStringLiteral("total_numel"), checkpoint.totalNumel()},
-        {QStringLiteral("total_nbytes"), checkpoint.totalNbytes()},
-        {QStringLiteral("unsafe_globals"), QJsonArray::fromStringList(checkpoint.unsafeGlobals)},
-    };
+        writeTensor(json, tensor, checkpoint);
+    json.endArray();
+    json.key("tensor_count");
+    json.value(qint64(checkpoint.tensors.size()));
+    json.key("total_numel");
+    json.value(checkpoint.totalNumel());
+    json.key("total_nbytes");
+    json.value(checkpoint.totalNbytes());
+    json.key("unsafe_globals");
+    json.value(checkpoint.unsafeGlobals);
+    json.endObject();
+    return json.text();
 }
 
 QVector<QPair<QString, qint64>> bytesPerDtype(const Checkpoint& checkpoint)

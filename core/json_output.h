@@ -7,9 +7,8 @@
 
 namespace statelens {
 
-QJsonObject tensorJson(const TensorInfo& tensor, const Checkpoint& checkpoint);
-// `ls --json`: file, format, tensors, counts, unsafe_globals.
-QJsonObject listingJson(const Checkpoint& checkpoint, const QString& displayPath);
+// `ls --json`: file, format, tensors, counts, unsafe_globals; streamed (see JsonWriter).
+QByteArray listingJsonText(const Checkpoint& checkpoint, const QString& displayPath);
 // `info --json`: the listing's summary fields plus bytes per dtype, candidates, metadata, warnings.
 QJsonObject summaryJson(const Checkpoint& checkpoint, const QString& displayPath);
 

@@ -110,7 +110,8 @@ int runList(const QStringList& arguments)
         return 2;
     const Checkpoint& checkpoint = *opened;
     if (json) {
-        writeJson(listingJson(checkpoint, file));
+        const QByteArray text = listingJsonText(checkpoint, file);
+        std::fwrite(text.constData(), 1, size_t(text.size()), stdout);
         return 0;
     }
     using Align = TextTable::Align;
