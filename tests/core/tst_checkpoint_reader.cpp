@@ -22,6 +22,7 @@ private Q_SLOTS:
     void testFixtureMatchesTorch();
     void testTruncatedCopiesFailCleanly_data();
     void testTruncatedCopiesFailCleanly();
+    void testMutatedCopiesFailCleanly();
     void testShardFolderOpensLikeIndex();
     void testMissingFileNamesFileAndCause();
     void testTensorBytesAreMappedNotRead();
@@ -126,6 +127,85 @@ void TestCheckpointReader::testTruncatedCopiesFailCleanly()
             QVERIFY2(!opened.error().message.isEmpty(), "an error without a message");
         }
     }
+}
+
+// 300 mutated copies of real fixtures (bit flips biased to the first and last bytes, where the
+// headers and the zip directory live; truncations; zeroed runs; splices of two files): each
+// opens or fails with a message naming the file, and nothing crashes.
+void TestCheckpointReader::testMutatedCopiesFailCleanly()
+{
+    QVector<QByteArray> sources;
+    for (const FixtureExpectation& expected : m_expectations) {
+        const QFileInfo info(expected.fixturePath);
+        if (!info.isFile() || info.size() > 300000 || info.fileName().endsWith(QLatin1String(".json")))
+            continue;
+        QFile file(info.filePath());
+        if (file.open(QIODevice::ReadOnly))
+            sources.append(file.readAll());
+    }
+    QVERIFY(sources.size() > 20);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("mutated.pt"));
+    quint64 state = 0x5eed5eed12345678ull;  // fixed seed: a failure reproduces
+    auto next = [&state](quint64 bound) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return bound ? state % bound : 0;
+    };
+    int opened = 0;
+    for (int round = 0; round < 300; ++round) {
+        QByteArray bytes = sources[int(next(quint64(sources.size())))];
+        if (bytes.isEmpty())
+            continue;
+        switch (next(4)) {
+        case 0:  // flips near either end
+            for (int i = 0; i < 4; ++i) {
+                const qsizetype window = qMin<qsizetype>(bytes.size(), 600);
+                const qsizetype at = next(2) ? qsizetype(next(quint64(window))) : bytes.size() - 1 - qsizetype(next(quint64(window)));
+                bytes[at] = char(bytes[at] ^ char(1 << next(8)));
+            }
+            break;
+        case 1:  // flips anywhere
+            for (int i = 0; i < 8; ++i) {
+                const qsizetype at = qsizetype(next(quint64(bytes.size())));
+                bytes[at] = char(bytes[at] ^ char(1 << next(8)));
+            }
+            break;
+        case 2: {  // a zeroed run
+            const qsizetype at = qsizetype(next(quint64(bytes.size())));
+            bytes.replace(at, qMin<qsizetype>(64, bytes.size() - at), QByteArray(qMin<qsizetype>(64, bytes.size() - at), '\0'));
+            break;
+        }
+        default: {  // head of one file, tail of another
+            const QByteArray& other = sources[int(next(quint64(sources.size())))];
+            bytes = bytes.left(qsizetype(next(quint64(bytes.size())))) + other.mid(qsizetype(next(quint64(other.size() + 1))));
+            break;
+        }
+        }
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        file.write(bytes);
+        file.close();
+        auto result = openCheckpoint(path);
+        if (result) {
+            ++opened;
+            // What opened must also hand out its bytes, or say why not: never read out of bounds.
+            for (const TensorInfo& tensor : (*result)->tensors) {
+                if (tensor.storage < 0)
+                    continue;
+                auto bytes = (*result)->storageBytes(tensor.storage);
+                if (bytes)
+                    QCOMPARE(bytes->size(), (*result)->storages[tensor.storage].nbytes);
+                else
+                    QVERIFY(!bytes.error().message.isEmpty());
+            }
+            continue;
+        }
+        QCOMPARE(result.error().path, path);
+        QVERIFY2(!result.error().message.isEmpty(), "an error without a message");
+    }
+    qInfo("%d of 300 mutated copies still opened", opened);
 }
 
 void TestCheckpointReader::testShardFolderOpensLikeIndex()
