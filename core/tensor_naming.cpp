@@ -252,7 +252,8 @@ private:
         if (!value || depth > 64 || ++m_visits > 2'000'000 || !m_seen.insert(value).second)
             return;
         if (value->kind == ValueKind::Object) {
-            if (isModuleState(value->state))
+            const bool scriptModule = value->callee && m_checkpoint.scriptClasses.value(value->callee->text).isModule;
+            if (isModuleState(value->state) || scriptModule)
                 m_found.append({path, 0, 0, 0.0, QStringLiteral("module")});
             return;  // modules are listed whole; their insides are named by the module
         }
