@@ -4,6 +4,7 @@
 #include "checkpoint_tab.h"
 
 #include <QApplication>
+#include <QCloseEvent>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
@@ -118,6 +119,13 @@ void MainWindow::updateStatus()
     CheckpointTab* tab = currentTab();
     m_status->setText(tab ? tab->summary() : tr("Drop a checkpoint here, or use File › Open"));
     setWindowTitle(tab ? tr("%1 — Statelens").arg(QFileInfo(tab->path()).fileName()) : tr("Statelens"));
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    QMainWindow::closeEvent(event);
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event)

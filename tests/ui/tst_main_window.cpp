@@ -11,6 +11,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMimeData>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QStandardPaths>
@@ -58,6 +59,7 @@ private Q_SLOTS:
     void testBadFilesShowMessages_data();
     void testBadFilesShowMessages();
     void testModelPassesModelTester();
+    void testWindowGeometryIsRemembered();
 };
 
 void TestMainWindow::testDroppedFilesOpenInTabs()
@@ -156,6 +158,20 @@ void TestMainWindow::testModelPassesModelTester()
             >= proxy.data(proxy.index(proxy.rowCount() - 1, TensorListModel::SizeColumn), TensorListModel::SortRole).toLongLong());
     model.setCheckpoint(nullptr);
     QCOMPARE(model.rowCount(), 0);
+}
+
+void TestMainWindow::testWindowGeometryIsRemembered()
+{
+    QSettings().remove(QStringLiteral("window/geometry"));
+    {
+        MainWindow window;
+        window.show();
+        window.resize(900, 640);
+        window.close();
+    }
+    QVERIFY(!QSettings().value(QStringLiteral("window/geometry")).toByteArray().isEmpty());
+    MainWindow reopened;
+    QCOMPARE(reopened.size(), QSize(900, 640));
 }
 
 QTEST_MAIN(TestMainWindow)
