@@ -1,8 +1,8 @@
 #include "value.h"
 
-#include "tensor_info.h"
+#include <QLocale>
 
-#include <QStringList>
+#include <cmath>
 
 namespace statelens {
 
@@ -14,7 +14,6 @@ bool Value::isContainer() const
     case ValueKind::Dict:
     case ValueKind::Set:
     case ValueKind::FrozenSet:
-    case ValueKind::Slice:
         return true;
     default:
         return false;
@@ -34,72 +33,240 @@ Value* Value::find(QStringView key) const
 
 namespace {
 
-// Renders without recursion deeper than a few levels: summaries are for labels, not dumps.
-void render(const Value* value, QString* out, int maxLength, int depth)
+// Summaries render at most this many levels: enough for a storage id tuple or a shape, and a
+// constant bound however deep (or cyclic) the tree is.
+constexpr int kSummaryLevels = 3;
+
+// Appends to a string that stops growing once it is past its budget; callers check full() to
+// stop walking, so a million-item list costs no more than a short one.
+class Writer {
+public:
+    explicit Writer(int budget) : m_budget(qMax(budget, 4)) {}
+    bool full() const { return m_text.size() > m_budget; }
+    void add(QStringView text) { if (!full()) m_text += text; }
+    void add(QChar c) { if (!full()) m_text += c; }
+    QString finish()
+    {
+        if (m_text.size() > m_budget)
+            m_text = m_text.left(m_budget - 3) + QStringLiteral("...");
+        return m_text;
+    }
+
+private:
+    int m_budget;
+    QString m_text;
+};
+
+void addQuoted(Writer& out, QStringView text, int budget)
 {
-    if (out->size() > maxLength)
+    out.add(u'\'');
+    for (qsizetype i = 0; i < text.size() && i < budget; ++i) {
+        const QChar c = text[i];
+        if (c == u'\\' || c == u'\'')
+            out.add(u'\\');
+        if (c == u'\n')
+            out.add(u"\\n");
+        else if (c.unicode() < 0x20)
+            out.add(QStringLiteral("\\x%1").arg(c.unicode(), 2, 16, QLatin1Char('0')));
+        else
+            out.add(c);
+    }
+    if (text.size() > budget)
+        out.add(u"...");
+    out.add(u'\'');
+}
+
+void addBytes(Writer& out, const QByteArray& bytes, int budget)
+{
+    out.add(u"b'");
+    for (qsizetype i = 0; i < bytes.size() && i < budget; ++i) {
+        const uchar c = uchar(bytes[i]);
+        if (c == '\\' || c == '\'')
+            out.add(u'\\');
+        if (c >= 0x20 && c < 0x7F)
+            out.add(QChar(c));
+        else
+            out.add(QStringLiteral("\\x%1").arg(c, 2, 16, QLatin1Char('0')));
+    }
+    if (bytes.size() > budget)
+        out.add(u"...");
+    out.add(u'\'');
+}
+
+// Python's repr() of a float, so that summaries read like the Python values they stand for:
+// the shortest round-trip digits, positional for decimal exponents -4..15 ("100.0", "0.0001"),
+// scientific otherwise ("1e+16", "2.5e-08").
+QString real(double value)
+{
+    if (std::isnan(value))
+        return QStringLiteral("nan");
+    if (std::isinf(value))
+        return value < 0 ? QStringLiteral("-inf") : QStringLiteral("inf");
+    const QString scientific = QString::number(std::fabs(value), 'e', QLocale::FloatingPointShortest);
+    const qsizetype e = scientific.indexOf(u'e');
+    const QString digits = scientific.left(e).remove(u'.');
+    const int exponent = scientific.mid(e + 1).toInt();
+    QString text;
+    if (exponent >= 16 || exponent < -4) {
+        text = digits.left(1);
+        if (digits.size() > 1)
+            text += u'.' + digits.mid(1);
+        text += QStringLiteral("e%1%2").arg(QChar(exponent < 0 ? u'-' : u'+')).arg(std::abs(exponent), 2, 10, QLatin1Char('0'));
+    } else if (exponent >= 0) {
+        const QString fraction = digits.mid(exponent + 1);
+        text = digits.left(exponent + 1).leftJustified(exponent + 1, u'0') + u'.' + (fraction.isEmpty() ? QStringLiteral("0") : fraction);
+    } else {
+        text = QStringLiteral("0.") + QString(-exponent - 1, u'0') + digits;
+    }
+    return std::signbit(value) ? u'-' + text : text;
+}
+
+void render(Writer& out, const Value* value, int level);
+
+void renderItems(Writer& out, const std::vector<Value*>& items, int level)
+{
+    for (size_t i = 0; i < items.size() && !out.full(); ++i) {
+        if (i)
+            out.add(u", ");
+        render(out, items[i], level + 1);
+    }
+}
+
+QString numpyTypeName(const Value* dtype)
+{
+    if (!dtype || dtype->kind != ValueKind::Object)
+        return QStringLiteral("?");
+    if (dtype->dtype != DType::Unknown)
+        return dtypeName(dtype->dtype);
+    if (dtype->args && !dtype->args->items.empty() && dtype->args->items[0]->kind == ValueKind::String)
+        return dtype->args->items[0]->text.left(20);
+    return QStringLiteral("?");
+}
+
+// numpy arrays describe themselves by their BUILD state: (version, shape, dtype, fortran, data).
+void renderNumpyArray(Writer& out, const Value* array)
+{
+    out.add(u"ndarray");
+    const Value* state = array->state;
+    if (!state || state->kind != ValueKind::Tuple || state->items.size() < 3)
         return;
-    if (!value) {
-        out->append(QStringLiteral("?"));
+    out.add(u' ');
+    out.add(numpyTypeName(state->items[2]));
+    out.add(u" [");
+    const Value* shape = state->items[1];
+    if (shape->kind == ValueKind::Tuple || shape->kind == ValueKind::List) {
+        for (size_t i = 0; i < shape->items.size() && !out.full(); ++i) {
+            if (i)
+                out.add(u", ");
+            const Value* dim = shape->items[i];
+            out.add(dim->kind == ValueKind::Int ? QString::number(dim->integer) : QStringLiteral("?"));
+        }
+    }
+    out.add(u']');
+}
+
+void renderObject(Writer& out, const Value* object, int level)
+{
+    if (object->text == QLatin1String("numpy.ndarray")) {
+        renderNumpyArray(out, object);
         return;
     }
-    auto renderItems = [&](const std::vector<Value*>& items, QChar open, QChar close) {
-        out->append(open);
-        for (size_t i = 0; i < items.size() && out->size() <= maxLength; ++i) {
-            if (i)
-                out->append(QStringLiteral(", "));
-            if (depth > 3)
-                out->append(QStringLiteral("…"));
-            else
-                render(items[i], out, maxLength, depth + 1);
-        }
-        out->append(close);
-    };
+    if (object->text == QLatin1String("numpy.dtype")) {
+        out.add(u"dtype('");
+        out.add(numpyTypeName(object));
+        out.add(u"')");
+        return;
+    }
+    const Value* callee = object->callee;
+    out.add(callee && (callee->kind == ValueKind::Global) ? QStringView(callee->text) : QStringView(u"object"));
+    out.add(u'(');
+    if (level >= kSummaryLevels)
+        out.add(u"...");
+    else if (object->args && (object->args->kind == ValueKind::Tuple || object->args->kind == ValueKind::List))
+        renderItems(out, object->args->items, level);
+    else if (object->args)
+        render(out, object->args, level + 1);
+    out.add(u')');
+}
+
+void render(Writer& out, const Value* value, int level)
+{
+    if (out.full())
+        return;
+    if (!value) {
+        out.add(u"?");
+        return;
+    }
+    const bool deep = level >= kSummaryLevels;
     switch (value->kind) {
-    case ValueKind::None: out->append(QStringLiteral("None")); break;
-    case ValueKind::Bool: out->append(value->boolean ? QStringLiteral("True") : QStringLiteral("False")); break;
-    case ValueKind::Int: out->append(QString::number(value->integer)); break;
-    case ValueKind::BigInt: out->append(value->text); break;
-    case ValueKind::Float: out->append(QString::number(value->real, 'g', 17)); break;
+    case ValueKind::None: out.add(u"None"); break;
+    case ValueKind::Bool: out.add(value->boolean ? u"True" : u"False"); break;
+    case ValueKind::Int: out.add(QString::number(value->integer)); break;
+    case ValueKind::BigInt: out.add(QStringView(value->text).left(60)); break;
+    case ValueKind::Float: out.add(real(value->real)); break;
     case ValueKind::Complex:
-        out->append(QStringLiteral("(%1%2%3j)").arg(value->real).arg(value->imag < 0 ? QString() : QStringLiteral("+")).arg(value->imag));
+        out.add(QStringLiteral("complex(%1, %2)").arg(real(value->real), real(value->imag)));
         break;
-    case ValueKind::String: out->append(u'\'' + value->text.left(maxLength) + u'\''); break;
-    case ValueKind::Bytes: out->append(QStringLiteral("b'%1'").arg(QString::fromLatin1(value->bytes.left(maxLength).toHex()))); break;
-    case ValueKind::Tuple: renderItems(value->items, u'(', u')'); break;
-    case ValueKind::List: renderItems(value->items, u'[', u']'); break;
+    case ValueKind::String: addQuoted(out, value->text, 200); break;
+    case ValueKind::Bytes: addBytes(out, value->bytes, 100); break;
+    case ValueKind::Tuple:
+        out.add(u'(');
+        deep ? out.add(u"...") : renderItems(out, value->items, level);
+        if (value->items.size() == 1 && !deep)
+            out.add(u',');
+        out.add(u')');
+        break;
+    case ValueKind::List:
+        out.add(u'[');
+        deep ? out.add(u"...") : renderItems(out, value->items, level);
+        out.add(u']');
+        break;
     case ValueKind::Set:
-    case ValueKind::FrozenSet: renderItems(value->items, u'{', u'}'); break;
-    case ValueKind::Slice: out->append(QStringLiteral("slice")); renderItems(value->items, u'(', u')'); break;
-    case ValueKind::Dict:
-        out->append(value->text.isEmpty() ? QStringLiteral("{") : value->text + QStringLiteral("({"));
-        for (size_t i = 0; i < value->entries.size() && out->size() <= maxLength; ++i) {
-            if (i)
-                out->append(QStringLiteral(", "));
-            if (depth > 3) {
-                out->append(QStringLiteral("…"));
-                break;
-            }
-            render(value->entries[i].first, out, maxLength, depth + 1);
-            out->append(QStringLiteral(": "));
-            render(value->entries[i].second, out, maxLength, depth + 1);
+    case ValueKind::FrozenSet:
+        if (value->items.empty()) {
+            out.add(value->kind == ValueKind::Set ? u"set()" : u"frozenset()");
+            break;
         }
-        out->append(value->text.isEmpty() ? QStringLiteral("}") : QStringLiteral("})"));
+        out.add(value->kind == ValueKind::Set ? u"{" : u"frozenset({");
+        deep ? out.add(u"...") : renderItems(out, value->items, level);
+        out.add(value->kind == ValueKind::Set ? u"}" : u"})");
         break;
-    case ValueKind::Global: out->append(value->text); break;
-    case ValueKind::Object:
-        out->append(value->callee ? value->callee->text : QStringLiteral("object"));
-        if (value->args && depth <= 3)
-            render(value->args, out, maxLength, depth + 1);
-        else
-            out->append(QStringLiteral("(…)"));
+    case ValueKind::Dict:
+        if (!value->text.isEmpty()) {
+            out.add(value->text);
+            out.add(u'(');
+        }
+        out.add(u'{');
+        if (deep && !value->entries.empty())
+            out.add(u"...");
+        for (size_t i = 0; !deep && i < value->entries.size() && !out.full(); ++i) {
+            if (i)
+                out.add(u", ");
+            render(out, value->entries[i].first, level + 1);
+            out.add(u": ");
+            render(out, value->entries[i].second, level + 1);
+        }
+        out.add(u'}');
+        if (!value->text.isEmpty())
+            out.add(u')');
         break;
-    case ValueKind::Tensor: out->append(QStringLiteral("tensor #%1").arg(value->index)); break;
-    case ValueKind::Storage: out->append(QStringLiteral("storage #%1").arg(value->index)); break;
-    case ValueKind::DType: out->append(QStringLiteral("torch.") + dtypeName(value->dtype)); break;
-    case ValueKind::Device: out->append(QStringLiteral("device('%1')").arg(value->text)); break;
-    case ValueKind::Layout: out->append(value->text); break;
-    case ValueKind::Mark: out->append(QStringLiteral("<mark>")); break;
+    case ValueKind::Global: out.add(value->text); break;
+    case ValueKind::Object: renderObject(out, value, level); break;
+    case ValueKind::Tensor:
+        out.add(QStringLiteral("tensor #%1").arg(value->index));
+        if (value->dtype != DType::Unknown)
+            out.add(QStringLiteral(" (%1)").arg(dtypeName(value->dtype)));
+        break;
+    case ValueKind::Storage: out.add(QStringLiteral("storage #%1").arg(value->index)); break;
+    case ValueKind::DType: out.add(QString(QStringLiteral("torch.") + dtypeName(value->dtype))); break;
+    case ValueKind::Device: out.add(QStringLiteral("device('%1')").arg(value->text)); break;
+    case ValueKind::Layout: out.add(value->text); break;
+    case ValueKind::Slice:
+        out.add(u"slice(");
+        renderItems(out, value->items, level);
+        out.add(u')');
+        break;
+    case ValueKind::Mark: out.add(u"<mark>"); break;
     }
 }
 
@@ -107,11 +274,9 @@ void render(const Value* value, QString* out, int maxLength, int depth)
 
 QString Value::summary(int maxLength) const
 {
-    QString text;
-    render(this, &text, maxLength, 0);
-    if (text.size() > maxLength)
-        text = text.left(maxLength - 1) + QStringLiteral("…");
-    return text;
+    Writer out(maxLength);
+    render(out, this, 0);
+    return out.finish();
 }
 
 }  // namespace statelens

@@ -2,795 +2,1638 @@
 
 #include "torch_globals.h"
 
-#include "../checked_math.h"
-
+#include <QCryptographicHash>
 #include <QHash>
 #include <QSet>
+#include <QStringDecoder>
 
-#include <algorithm>
-
+#include <array>
+#include <cmath>
 #include <cstring>
 #include <unordered_map>
+#include <vector>
 
 namespace statelens {
 
 namespace {
 
-constexpr qint64 kMaxLineLength = 1 << 20;  // text opcodes (protocol 0) read one line
-constexpr qint64 kMaxLongBytes = 1 << 16;   // LONG1/LONG4 payloads: far beyond any real integer
+constexpr int kHighestProtocol = 5;
+constexpr qint64 kMaxLongBytes = 1024;    // LONG1/LONG4 payload: about 2,466 decimal digits
+constexpr qint64 kMaxLongDigits = 10000;  // INT/LONG text of protocol 0
+constexpr qsizetype kMaxNameLength = 1024;  // a module or class name in GLOBAL / STACK_GLOBAL
+constexpr qsizetype kMaxInlineKey = 64;     // longer dict keys are compared by digest
 
-enum Opcode : unsigned char {
-    MARK = '(', STOP = '.', POP = '0', POP_MARK = '1', DUP = '2', FLOAT = 'F', INT = 'I', BININT = 'J',
-    BININT1 = 'K', LONG = 'L', BININT2 = 'M', NONE = 'N', PERSID = 'P', BINPERSID = 'Q', REDUCE = 'R',
-    STRING = 'S', BINSTRING = 'T', SHORT_BINSTRING = 'U', UNICODE = 'V', BINUNICODE = 'X', APPEND = 'a',
-    BUILD = 'b', GLOBAL = 'c', DICT = 'd', EMPTY_DICT = '}', APPENDS = 'e', GET = 'g', BINGET = 'h',
-    INST = 'i', LONG_BINGET = 'j', LIST = 'l', EMPTY_LIST = ']', OBJ = 'o', PUT = 'p', BINPUT = 'q',
-    LONG_BINPUT = 'r', SETITEM = 's', TUPLE = 't', EMPTY_TUPLE = ')', SETITEMS = 'u', BINFLOAT = 'G',
-    PROTO = 0x80, NEWOBJ = 0x81, EXT1 = 0x82, EXT2 = 0x83, EXT4 = 0x84, TUPLE1 = 0x85, TUPLE2 = 0x86,
-    TUPLE3 = 0x87, NEWTRUE = 0x88, NEWFALSE = 0x89, LONG1 = 0x8a, LONG4 = 0x8b, BINBYTES = 'B',
-    SHORT_BINBYTES = 'C', SHORT_BINUNICODE = 0x8c, BINUNICODE8 = 0x8d, BINBYTES8 = 0x8e, EMPTY_SET = 0x8f,
-    ADDITEMS = 0x90, FROZENSET = 0x91, NEWOBJ_EX = 0x92, STACK_GLOBAL = 0x93, MEMOIZE = 0x94, FRAME = 0x95,
-    BYTEARRAY8 = 0x96, NEXT_BUFFER = 0x97, READONLY_BUFFER = 0x98,
+// The opcodes, named as in CPython's pickletools.
+enum class Op : quint8 {
+    Mark = '(', Stop = '.', Pop = '0', PopMark = '1', Dup = '2', Float = 'F', Int = 'I', BinInt = 'J',
+    BinInt1 = 'K', Long = 'L', BinInt2 = 'M', None = 'N', PersId = 'P', BinPersId = 'Q', Reduce = 'R',
+    String = 'S', BinString = 'T', ShortBinString = 'U', Unicode = 'V', BinUnicode = 'X', Append = 'a',
+    Build = 'b', Global = 'c', Dict = 'd', EmptyDict = '}', Appends = 'e', Get = 'g', BinGet = 'h',
+    Inst = 'i', LongBinGet = 'j', List = 'l', EmptyList = ']', Obj = 'o', Put = 'p', BinPut = 'q',
+    LongBinPut = 'r', SetItem = 's', Tuple = 't', EmptyTuple = ')', SetItems = 'u', BinFloat = 'G',
+    // protocol 2
+    Proto = 0x80, NewObj = 0x81, Ext1 = 0x82, Ext2 = 0x83, Ext4 = 0x84, Tuple1 = 0x85, Tuple2 = 0x86,
+    Tuple3 = 0x87, NewTrue = 0x88, NewFalse = 0x89, Long1 = 0x8a, Long4 = 0x8b,
+    // protocol 3
+    BinBytes = 'B', ShortBinBytes = 'C',
+    // protocol 4
+    ShortBinUnicode = 0x8c, BinUnicode8 = 0x8d, BinBytes8 = 0x8e, EmptySet = 0x8f, AddItems = 0x90,
+    FrozenSet = 0x91, NewObjEx = 0x92, StackGlobal = 0x93, Memoize = 0x94, Frame = 0x95,
+    // protocol 5
+    ByteArray8 = 0x96, NextBuffer = 0x97, ReadOnlyBuffer = 0x98,
 };
 
-// Little-endian two's complement bytes -> decimal text (LONG1/LONG4 beyond 64 bits).
-QString bigIntegerText(const unsigned char* bytes, qint64 length)
+const char* opName(quint8 op)
 {
-    std::vector<unsigned char> magnitude(bytes, bytes + length);
-    const bool negative = length > 0 && (bytes[length - 1] & 0x80);
-    if (negative) {  // two's complement negate
-        unsigned carry = 1;
-        for (auto& byte : magnitude) {
-            const unsigned sum = unsigned(uchar(~byte)) + carry;
-            byte = uchar(sum & 0xFF);
-            carry = sum >> 8;
-        }
+    switch (Op(op)) {
+    case Op::Mark: return "MARK";
+    case Op::Stop: return "STOP";
+    case Op::Pop: return "POP";
+    case Op::PopMark: return "POP_MARK";
+    case Op::Dup: return "DUP";
+    case Op::Float: return "FLOAT";
+    case Op::Int: return "INT";
+    case Op::BinInt: return "BININT";
+    case Op::BinInt1: return "BININT1";
+    case Op::Long: return "LONG";
+    case Op::BinInt2: return "BININT2";
+    case Op::None: return "NONE";
+    case Op::PersId: return "PERSID";
+    case Op::BinPersId: return "BINPERSID";
+    case Op::Reduce: return "REDUCE";
+    case Op::String: return "STRING";
+    case Op::BinString: return "BINSTRING";
+    case Op::ShortBinString: return "SHORT_BINSTRING";
+    case Op::Unicode: return "UNICODE";
+    case Op::BinUnicode: return "BINUNICODE";
+    case Op::Append: return "APPEND";
+    case Op::Build: return "BUILD";
+    case Op::Global: return "GLOBAL";
+    case Op::Dict: return "DICT";
+    case Op::EmptyDict: return "EMPTY_DICT";
+    case Op::Appends: return "APPENDS";
+    case Op::Get: return "GET";
+    case Op::BinGet: return "BINGET";
+    case Op::Inst: return "INST";
+    case Op::LongBinGet: return "LONG_BINGET";
+    case Op::List: return "LIST";
+    case Op::EmptyList: return "EMPTY_LIST";
+    case Op::Obj: return "OBJ";
+    case Op::Put: return "PUT";
+    case Op::BinPut: return "BINPUT";
+    case Op::LongBinPut: return "LONG_BINPUT";
+    case Op::SetItem: return "SETITEM";
+    case Op::Tuple: return "TUPLE";
+    case Op::EmptyTuple: return "EMPTY_TUPLE";
+    case Op::SetItems: return "SETITEMS";
+    case Op::BinFloat: return "BINFLOAT";
+    case Op::Proto: return "PROTO";
+    case Op::NewObj: return "NEWOBJ";
+    case Op::Ext1: return "EXT1";
+    case Op::Ext2: return "EXT2";
+    case Op::Ext4: return "EXT4";
+    case Op::Tuple1: return "TUPLE1";
+    case Op::Tuple2: return "TUPLE2";
+    case Op::Tuple3: return "TUPLE3";
+    case Op::NewTrue: return "NEWTRUE";
+    case Op::NewFalse: return "NEWFALSE";
+    case Op::Long1: return "LONG1";
+    case Op::Long4: return "LONG4";
+    case Op::BinBytes: return "BINBYTES";
+    case Op::ShortBinBytes: return "SHORT_BINBYTES";
+    case Op::ShortBinUnicode: return "SHORT_BINUNICODE";
+    case Op::BinUnicode8: return "BINUNICODE8";
+    case Op::BinBytes8: return "BINBYTES8";
+    case Op::EmptySet: return "EMPTY_SET";
+    case Op::AddItems: return "ADDITEMS";
+    case Op::FrozenSet: return "FROZENSET";
+    case Op::NewObjEx: return "NEWOBJ_EX";
+    case Op::StackGlobal: return "STACK_GLOBAL";
+    case Op::Memoize: return "MEMOIZE";
+    case Op::Frame: return "FRAME";
+    case Op::ByteArray8: return "BYTEARRAY8";
+    case Op::NextBuffer: return "NEXT_BUFFER";
+    case Op::ReadOnlyBuffer: return "READONLY_BUFFER";
     }
-    QString digits;
-    // Repeated division by 10 of the little-endian magnitude.
-    while (true) {
-        bool zero = true;
-        unsigned remainder = 0;
-        for (qint64 i = qint64(magnitude.size()) - 1; i >= 0; --i) {
-            const unsigned current = (remainder << 8) | magnitude[size_t(i)];
-            magnitude[size_t(i)] = uchar(current / 10);
-            remainder = current % 10;
-            zero = zero && magnitude[size_t(i)] == 0;
-        }
-        digits.prepend(QChar(u'0' + remainder));
-        if (zero)
-            break;
-    }
-    return negative ? u'-' + digits : digits;
+    return nullptr;
 }
 
-// Python's repr-style quoted string of protocol 0's STRING: strip quotes, undo common escapes.
-QByteArray unquote(QByteArray text)
+QString kindName(ValueKind kind)
 {
-    if (text.size() >= 2 && (text.front() == '\'' || text.front() == '"') && text.back() == text.front())
-        text = text.mid(1, text.size() - 2);
-    QByteArray out;
-    out.reserve(text.size());
+    switch (kind) {
+    case ValueKind::None: return QStringLiteral("None");
+    case ValueKind::Bool: return QStringLiteral("bool");
+    case ValueKind::Int:
+    case ValueKind::BigInt: return QStringLiteral("int");
+    case ValueKind::Float: return QStringLiteral("float");
+    case ValueKind::Complex: return QStringLiteral("complex");
+    case ValueKind::String: return QStringLiteral("str");
+    case ValueKind::Bytes: return QStringLiteral("bytes");
+    case ValueKind::Tuple: return QStringLiteral("tuple");
+    case ValueKind::List: return QStringLiteral("list");
+    case ValueKind::Dict: return QStringLiteral("dict");
+    case ValueKind::Set: return QStringLiteral("set");
+    case ValueKind::FrozenSet: return QStringLiteral("frozenset");
+    case ValueKind::Global: return QStringLiteral("global");
+    case ValueKind::Object: return QStringLiteral("object");
+    case ValueKind::Tensor: return QStringLiteral("tensor");
+    case ValueKind::Storage: return QStringLiteral("storage");
+    case ValueKind::DType: return QStringLiteral("dtype");
+    case ValueKind::Device: return QStringLiteral("device");
+    case ValueKind::Layout: return QStringLiteral("layout");
+    case ValueKind::Slice: return QStringLiteral("slice");
+    case ValueKind::Mark: return QStringLiteral("mark");
+    }
+    return QStringLiteral("value");
+}
+
+// Kinds whose values refer to other values, and so have a nesting depth of their own.
+bool holdsValues(ValueKind kind)
+{
+    switch (kind) {
+    case ValueKind::Tuple:
+    case ValueKind::List:
+    case ValueKind::Dict:
+    case ValueKind::Set:
+    case ValueKind::FrozenSet:
+    case ValueKind::Object:
+    case ValueKind::Slice:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// ---- Python 2 names ----------------------------------------------------------------------------
+// CPython's _compat_pickle, applied as Unpickler.find_class does for protocols < 3. The
+// `exceptions` module's names all moved to builtins (StandardError became Exception).
+
+struct NamePair { const char* from; const char* to; };
+
+constexpr NamePair kImportMapping[] = {
+    {"__builtin__", "builtins"}, {"copy_reg", "copyreg"}, {"Queue", "queue"}, {"SocketServer", "socketserver"},
+    {"ConfigParser", "configparser"}, {"repr", "reprlib"}, {"tkFileDialog", "tkinter.filedialog"},
+    {"tkSimpleDialog", "tkinter.simpledialog"}, {"tkColorChooser", "tkinter.colorchooser"},
+    {"tkCommonDialog", "tkinter.commondialog"}, {"Dialog", "tkinter.dialog"}, {"Tkdnd", "tkinter.dnd"},
+    {"tkFont", "tkinter.font"}, {"tkMessageBox", "tkinter.messagebox"}, {"ScrolledText", "tkinter.scrolledtext"},
+    {"Tkconstants", "tkinter.constants"}, {"Tix", "tkinter.tix"}, {"ttk", "tkinter.ttk"}, {"Tkinter", "tkinter"},
+    {"markupbase", "_markupbase"}, {"_winreg", "winreg"}, {"thread", "_thread"}, {"dummy_thread", "_dummy_thread"},
+    {"dbhash", "dbm.bsd"}, {"dumbdbm", "dbm.dumb"}, {"dbm", "dbm.ndbm"}, {"gdbm", "dbm.gnu"},
+    {"xmlrpclib", "xmlrpc.client"}, {"SimpleXMLRPCServer", "xmlrpc.server"}, {"httplib", "http.client"},
+    {"htmlentitydefs", "html.entities"}, {"HTMLParser", "html.parser"}, {"Cookie", "http.cookies"},
+    {"cookielib", "http.cookiejar"}, {"BaseHTTPServer", "http.server"}, {"test.test_support", "test.support"},
+    {"commands", "subprocess"}, {"urlparse", "urllib.parse"}, {"robotparser", "urllib.robotparser"},
+    {"urllib2", "urllib.request"}, {"anydbm", "dbm"}, {"_abcoll", "collections.abc"}, {"cPickle", "pickle"},
+    {"_elementtree", "xml.etree.ElementTree"}, {"FileDialog", "tkinter.filedialog"},
+    {"SimpleDialog", "tkinter.simpledialog"}, {"DocXMLRPCServer", "xmlrpc.server"},
+    {"SimpleHTTPServer", "http.server"}, {"CGIHTTPServer", "http.server"}, {"UserDict", "collections"},
+    {"UserList", "collections"}, {"UserString", "collections"}, {"whichdb", "dbm"}, {"StringIO", "io"},
+    {"cStringIO", "io"},
+};
+
+// (module, name) pairs that moved to another name, not just another module.
+constexpr NamePair kNameMapping[] = {
+    {"__builtin__.xrange", "builtins.range"}, {"__builtin__.reduce", "functools.reduce"},
+    {"__builtin__.intern", "sys.intern"}, {"__builtin__.unichr", "builtins.chr"},
+    {"__builtin__.unicode", "builtins.str"}, {"__builtin__.long", "builtins.int"},
+    {"__builtin__.basestring", "builtins.str"}, {"itertools.izip", "builtins.zip"},
+    {"itertools.imap", "builtins.map"}, {"itertools.ifilter", "builtins.filter"},
+    {"itertools.ifilterfalse", "itertools.filterfalse"}, {"itertools.izip_longest", "itertools.zip_longest"},
+    {"UserDict.IterableUserDict", "collections.UserDict"}, {"UserList.UserList", "collections.UserList"},
+    {"UserString.UserString", "collections.UserString"}, {"whichdb.whichdb", "dbm.whichdb"},
+    {"_socket.fromfd", "socket.fromfd"}, {"_multiprocessing.Connection", "multiprocessing.connection.Connection"},
+    {"multiprocessing.process.Process", "multiprocessing.context.Process"},
+    {"multiprocessing.forking.Popen", "multiprocessing.popen_fork.Popen"},
+    {"multiprocessing.AuthenticationError", "multiprocessing.context.AuthenticationError"},
+    {"multiprocessing.BufferTooShort", "multiprocessing.context.BufferTooShort"},
+    {"multiprocessing.ProcessError", "multiprocessing.context.ProcessError"},
+    {"multiprocessing.TimeoutError", "multiprocessing.context.TimeoutError"},
+    {"urllib.ContentTooShortError", "urllib.error.ContentTooShortError"},
+    {"urllib.getproxies", "urllib.request.getproxies"}, {"urllib.pathname2url", "urllib.request.pathname2url"},
+    {"urllib.quote_plus", "urllib.parse.quote_plus"}, {"urllib.quote", "urllib.parse.quote"},
+    {"urllib.unquote_plus", "urllib.parse.unquote_plus"}, {"urllib.unquote", "urllib.parse.unquote"},
+    {"urllib.url2pathname", "urllib.request.url2pathname"}, {"urllib.urlcleanup", "urllib.request.urlcleanup"},
+    {"urllib.urlencode", "urllib.parse.urlencode"}, {"urllib.urlopen", "urllib.request.urlopen"},
+    {"urllib.urlretrieve", "urllib.request.urlretrieve"}, {"urllib2.HTTPError", "urllib.error.HTTPError"},
+    {"urllib2.URLError", "urllib.error.URLError"}, {"UserDict.UserDict", "collections.UserDict"},
+    {"socket._socketobject", "socket.SocketType"}, {"exceptions.StandardError", "builtins.Exception"},
+};
+
+// "module.name" as torch.load looks it up.
+QString qualifiedGlobalName(const QString& module, const QString& name, int protocol)
+{
+    QString qualified = module + u'.' + name;
+    if (protocol < 3) {
+        for (const NamePair& pair : kNameMapping) {
+            if (qualified == QLatin1String(pair.from))
+                return QLatin1String(pair.to);
+        }
+        QString renamed = module == QLatin1String("exceptions") ? QStringLiteral("builtins") : module;
+        for (const NamePair& pair : kImportMapping) {
+            if (module == QLatin1String(pair.from)) {
+                renamed = QLatin1String(pair.to);
+                break;
+            }
+        }
+        qualified = renamed + u'.' + name;
+    }
+    // torch's own rename (load_module_mapping), whatever the protocol: pre-1.8 files name
+    // `torch.tensor._rebuild_from_type_v2`.
+    if (qualified.startsWith(QLatin1String("torch.tensor.")))
+        qualified.replace(0, 12, QStringLiteral("torch._tensor"));
+    return qualified;
+}
+
+// ---- operand decoding ------------------------------------------------------------------------
+
+QByteArrayView trimmed(QByteArrayView text)
+{
+    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; };
+    while (!text.isEmpty() && space(text.front()))
+        text = text.sliced(1);
+    while (!text.isEmpty() && space(text.back()))
+        text.chop(1);
+    return text;
+}
+
+// A decimal integer as Python's int() reads the INT and LONG lines. Fits in qint64 -> *small;
+// otherwise the canonical decimal text (sign, no leading zeros) -> *big.
+bool parseDecimal(QByteArrayView text, qint64* small, QString* big, bool* fits)
+{
+    text = trimmed(text);
+    bool negative = false;
+    if (!text.isEmpty() && (text.front() == '-' || text.front() == '+')) {
+        negative = text.front() == '-';
+        text = text.sliced(1);
+    }
+    if (text.isEmpty())
+        return false;
+    for (char c : text) {
+        if (c < '0' || c > '9')
+            return false;
+    }
+    while (text.size() > 1 && text.front() == '0')
+        text = text.sliced(1);
+    // 2^63 has 19 digits: anything shorter fits; 19 digits may; more never do.
+    if (text.size() <= 19) {
+        quint64 magnitude = 0;
+        for (char c : text)
+            magnitude = magnitude * 10 + quint64(c - '0');  // < 10^19 < 2^64: no wrap
+        const quint64 limit = negative ? quint64(1) << 63 : (quint64(1) << 63) - 1;
+        if (magnitude <= limit) {
+            *small = negative ? qint64(0 - magnitude) : qint64(magnitude);  // 0 - 2^63 wraps to INT64_MIN as intended
+            *fits = true;
+            return true;
+        }
+    }
+    *big = (negative ? QStringLiteral("-") : QString()) + QString::fromLatin1(text);
+    *fits = false;
+    return true;
+}
+
+// Little-endian two's complement (LONG1/LONG4). Fits in qint64 -> *small, else decimal -> *big.
+void decodeLong(const unsigned char* bytes, qint64 length, qint64* small, QString* big, bool* fits)
+{
+    const bool negative = length > 0 && (bytes[length - 1] & 0x80);
+    const unsigned char fill = negative ? 0xFF : 0x00;
+    // Drop redundant sign bytes so that a long encoding of a small number still fits.
+    while (length > 1 && bytes[length - 1] == fill && bool(bytes[length - 2] & 0x80) == negative)
+        --length;
+    if (length <= 8) {
+        quint64 raw = negative ? ~quint64(0) : 0;
+        for (qint64 i = 0; i < length; ++i) {
+            raw &= ~(quint64(0xFF) << (8 * i));
+            raw |= quint64(bytes[i]) << (8 * i);
+        }
+        *small = qint64(raw);
+        *fits = true;
+        return;
+    }
+    // Magnitude in 32-bit limbs, least significant first; negate if negative.
+    std::vector<quint32> limbs(size_t((length + 3) / 4), 0);
+    for (qint64 i = 0; i < length; ++i)
+        limbs[size_t(i / 4)] |= quint32(bytes[i]) << (8 * (i % 4));
+    if (negative) {
+        const int topBits = int(length % 4) * 8;
+        if (topBits)  // sign-extend the partial top limb before negating
+            limbs.back() |= ~quint32(0) << topBits;
+        quint64 carry = 1;
+        for (quint32& limb : limbs) {
+            const quint64 sum = quint64(quint32(~limb)) + carry;
+            limb = quint32(sum);
+            carry = sum >> 32;
+        }
+    }
+    // Repeated division by 10^9: nine decimal digits per pass.
+    std::vector<quint32> chunks;
+    while (!limbs.empty()) {
+        quint64 remainder = 0;
+        for (size_t i = limbs.size(); i-- > 0;) {
+            const quint64 current = (remainder << 32) | limbs[i];
+            limbs[i] = quint32(current / 1000000000u);
+            remainder = current % 1000000000u;
+        }
+        chunks.push_back(quint32(remainder));
+        while (!limbs.empty() && limbs.back() == 0)
+            limbs.pop_back();
+    }
+    QString text = negative ? QStringLiteral("-") : QString();
+    text += QString::number(chunks.back());
+    for (size_t i = chunks.size() - 1; i-- > 0;)
+        text += QStringLiteral("%1").arg(chunks[i], 9, 10, QLatin1Char('0'));
+    *big = text;
+    *fits = false;
+}
+
+// Python's float() of a FLOAT line (repr output: "1.5", "1e+300", "inf", "nan").
+bool parseFloat(QByteArrayView text, double* out)
+{
+    QByteArray word = trimmed(text).toByteArray();
+    bool ok = false;
+    *out = word.toDouble(&ok);
+    if (ok)
+        return true;
+    word = word.toLower();
+    const bool negative = word.startsWith('-');
+    if (negative || word.startsWith('+'))
+        word.remove(0, 1);
+    if (word == "inf" || word == "infinity")
+        *out = negative ? -qInf() : qInf();
+    else if (word == "nan")
+        *out = qQNaN();
+    else
+        return false;
+    return true;
+}
+
+bool hexValue(char c, unsigned* value)
+{
+    if (c >= '0' && c <= '9')
+        *value = unsigned(c - '0');
+    else if (c >= 'a' && c <= 'f')
+        *value = unsigned(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+        *value = unsigned(c - 'A' + 10);
+    else
+        return false;
+    return true;
+}
+
+// The STRING line: a quoted Python 2 repr, decoded like codecs.escape_decode.
+bool decodeQuotedString(QByteArrayView line, QByteArray* out, QString* problem)
+{
+    if (line.size() < 2 || line.front() != line.back() || (line.front() != '\'' && line.front() != '"')) {
+        *problem = QStringLiteral("the STRING argument must be quoted");
+        return false;
+    }
+    const QByteArrayView text = line.sliced(1, line.size() - 2);
+    out->clear();
+    out->reserve(text.size());
     for (qsizetype i = 0; i < text.size(); ++i) {
-        if (text[i] != '\\' || i + 1 >= text.size()) {
-            out.append(text[i]);
+        const char c = text[i];
+        if (c != '\\') {
+            out->append(c);
             continue;
         }
-        const char next = text[++i];
-        switch (next) {
-        case 'n': out.append('\n'); break;
-        case 't': out.append('\t'); break;
-        case 'r': out.append('\r'); break;
-        case 'x':
-            if (i + 2 < text.size() + 0 && i + 2 <= text.size() - 1) {
-                out.append(char(text.mid(i + 1, 2).toInt(nullptr, 16)));
-                i += 2;
+        if (++i >= text.size()) {
+            *problem = QStringLiteral("trailing \\ in the string");
+            return false;
+        }
+        const char e = text[i];
+        switch (e) {
+        case '\n': break;  // line continuation
+        case '\\': out->append('\\'); break;
+        case '\'': out->append('\''); break;
+        case '"': out->append('"'); break;
+        case 'a': out->append('\a'); break;
+        case 'b': out->append('\b'); break;
+        case 'f': out->append('\f'); break;
+        case 'n': out->append('\n'); break;
+        case 'r': out->append('\r'); break;
+        case 't': out->append('\t'); break;
+        case 'v': out->append('\v'); break;
+        case 'x': {
+            unsigned high = 0, low = 0;
+            if (i + 2 >= text.size() || !hexValue(text[i + 1], &high) || !hexValue(text[i + 2], &low)) {
+                *problem = QStringLiteral("invalid \\x escape at position %1").arg(i - 1);
+                return false;
+            }
+            out->append(char(high * 16 + low));
+            i += 2;
+            break;
+        }
+        default:
+            if (e >= '0' && e <= '7') {  // up to three octal digits, taken modulo 256
+                unsigned value = unsigned(e - '0');
+                for (int digits = 1; digits < 3 && i + 1 < text.size() && text[i + 1] >= '0' && text[i + 1] <= '7'; ++digits)
+                    value = value * 8 + unsigned(text[++i] - '0');
+                out->append(char(value & 0xFF));
+            } else {  // unknown escapes stay as written
+                out->append('\\');
+                out->append(e);
             }
             break;
-        default: out.append(next); break;
         }
     }
-    return out;
+    return true;
 }
 
-// raw-unicode-escape (protocol 0's UNICODE): \uXXXX and \UXXXXXXXX escapes, otherwise latin-1.
-QString rawUnicodeEscape(const QByteArray& line)
+void appendCodePoint(QString* out, char32_t code)
 {
-    QString out;
-    for (qsizetype i = 0; i < line.size(); ++i) {
-        if (line[i] == '\\' && i + 1 < line.size() && (line[i + 1] == 'u' || line[i + 1] == 'U')) {
-            const int width = line[i + 1] == 'u' ? 4 : 8;
-            if (i + 1 + width < line.size()) {
-                bool ok = false;
-                const uint code = line.mid(i + 2, width).toUInt(&ok, 16);
-                if (ok && code <= 0x10FFFF) {
-                    out.append(QString::fromUcs4(reinterpret_cast<const char32_t*>(&code), 1));
-                    i += 1 + width;
-                    continue;
-                }
-            }
-        }
-        out.append(QChar(uchar(line[i])));
+    if (code > 0xFFFF) {
+        out->append(QChar::highSurrogate(code));
+        out->append(QChar::lowSurrogate(code));
+    } else {
+        out->append(QChar(char16_t(code)));  // lone surrogates survive, as Python keeps them
     }
-    return out;
 }
 
-class Machine {
+// The UNICODE line: raw-unicode-escape, i.e. Latin-1 bytes except \uXXXX and \UXXXXXXXX, which
+// count only after an odd number of backslashes.
+bool decodeRawUnicodeEscape(QByteArrayView line, QString* out, QString* problem)
+{
+    out->clear();
+    out->reserve(line.size());
+    qsizetype i = 0;
+    while (i < line.size()) {
+        if (line[i] != '\\') {
+            out->append(QChar(uchar(line[i++])));
+            continue;
+        }
+        const qsizetype run = i;
+        for (; i < line.size() && line[i] == '\\'; ++i)
+            out->append(u'\\');
+        if ((i - run) % 2 == 0 || i >= line.size() || (line[i] != 'u' && line[i] != 'U'))
+            continue;
+        out->chop(1);  // that backslash starts the escape
+        const int digits = line[i] == 'u' ? 4 : 8;
+        ++i;
+        char32_t code = 0;
+        for (int d = 0; d < digits; ++d, ++i) {
+            unsigned value = 0;
+            if (i >= line.size() || !hexValue(line[i], &value)) {
+                *problem = digits == 4 ? QStringLiteral("truncated \\uXXXX escape") : QStringLiteral("truncated \\UXXXXXXXX escape");
+                return false;
+            }
+            code = code * 16 + value;
+        }
+        if (code > 0x10FFFF) {
+            *problem = QStringLiteral("\\Uxxxxxxxx out of range");
+            return false;
+        }
+        appendCodePoint(out, code);
+    }
+    return true;
+}
+
+// ---- the machine ---------------------------------------------------------------------------------
+
+class Unpickler final : public ValueBuilder {
 public:
-    Machine(Checkpoint& checkpoint, const PickleLimits& limits, const PickleMachine::PersistentLoader& loader, bool torchScript,
-            const char* data, qint64 size)
-        : m_checkpoint(checkpoint), m_limits(limits), m_loader(loader), m_torchScript(torchScript)
-        , m_data(reinterpret_cast<const unsigned char*>(data)), m_size(size)
+    Unpickler(Checkpoint& checkpoint, const PickleLimits& limits, const PickleMachine::PersistentLoader& loader,
+              bool torchScript, const char* data, qint64 size)
+        : m_checkpoint(checkpoint), m_limits(limits), m_loader(loader), m_torchScript(torchScript),
+          m_data(reinterpret_cast<const unsigned char*>(data)), m_size(size), m_arenaStart(checkpoint.arena.size()),
+          m_globals(checkpoint, *this)
     {
+        for (const QString& name : checkpoint.globals)
+            m_listed.insert(name);
     }
 
     Result<Value*> run(qint64* end);
     int protocol() const { return m_protocol; }
 
+    Value* make(ValueKind kind) override
+    {
+        Value* value = m_checkpoint.arena.make(kind);
+        if (holdsValues(kind))
+            value->depth = 1;
+        return value;
+    }
+    Status setItem(Value* dict, Value* key, Value* value) override;
+    Status addItem(Value* set, Value* item) override;
+
 private:
-    Error fail(ErrorCode code, const QString& message) const
-    {
-        return makeError(code, QStringLiteral("pickle: ") + message + QStringLiteral(" at byte %1").arg(m_opcodeAt), m_opcodeAt);
-    }
-    Error truncated() const { return fail(ErrorCode::Truncated, QStringLiteral("truncated data")); }
+    struct KeyIndex {
+        QHash<QString, size_t> positions;  // key token -> index in entries (dicts) or items (sets)
+        size_t indexed = 0;                // how many entries/items the hash covers
+    };
 
-    bool has(qint64 count) const { return count >= 0 && count <= m_size - m_position; }
-    quint64 readUnsigned(int bytes)
-    {
-        quint64 value = 0;
-        for (int i = 0; i < bytes; ++i)
-            value |= quint64(m_data[m_position + i]) << (8 * i);
-        m_position += bytes;
-        return value;
-    }
-    Result<QByteArray> readLine();
-    Result<QByteArray> readCounted(quint64 length, const char* what);
+    // errors
+    QString where() const;
+    Error error(ErrorCode code, const QString& problem) const;
+    Error corrupt(const QString& problem) const { return error(ErrorCode::Corrupt, problem); }
+    Error truncated(qint64 needed) const;
+    Error runsPastEnd(const char* what, quint64 length) const;
+    Error underflow() const { return corrupt(QStringLiteral("stack underflow")); }
 
-    Value* make(ValueKind kind) { return m_checkpoint.arena.make(kind); }
-    Status push(Value* value)
-    {
-        if (qint64(m_stack.size()) >= m_limits.maxStack)
-            return fail(ErrorCode::LimitExceeded, QStringLiteral("more than %1 values on the stack").arg(m_limits.maxStack));
-        m_stack.push_back(value);
-        return Ok{};
-    }
-    Result<Value*> pop()
-    {
-        if (m_stack.size() <= currentMarkFloor())
-            return fail(ErrorCode::Corrupt, QStringLiteral("stack underflow"));
-        Value* value = m_stack.back();
-        m_stack.pop_back();
-        return value;
-    }
-    Result<Value*> top()
-    {
-        if (m_stack.size() <= currentMarkFloor())
-            return fail(ErrorCode::Corrupt, QStringLiteral("stack underflow"));
-        return m_stack.back();
-    }
-    size_t currentMarkFloor() const { return m_marks.empty() ? 0 : m_marks.back(); }
-    Result<std::vector<Value*>> popMark()
-    {
-        if (m_marks.empty())
-            return fail(ErrorCode::Corrupt, QStringLiteral("no MARK before this opcode"));
-        const size_t floor = m_marks.back();
-        m_marks.pop_back();
-        std::vector<Value*> items(m_stack.begin() + qint64(floor), m_stack.end());
-        m_stack.resize(floor);
-        return items;
-    }
+    // reading operands
+    qint64 left() const { return m_size - m_pos; }
+    Status readUInt(int width, quint64* value);
+    Status readBytes(quint64 length, const char* what, QByteArrayView* bytes);
+    Status readLine(QByteArrayView* line);
 
-    // Nesting: a container is one deeper than its deepest item at insertion time.
-    Status adopt(Value* container, const Value* item)
-    {
-        if (item && item->depth + 1 > container->depth) {
-            container->depth = item->depth + 1;
-            if (container->depth > m_limits.maxDepth)
-                return fail(ErrorCode::LimitExceeded, QStringLiteral("nesting deeper than %1 levels").arg(m_limits.maxDepth));
-        }
-        return Ok{};
-    }
-    Result<Value*> makeSequence(ValueKind kind, std::vector<Value*> items)
-    {
-        Value* value = make(kind);
-        for (const Value* item : items) {
-            if (auto status = adopt(value, item); !status)
-                return status.error();
-        }
-        value->items = std::move(items);
-        return value;
-    }
+    // the stack
+    size_t floor() const { return m_marks.empty() ? 0 : m_marks.back(); }
+    Status push(Value* value);
+    Status pop(Value** value);
+    Status top(Value** value);
+    Status popMark(std::vector<Value*>* items);
 
-    Status memoPut(quint64 index, Value* value)
-    {
-        if (qint64(m_memo.size()) >= m_limits.maxMemo && !m_memo.count(index))
-            return fail(ErrorCode::LimitExceeded, QStringLiteral("more than %1 memo entries").arg(m_limits.maxMemo));
-        m_memo[index] = value;
-        return Ok{};
-    }
-    Status memoGet(quint64 index)
-    {
-        auto it = m_memo.find(index);
-        if (it == m_memo.end())
-            return fail(ErrorCode::Corrupt, QStringLiteral("memo entry %1 was never stored").arg(index));
-        return push(it->second);
-    }
+    // values
+    Value* none();
+    Value* boolean(bool value);
+    Value* integer(qint64 value);
+    Value* emptyTuple();
+    Status adopt(Value* parent, const Value* child);
+    Status account(Value* value);
+    Result<Value*> sequence(ValueKind kind, std::vector<Value*> items);
+    KeyIndex& keyIndex(Value* container);
+    QString keyToken(const Value* key);
 
-    Status setItems(Value* target, const std::vector<Value*>& items);
-    Status appendItems(Value* target, const std::vector<Value*>& items);
-    Status makeGlobal(const QString& module, const QString& name);
-    Status call(Value* callable, Value* args);
-    Status persistentLoad(Value* pid);
+    Status step();
+    Status pushInteger(QByteArrayView text);
+    Status pushLong(int width);
+    Status pushFloatText();
+    Status pushBinFloat();
+    Status pushStringOp(int width);
+    Status pushQuotedString();
+    Value* python2String(QByteArrayView bytes);
+    Status pushUnicodeLine();
+    Status pushBytesOp(int width);
+    Status pushTuple(size_t count);
+    Status pushFromMark(ValueKind kind);
+    Status pushDictFromMark();
+    Status appendTo(Value* target, const std::vector<Value*>& items);
+    Status setItemsOn(Value* target, const std::vector<Value*>& pairs);
+    Status addItemsTo(Value* target, const std::vector<Value*>& items);
+    Status append();
+    Status appends();
+    Status setItemOp();
+    Status setItemsOp();
+    Status addItemsOp();
+    Status global();
+    Status stackGlobal();
+    Status inst();
+    Status obj();
+    Status reduce(CallKind kind);
+    Status newObjEx();
+    Status instantiate(Value* callee, Value* args, CallKind kind);
     Status build();
-    Status step(unsigned char opcode);
+    Status buildDict(Value* dict, Value* state);
+    Status persistentId(Value* pid);
+    Status persIdLine();
+    Status memoGet(quint64 key);
+    Status memoPut(quint64 key);
+    Status memoIndexLine(quint64* key);
+    Status memoOp(int width, bool put);
+    Result<Value*> namedGlobal(const QString& module, const QString& name);
+    void listGlobal(const QString& name);
 
     Checkpoint& m_checkpoint;
     const PickleLimits& m_limits;
     const PickleMachine::PersistentLoader& m_loader;
-    bool m_torchScript;
-    const unsigned char* m_data;
-    qint64 m_size;
-    qint64 m_position = 0;
-    qint64 m_opcodeAt = 0;
+    const bool m_torchScript;
+    const unsigned char* const m_data;
+    const qint64 m_size;
+    const size_t m_arenaStart;
+    qint64 m_pos = 0;
+    qint64 m_opStart = 0;
+    quint8 m_op = 0;
     int m_protocol = 0;
-    bool m_stopped = false;
+    qint64 m_items = 0;  // container slots filled, bounded by PickleLimits::maxItems
+
     std::vector<Value*> m_stack;
-    std::vector<size_t> m_marks;
+    std::vector<size_t> m_marks;  // stack heights at each MARK (CPython's metastack)
     std::unordered_map<quint64, Value*> m_memo;
-    // Dict keys already present, so that a repeated key replaces its value as in Python.
-    std::unordered_map<const Value*, QHash<QString, size_t>> m_dictKeys;
-    QSet<QString> m_seenGlobals;
+    std::unordered_map<const Value*, KeyIndex> m_keyIndexes;
+    std::unordered_map<const Value*, QString> m_longKeyTokens;  // digests, computed once per value
+    QSet<QString> m_listed;
+
+    // Immutable values shared like Python's own singletons: no opcode or interpretation
+    // mutates them, and they keep long runs of small numbers from filling the arena.
+    Value* m_none = nullptr;
+    Value* m_true = nullptr;
+    Value* m_false = nullptr;
+    Value* m_emptyTuple = nullptr;
+    std::array<Value*, 256> m_smallInts{};
+
+    TorchGlobals m_globals;
 };
 
-Result<QByteArray> Machine::readLine()
+// ---- errors ------------------------------------------------------------------------------------
+
+QString Unpickler::where() const
 {
-    const qint64 available = qMin(m_size - m_position, kMaxLineLength);
-    const void* newline = std::memchr(m_data + m_position, '\n', size_t(available));
+    const char* name = opName(m_op);
+    const QString op = name ? QLatin1String(name) : QStringLiteral("opcode 0x%1").arg(m_op, 2, 16, QLatin1Char('0'));
+    return QStringLiteral("%1 at byte %2").arg(op).arg(m_opStart);
+}
+
+Error Unpickler::error(ErrorCode code, const QString& problem) const
+{
+    return makeError(code, QStringLiteral("pickle: %1: %2").arg(where(), problem), m_opStart);
+}
+
+Error Unpickler::truncated(qint64 needed) const
+{
+    return error(ErrorCode::Truncated, QStringLiteral("truncated: needs %1 more bytes, %2 left").arg(needed).arg(left()));
+}
+
+Error Unpickler::runsPastEnd(const char* what, quint64 length) const
+{
+    // Checked before anything is allocated: a claim of 2^62 bytes fails here, not in malloc.
+    return makeError(ErrorCode::Truncated, QStringLiteral("pickle: %1 of %2 bytes at byte %3 runs past the end of the pickle (%4 bytes left; truncated?)")
+                                               .arg(QLatin1String(what)).arg(length).arg(m_opStart).arg(left()),
+                     m_opStart);
+}
+
+// ---- operands ----------------------------------------------------------------------------------
+
+Status Unpickler::readUInt(int width, quint64* value)
+{
+    if (left() < width)
+        return truncated(width);
+    quint64 result = 0;
+    for (int i = 0; i < width; ++i)
+        result |= quint64(m_data[m_pos + i]) << (8 * i);
+    m_pos += width;
+    *value = result;
+    return Ok{};
+}
+
+Status Unpickler::readBytes(quint64 length, const char* what, QByteArrayView* bytes)
+{
+    if (length > quint64(left()))
+        return runsPastEnd(what, length);
+    *bytes = QByteArrayView(reinterpret_cast<const char*>(m_data + m_pos), qsizetype(length));
+    m_pos += qint64(length);
+    return Ok{};
+}
+
+Status Unpickler::readLine(QByteArrayView* line)
+{
+    const void* newline = std::memchr(m_data + m_pos, '\n', size_t(left()));
     if (!newline)
-        return available == kMaxLineLength ? fail(ErrorCode::LimitExceeded, QStringLiteral("text line longer than 1 MiB")) : truncated();
-    const qint64 length = static_cast<const unsigned char*>(newline) - (m_data + m_position);
-    QByteArray line(reinterpret_cast<const char*>(m_data + m_position), length);
-    m_position += length + 1;
-    if (line.endsWith('\r'))
-        line.chop(1);
-    return line;
+        return error(ErrorCode::Truncated, QStringLiteral("truncated: the text argument has no end of line"));
+    const qint64 length = static_cast<const unsigned char*>(newline) - (m_data + m_pos);
+    *line = QByteArrayView(reinterpret_cast<const char*>(m_data + m_pos), qsizetype(length));
+    m_pos += length + 1;
+    return Ok{};
 }
 
-Result<QByteArray> Machine::readCounted(quint64 length, const char* what)
+// ---- the stack ---------------------------------------------------------------------------------
+
+Status Unpickler::push(Value* value)
 {
-    // Checked against the bytes left before anything is allocated: a 2^62-byte claim fails here.
-    if (length > quint64(m_size - m_position))
-        return fail(ErrorCode::Truncated, QStringLiteral("%1 of %2 bytes runs past the end of the pickle (%3 bytes left; truncated?)")
-                                              .arg(QLatin1String(what)).arg(length).arg(m_size - m_position));
-    QByteArray bytes(reinterpret_cast<const char*>(m_data + m_position), qsizetype(length));
-    m_position += qint64(length);
-    return bytes;
+    if (qint64(m_stack.size() + m_marks.size()) >= m_limits.maxStack)
+        return error(ErrorCode::LimitExceeded, QStringLiteral("more than %1 values on the stack").arg(m_limits.maxStack));
+    m_stack.push_back(value);
+    return Ok{};
 }
 
-QString keySignature(const Value* key)
+// Python 3 keeps the items since the last MARK on a stack of their own: popping below a MARK is
+// an underflow, not a way to reach the items under it.
+Status Unpickler::pop(Value** value)
 {
-    switch (key->kind) {
-    case ValueKind::String: return u's' + key->text;
-    case ValueKind::Int: return u'i' + QString::number(key->integer);
-    case ValueKind::Bool: return u'i' + QString::number(key->boolean ? 1 : 0);  // True == 1 in Python
-    case ValueKind::BigInt: return u'i' + key->text;
-    case ValueKind::None: return QStringLiteral("n");
-    case ValueKind::Bytes: return u'b' + QString::fromLatin1(key->bytes.toHex());
-    case ValueKind::Float: return u'f' + QString::number(key->real, 'g', 17);
-    default: return QStringLiteral("p%1").arg(quintptr(key));  // identity for anything else
+    if (m_stack.size() <= floor())
+        return underflow();
+    *value = m_stack.back();
+    m_stack.pop_back();
+    return Ok{};
+}
+
+Status Unpickler::top(Value** value)
+{
+    if (m_stack.size() <= floor())
+        return underflow();
+    *value = m_stack.back();
+    return Ok{};
+}
+
+Status Unpickler::popMark(std::vector<Value*>* items)
+{
+    if (m_marks.empty())
+        return corrupt(QStringLiteral("no MARK on the stack"));
+    const size_t mark = m_marks.back();
+    m_marks.pop_back();
+    items->assign(m_stack.begin() + qptrdiff(mark), m_stack.end());
+    m_stack.resize(mark);
+    return Ok{};
+}
+
+// ---- values ------------------------------------------------------------------------------------
+
+Value* Unpickler::none()
+{
+    if (!m_none)
+        m_none = make(ValueKind::None);
+    return m_none;
+}
+
+Value* Unpickler::boolean(bool value)
+{
+    Value*& slot = value ? m_true : m_false;
+    if (!slot) {
+        slot = make(ValueKind::Bool);
+        slot->boolean = value;
     }
+    return slot;
 }
 
-Status Machine::setItems(Value* target, const std::vector<Value*>& items)
+Value* Unpickler::integer(qint64 value)
 {
-    if (items.size() % 2 != 0)
-        return fail(ErrorCode::Corrupt, QStringLiteral("odd number of items for a dict"));
-    if (target->kind != ValueKind::Dict && target->kind != ValueKind::Object)
-        return fail(ErrorCode::Corrupt, QStringLiteral("SETITEMS on a %1").arg(target->summary(40)));
-    auto& keys = m_dictKeys[target];
-    for (size_t i = 0; i < items.size(); i += 2) {
-        if (auto status = adopt(target, items[i + 1]); !status)
-            return status;
-        const QString signature = keySignature(items[i]);
-        auto existing = keys.constFind(signature);
-        if (existing != keys.cend()) {
-            target->entries[*existing].second = items[i + 1];
-            continue;
-        }
-        keys.insert(signature, target->entries.size());
-        target->entries.emplace_back(items[i], items[i + 1]);
+    const bool cached = value >= 0 && value < qint64(m_smallInts.size());
+    if (cached && m_smallInts[size_t(value)])
+        return m_smallInts[size_t(value)];
+    Value* result = make(ValueKind::Int);
+    result->integer = value;
+    if (cached)
+        m_smallInts[size_t(value)] = result;
+    return result;
+}
+
+Value* Unpickler::emptyTuple()
+{
+    if (!m_emptyTuple)
+        m_emptyTuple = make(ValueKind::Tuple);
+    return m_emptyTuple;
+}
+
+// Records that `parent` now holds `child`. Depth is kept per value and updated here, at
+// insertion, so no walk over the (possibly cyclic, possibly huge) graph is ever needed. A
+// container filled after it was itself inserted somewhere does not update its holders: the
+// bound is on how the pickle builds, and walkers keep their own depth limits.
+Status Unpickler::adopt(Value* parent, const Value* child)
+{
+    if (++m_items > m_limits.maxItems)
+        return error(ErrorCode::LimitExceeded, QStringLiteral("more than %1 container items").arg(m_limits.maxItems));
+    if (child && child->depth >= parent->depth) {
+        if (child->depth >= m_limits.maxDepth)
+            return makeError(ErrorCode::LimitExceeded, QStringLiteral("pickle: nesting deeper than %1 levels at byte %2").arg(m_limits.maxDepth).arg(m_opStart), m_opStart);
+        parent->depth = child->depth + 1;
     }
     return Ok{};
 }
 
-Status Machine::appendItems(Value* target, const std::vector<Value*>& items)
+// Depth and size accounting for a value interpretation made from existing values: the items it
+// copied (set(list), OrderedDict(pairs)), or the bytes it produced (_codecs.encode), count like
+// items the pickle filled itself, so that calling it again and again on one big memoized value
+// cannot multiply memory.
+Status Unpickler::account(Value* value)
 {
-    if (target->kind != ValueKind::List && target->kind != ValueKind::Object && target->kind != ValueKind::Set)
-        return fail(ErrorCode::Corrupt, QStringLiteral("APPEND on a %1").arg(target->summary(40)));
+    if (value->kind == ValueKind::Bytes) {
+        m_items += value->bytes.size() / 8;
+        if (m_items > m_limits.maxItems)
+            return error(ErrorCode::LimitExceeded, QStringLiteral("more than %1 container items").arg(m_limits.maxItems));
+        return Ok{};
+    }
+    if (!holdsValues(value->kind))
+        return Ok{};
+    for (const Value* item : value->items) {
+        if (Status status = adopt(value, item); !status)
+            return status;
+    }
+    for (const auto& [key, item] : value->entries) {
+        if (Status status = adopt(value, key); !status)
+            return status;
+        if (Status status = adopt(value, item); !status)
+            return status;
+    }
+    for (const Value* part : {value->args, value->state, value->attributes}) {
+        if (part) {
+            if (Status status = adopt(value, part); !status)
+                return status;
+        }
+    }
+    return Ok{};
+}
+
+Result<Value*> Unpickler::sequence(ValueKind kind, std::vector<Value*> items)
+{
+    if (kind == ValueKind::Tuple && items.empty())
+        return emptyTuple();
+    Value* value = make(kind);
     for (const Value* item : items) {
-        if (auto status = adopt(target, item); !status)
-            return status;
+        if (Status status = adopt(value, item); !status)
+            return status.error();
     }
-    target->items.insert(target->items.end(), items.begin(), items.end());
+    value->items = std::move(items);
+    return value;
+}
+
+// Python's equality classes for the keys pickles use, as hashable text: 1, 1.0 and True are one
+// key; strings, bytes and None are themselves; a class, dtype or device by its name. Anything
+// else (tensors, objects, NaN) is hashed by identity, as Python does. A long string key is
+// reduced to a digest once per value, so that setting one huge key again and again through the
+// memo costs no more than a short one.
+QString Unpickler::keyToken(const Value* key)
+{
+    const auto digest = [this, key](QChar kind, const QByteArray& content) {
+        auto cached = m_longKeyTokens.find(key);
+        if (cached == m_longKeyTokens.end()) {
+            const QByteArray sha = QCryptographicHash::hash(content, QCryptographicHash::Sha256);
+            cached = m_longKeyTokens.emplace(key, kind + QStringLiteral("#%1:").arg(content.size()) + QString::fromLatin1(sha.toHex())).first;
+        }
+        return cached->second;
+    };
+    switch (key->kind) {
+    case ValueKind::None: return QStringLiteral("n");
+    case ValueKind::Bool: return key->boolean ? QStringLiteral("i1") : QStringLiteral("i0");
+    case ValueKind::Int: return u'i' + QString::number(key->integer);
+    case ValueKind::BigInt: return u'i' + key->text;  // at most ~2,500 digits
+    case ValueKind::Float:
+        if (std::isnan(key->real))
+            break;
+        if (key->real >= -9.2e18 && key->real <= 9.2e18 && key->real == std::trunc(key->real))
+            return u'i' + QString::number(qint64(key->real));
+        return u'f' + QString::number(key->real, 'g', 17);
+    case ValueKind::String:
+        if (key->text.size() > kMaxInlineKey)
+            return digest(u's', key->text.toUtf8());
+        return u's' + key->text;
+    case ValueKind::Bytes:
+        if (key->bytes.size() > kMaxInlineKey)
+            return digest(u'b', key->bytes);
+        return u'b' + QString::fromLatin1(key->bytes);
+    case ValueKind::Global: return u'g' + key->text;
+    case ValueKind::DType: return u'd' + QString::number(int(key->dtype));
+    case ValueKind::Device: return u'v' + key->text;
+    case ValueKind::Layout: return u'l' + key->text;
+    default: break;
+    }
+    return u'p' + QString::number(quintptr(key), 16);
+}
+
+Unpickler::KeyIndex& Unpickler::keyIndex(Value* container)
+{
+    KeyIndex& index = m_keyIndexes[container];
+    // Catch up with entries that reached the container some other way (a persistent loader's
+    // value): the first occurrence of a key is the one that stays.
+    const bool set = container->kind == ValueKind::Set || container->kind == ValueKind::FrozenSet;
+    const size_t count = set ? container->items.size() : container->entries.size();
+    for (; index.indexed < count; ++index.indexed) {
+        const Value* key = set ? container->items[index.indexed] : container->entries[index.indexed].first;
+        const QString token = keyToken(key);
+        if (!index.positions.contains(token))
+            index.positions.insert(token, index.indexed);
+    }
+    return index;
+}
+
+Status Unpickler::setItem(Value* dict, Value* key, Value* value)
+{
+    if (dict->kind != ValueKind::Dict && dict->kind != ValueKind::Object)
+        return corrupt(QStringLiteral("the target is a %1, not a dict").arg(kindName(dict->kind)));
+    KeyIndex& index = keyIndex(dict);
+    const QString token = keyToken(key);
+    if (auto existing = index.positions.constFind(token); existing != index.positions.cend()) {
+        dict->entries[*existing].second = value;
+        return Ok{};
+    }
+    index.positions.insert(token, dict->entries.size());
+    dict->entries.emplace_back(key, value);
+    index.indexed = dict->entries.size();
     return Ok{};
 }
 
-Status Machine::makeGlobal(const QString& module, const QString& name)
+Status Unpickler::addItem(Value* set, Value* item)
 {
-    const QString qualified = canonicalGlobalName(module, name);
-    if (!m_seenGlobals.contains(qualified)) {
-        m_seenGlobals.insert(qualified);
-        if (!m_checkpoint.globals.contains(qualified))
-            m_checkpoint.globals.append(qualified);
-        const bool scriptClass = m_torchScript && qualified.startsWith(QLatin1String("__torch__."));
-        if (!scriptClass && !isSafeGlobal(qualified) && !m_checkpoint.unsafeGlobals.contains(qualified))
-            m_checkpoint.unsafeGlobals.append(qualified);
-    }
-    if (Value* value = interpretGlobal(m_checkpoint, qualified))
-        return push(value);
-    Value* global = make(ValueKind::Global);
-    global->text = qualified;
-    return push(global);
+    if (set->kind != ValueKind::Set && set->kind != ValueKind::FrozenSet)
+        return corrupt(QStringLiteral("the target is a %1, not a set").arg(kindName(set->kind)));
+    KeyIndex& index = keyIndex(set);
+    const QString token = keyToken(item);
+    if (index.positions.contains(token))
+        return Ok{};
+    index.positions.insert(token, set->items.size());
+    set->items.push_back(item);
+    index.indexed = set->items.size();
+    return Ok{};
 }
 
-Status Machine::call(Value* callable, Value* args)
+// ---- the run loop --------------------------------------------------------------------------------
+
+Result<Value*> Unpickler::run(qint64* end)
 {
-    if (callable->kind == ValueKind::Global && isSafeGlobal(callable->text)) {
-        auto interpreted = interpretCall(m_checkpoint, callable->text, args);
-        if (!interpreted) {
-            Error error = interpreted.error();
-            error.message = QStringLiteral("pickle: ") + error.message + QStringLiteral(" at byte %1").arg(m_opcodeAt);
-            error.offset = m_opcodeAt;
-            return error;
+    while (m_pos < m_size) {
+        m_opStart = m_pos;
+        m_op = m_data[m_pos++];
+        if (Op(m_op) == Op::Stop) {
+            Value* result = nullptr;
+            if (Status status = pop(&result); !status)
+                return status.error();
+            if (end)
+                *end = m_pos;
+            return result;
         }
-        if (*interpreted)
-            return push(*interpreted);
+        if (Status status = step(); !status)
+            return status.error();
+        if (qint64(m_checkpoint.arena.size() - m_arenaStart) > m_limits.maxValues)
+            return error(ErrorCode::LimitExceeded, QStringLiteral("more than %1 values").arg(m_limits.maxValues));
     }
-    // Anything else is described, never called.
+    return makeError(ErrorCode::Truncated, QStringLiteral("pickle: truncated: the data ends at byte %1 before STOP").arg(m_size), m_size);
+}
+
+Status Unpickler::step()
+{
+    quint64 operand = 0;
+    switch (Op(m_op)) {
+    case Op::Proto:
+        if (Status status = readUInt(1, &operand); !status)
+            return status;
+        if (operand > quint64(kHighestProtocol))
+            return error(ErrorCode::Unsupported, QStringLiteral("unsupported pickle protocol %1").arg(operand));
+        m_protocol = int(operand);
+        return Ok{};
+    case Op::Frame:  // advisory: the opcodes inside read the same without it
+        if (Status status = readUInt(8, &operand); !status)
+            return status;
+        if (operand > quint64(left()))
+            return error(ErrorCode::Truncated, QStringLiteral("truncated: a frame of %1 bytes, %2 left").arg(operand).arg(left()));
+        return Ok{};
+    case Op::Mark:
+        if (qint64(m_stack.size() + m_marks.size()) >= m_limits.maxStack)
+            return error(ErrorCode::LimitExceeded, QStringLiteral("more than %1 values on the stack").arg(m_limits.maxStack));
+        m_marks.push_back(m_stack.size());
+        return Ok{};
+    case Op::Pop:
+        // Like CPython: POP on an empty frame discards the MARK itself.
+        if (m_stack.size() > floor())
+            m_stack.pop_back();
+        else if (!m_marks.empty())
+            m_marks.pop_back();
+        else
+            return underflow();
+        return Ok{};
+    case Op::PopMark: {
+        std::vector<Value*> discarded;
+        return popMark(&discarded);
+    }
+    case Op::Dup: {
+        Value* value = nullptr;
+        if (Status status = top(&value); !status)
+            return status;
+        return push(value);
+    }
+    case Op::None: return push(none());
+    case Op::NewTrue: return push(boolean(true));
+    case Op::NewFalse: return push(boolean(false));
+    case Op::BinInt:
+        if (Status status = readUInt(4, &operand); !status)
+            return status;
+        return push(integer(qint32(quint32(operand))));
+    case Op::BinInt1:
+    case Op::BinInt2:
+        if (Status status = readUInt(Op(m_op) == Op::BinInt1 ? 1 : 2, &operand); !status)
+            return status;
+        return push(integer(qint64(operand)));
+    case Op::Int:
+    case Op::Long: {
+        QByteArrayView line;
+        if (Status status = readLine(&line); !status)
+            return status;
+        if (Op(m_op) == Op::Int && (line == "00" || line == "01"))  // protocol 0's False and True
+            return push(boolean(line == "01"));
+        if (Op(m_op) == Op::Long && line.endsWith('L'))
+            line.chop(1);
+        return pushInteger(line);
+    }
+    case Op::Long1: return pushLong(1);
+    case Op::Long4: return pushLong(4);
+    case Op::Float: return pushFloatText();
+    case Op::BinFloat: return pushBinFloat();
+    case Op::String: return pushQuotedString();
+    case Op::BinString: return pushStringOp(-4);
+    case Op::ShortBinString: return pushStringOp(-1);
+    case Op::Unicode: return pushUnicodeLine();
+    case Op::BinUnicode: return pushStringOp(4);
+    case Op::ShortBinUnicode: return pushStringOp(1);
+    case Op::BinUnicode8: return pushStringOp(8);
+    case Op::BinBytes: return pushBytesOp(4);
+    case Op::ShortBinBytes: return pushBytesOp(1);
+    case Op::BinBytes8:
+    case Op::ByteArray8: return pushBytesOp(8);
+    case Op::EmptyTuple: return push(emptyTuple());
+    case Op::EmptyList: return push(make(ValueKind::List));
+    case Op::EmptyDict: return push(make(ValueKind::Dict));
+    case Op::EmptySet: return push(make(ValueKind::Set));
+    case Op::Tuple1: return pushTuple(1);
+    case Op::Tuple2: return pushTuple(2);
+    case Op::Tuple3: return pushTuple(3);
+    case Op::Tuple: return pushFromMark(ValueKind::Tuple);
+    case Op::List: return pushFromMark(ValueKind::List);
+    case Op::FrozenSet: return pushFromMark(ValueKind::FrozenSet);
+    case Op::Dict: return pushDictFromMark();
+    case Op::Append: return append();
+    case Op::Appends: return appends();
+    case Op::SetItem: return setItemOp();
+    case Op::SetItems: return setItemsOp();
+    case Op::AddItems: return addItemsOp();
+    case Op::Global: return global();
+    case Op::StackGlobal: return stackGlobal();
+    case Op::Inst: return inst();
+    case Op::Obj: return obj();
+    case Op::Reduce: return reduce(CallKind::Call);
+    case Op::NewObj: return reduce(CallKind::New);
+    case Op::NewObjEx: return newObjEx();
+    case Op::Build: return build();
+    case Op::PersId: return persIdLine();
+    case Op::BinPersId: {
+        Value* pid = nullptr;
+        if (Status status = pop(&pid); !status)
+            return status;
+        return persistentId(pid);
+    }
+    case Op::Get: {
+        quint64 key = 0;
+        if (Status status = memoIndexLine(&key); !status)
+            return status;
+        return memoGet(key);
+    }
+    case Op::Put: {
+        quint64 key = 0;
+        if (Status status = memoIndexLine(&key); !status)
+            return status;
+        return memoPut(key);
+    }
+    case Op::BinGet: return memoOp(1, false);
+    case Op::LongBinGet: return memoOp(4, false);
+    case Op::BinPut: return memoOp(1, true);
+    case Op::LongBinPut: return memoOp(4, true);
+    case Op::Memoize: return memoPut(m_memo.size());
+    case Op::Ext1:
+    case Op::Ext2:
+    case Op::Ext4:
+        return error(ErrorCode::Unsupported, QStringLiteral("copyreg extension codes are not supported"));
+    case Op::NextBuffer:
+    case Op::ReadOnlyBuffer:
+        return error(ErrorCode::Unsupported, QStringLiteral("out-of-band buffers are not supported"));
+    case Op::Stop:
+        break;  // handled by run()
+    }
+    return makeError(ErrorCode::Corrupt, QStringLiteral("pickle: unknown opcode 0x%1 at byte %2").arg(m_op, 2, 16, QLatin1Char('0')).arg(m_opStart), m_opStart);
+}
+
+// ---- scalars -------------------------------------------------------------------------------------
+
+Status Unpickler::pushInteger(QByteArrayView text)
+{
+    if (trimmed(text).size() > kMaxLongDigits + 1)
+        return error(ErrorCode::LimitExceeded, QStringLiteral("an integer of more than %1 digits").arg(kMaxLongDigits));
+    qint64 small = 0;
+    QString big;
+    bool fits = false;
+    if (!parseDecimal(text, &small, &big, &fits))
+        return corrupt(QStringLiteral("'%1' is not an integer").arg(QString::fromLatin1(text.data(), qMin<qsizetype>(text.size(), 40))));
+    if (fits)
+        return push(integer(small));
+    Value* value = make(ValueKind::BigInt);
+    value->text = std::move(big);
+    return push(value);
+}
+
+Status Unpickler::pushLong(int width)
+{
+    quint64 raw = 0;
+    if (Status status = readUInt(width, &raw); !status)
+        return status;
+    const qint64 length = width == 1 ? qint64(raw) : qint64(qint32(quint32(raw)));
+    if (length < 0)
+        return corrupt(QStringLiteral("negative byte count %1").arg(length));
+    if (length > kMaxLongBytes)
+        return error(ErrorCode::LimitExceeded, QStringLiteral("an integer of %1 bytes (at most %2)").arg(length).arg(kMaxLongBytes));
+    QByteArrayView bytes;
+    if (Status status = readBytes(quint64(length), "integer", &bytes); !status)
+        return status;
+    qint64 small = 0;
+    QString big;
+    bool fits = false;
+    decodeLong(reinterpret_cast<const unsigned char*>(bytes.data()), length, &small, &big, &fits);
+    if (fits)
+        return push(integer(small));
+    Value* value = make(ValueKind::BigInt);
+    value->text = std::move(big);
+    return push(value);
+}
+
+Status Unpickler::pushFloatText()
+{
+    QByteArrayView line;
+    if (Status status = readLine(&line); !status)
+        return status;
+    Value* value = make(ValueKind::Float);
+    if (!parseFloat(line, &value->real))
+        return corrupt(QStringLiteral("'%1' is not a float").arg(QString::fromLatin1(line.data(), qMin<qsizetype>(line.size(), 40))));
+    return push(value);
+}
+
+Status Unpickler::pushBinFloat()
+{
+    if (left() < 8)
+        return truncated(8);
+    quint64 raw = 0;
+    for (int i = 0; i < 8; ++i)
+        raw = (raw << 8) | m_data[m_pos + i];  // big-endian, unlike every other operand
+    m_pos += 8;
+    Value* value = make(ValueKind::Float);
+    std::memcpy(&value->real, &raw, sizeof raw);
+    return push(value);
+}
+
+// torch.load decodes Python 2 `str` with encoding 'utf-8'; bytes that are not UTF-8 stay
+// bytes rather than failing the whole file.
+Value* Unpickler::python2String(QByteArrayView bytes)
+{
+    QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    QString text = decoder.decode(bytes);
+    if (!decoder.hasError()) {
+        Value* value = make(ValueKind::String);
+        value->text = std::move(text);
+        return value;
+    }
+    Value* value = make(ValueKind::Bytes);
+    value->bytes = bytes.toByteArray();
+    return value;
+}
+
+// width > 0: BINUNICODE family (UTF-8); width < 0: BINSTRING family (Python 2 str). BINSTRING's
+// length is signed.
+Status Unpickler::pushStringOp(int width)
+{
+    quint64 length = 0;
+    if (Status status = readUInt(width < 0 ? -width : width, &length); !status)
+        return status;
+    if (width == -4 && qint32(quint32(length)) < 0)
+        return corrupt(QStringLiteral("negative byte count %1").arg(qint32(quint32(length))));
+    QByteArrayView bytes;
+    if (Status status = readBytes(length, "string", &bytes); !status)
+        return status;
+    if (width < 0)
+        return push(python2String(bytes));
+    Value* value = make(ValueKind::String);
+    // torch decodes with surrogatepass; QString keeps what UTF-8 can say and replaces the rest
+    // (encoded lone surrogates become U+FFFD) instead of failing.
+    value->text = QString::fromUtf8(bytes);
+    return push(value);
+}
+
+Status Unpickler::pushQuotedString()
+{
+    QByteArrayView line;
+    if (Status status = readLine(&line); !status)
+        return status;
+    QByteArray decoded;
+    QString problem;
+    if (!decodeQuotedString(line, &decoded, &problem))
+        return corrupt(problem);
+    return push(python2String(decoded));
+}
+
+Status Unpickler::pushUnicodeLine()
+{
+    QByteArrayView line;
+    if (Status status = readLine(&line); !status)
+        return status;
+    Value* value = make(ValueKind::String);
+    QString problem;
+    if (!decodeRawUnicodeEscape(line, &value->text, &problem))
+        return corrupt(problem);
+    return push(value);
+}
+
+Status Unpickler::pushBytesOp(int width)
+{
+    quint64 length = 0;
+    if (Status status = readUInt(width, &length); !status)
+        return status;
+    QByteArrayView bytes;
+    if (Status status = readBytes(length, Op(m_op) == Op::ByteArray8 ? "bytearray" : "bytes object", &bytes); !status)
+        return status;
+    Value* value = make(ValueKind::Bytes);
+    value->bytes = QByteArray(bytes.data(), bytes.size());
+    return push(value);
+}
+
+// ---- containers ----------------------------------------------------------------------------------
+
+Status Unpickler::pushTuple(size_t count)
+{
+    if (m_stack.size() - floor() < count)
+        return underflow();
+    std::vector<Value*> items(m_stack.end() - qptrdiff(count), m_stack.end());
+    m_stack.resize(m_stack.size() - count);
+    auto tuple = sequence(ValueKind::Tuple, std::move(items));
+    return tuple ? push(*tuple) : Status(tuple.error());
+}
+
+Status Unpickler::pushFromMark(ValueKind kind)
+{
+    std::vector<Value*> items;
+    if (Status status = popMark(&items); !status)
+        return status;
+    if (kind != ValueKind::FrozenSet) {
+        auto value = sequence(kind, std::move(items));
+        return value ? push(*value) : Status(value.error());
+    }
+    Value* set = make(ValueKind::FrozenSet);
+    if (Status status = addItemsTo(set, items); !status)
+        return status;
+    return push(set);
+}
+
+Status Unpickler::pushDictFromMark()
+{
+    std::vector<Value*> pairs;
+    if (Status status = popMark(&pairs); !status)
+        return status;
+    Value* dict = make(ValueKind::Dict);
+    if (Status status = setItemsOn(dict, pairs); !status)
+        return status;
+    return push(dict);
+}
+
+Status Unpickler::appendTo(Value* target, const std::vector<Value*>& items)
+{
+    // An Object stands for an instance of a list subclass (whose append we never call).
+    if (target->kind != ValueKind::List && target->kind != ValueKind::Object)
+        return corrupt(QStringLiteral("the target is a %1, not a list").arg(kindName(target->kind)));
+    for (Value* item : items) {
+        if (Status status = adopt(target, item); !status)
+            return status;
+        target->items.push_back(item);
+    }
+    return Ok{};
+}
+
+Status Unpickler::setItemsOn(Value* target, const std::vector<Value*>& pairs)
+{
+    if (pairs.size() % 2 != 0)
+        return corrupt(QStringLiteral("an odd number of items (%1) for key/value pairs").arg(pairs.size()));
+    if (target->kind != ValueKind::Dict && target->kind != ValueKind::Object)
+        return corrupt(QStringLiteral("the target is a %1, not a dict").arg(kindName(target->kind)));
+    for (size_t i = 0; i < pairs.size(); i += 2) {
+        if (Status status = adopt(target, pairs[i]); !status)
+            return status;
+        if (Status status = adopt(target, pairs[i + 1]); !status)
+            return status;
+        if (Status status = setItem(target, pairs[i], pairs[i + 1]); !status)
+            return status;
+    }
+    return Ok{};
+}
+
+Status Unpickler::addItemsTo(Value* target, const std::vector<Value*>& items)
+{
+    // Sets keep equal items once; an Object (a set subclass) just records what was added.
+    if (target->kind == ValueKind::Object)
+        return appendTo(target, items);
+    if (target->kind != ValueKind::Set && target->kind != ValueKind::FrozenSet)
+        return corrupt(QStringLiteral("the target is a %1, not a set").arg(kindName(target->kind)));
+    for (Value* item : items) {
+        if (Status status = adopt(target, item); !status)
+            return status;
+        if (Status status = addItem(target, item); !status)
+            return status;
+    }
+    return Ok{};
+}
+
+Status Unpickler::append()
+{
+    Value* item = nullptr;
+    Value* target = nullptr;
+    if (Status status = pop(&item); !status)
+        return status;
+    if (Status status = top(&target); !status)
+        return status;
+    return appendTo(target, {item});
+}
+
+Status Unpickler::appends()
+{
+    std::vector<Value*> items;
+    Value* target = nullptr;
+    if (Status status = popMark(&items); !status)
+        return status;
+    if (Status status = top(&target); !status)
+        return status;
+    return appendTo(target, items);
+}
+
+Status Unpickler::setItemOp()
+{
+    Value* value = nullptr;
+    Value* key = nullptr;
+    Value* target = nullptr;
+    if (Status status = pop(&value); !status)
+        return status;
+    if (Status status = pop(&key); !status)
+        return status;
+    if (Status status = top(&target); !status)
+        return status;
+    return setItemsOn(target, {key, value});
+}
+
+Status Unpickler::setItemsOp()
+{
+    std::vector<Value*> pairs;
+    Value* target = nullptr;
+    if (Status status = popMark(&pairs); !status)
+        return status;
+    if (Status status = top(&target); !status)
+        return status;
+    return setItemsOn(target, pairs);
+}
+
+Status Unpickler::addItemsOp()
+{
+    std::vector<Value*> items;
+    Value* target = nullptr;
+    if (Status status = popMark(&items); !status)
+        return status;
+    if (Status status = top(&target); !status)
+        return status;
+    if (target->kind == ValueKind::FrozenSet)  // immutable once built, as in Python
+        return corrupt(QStringLiteral("the target is a frozenset, not a set"));
+    return addItemsTo(target, items);
+}
+
+// ---- globals and calls -----------------------------------------------------------------------------
+
+void Unpickler::listGlobal(const QString& name)
+{
+    if (m_listed.contains(name))
+        return;
+    m_listed.insert(name);
+    m_checkpoint.globals.append(name);
+    // TorchScript classes are defined by the archive's own code, not imported from Python.
+    const bool scriptClass = m_torchScript && name.startsWith(QLatin1String("__torch__."));
+    if (!scriptClass && !isSafeGlobal(name))
+        m_checkpoint.unsafeGlobals.append(name);
+}
+
+Result<Value*> Unpickler::namedGlobal(const QString& module, const QString& name)
+{
+    if (module.size() > kMaxNameLength || name.size() > kMaxNameLength)
+        return corrupt(QStringLiteral("a module or class name of more than %1 characters").arg(kMaxNameLength));
+    const QString qualified = qualifiedGlobalName(module, name, m_protocol);
+    listGlobal(qualified);
+    return m_globals.global(qualified);
+}
+
+Status Unpickler::global()
+{
+    QByteArrayView module, name;
+    if (Status status = readLine(&module); !status)
+        return status;
+    if (Status status = readLine(&name); !status)
+        return status;
+    auto value = namedGlobal(QString::fromUtf8(module), QString::fromUtf8(name));
+    return value ? push(*value) : Status(value.error());
+}
+
+Status Unpickler::stackGlobal()
+{
+    Value* name = nullptr;
+    Value* module = nullptr;
+    if (Status status = pop(&name); !status)
+        return status;
+    if (Status status = pop(&module); !status)
+        return status;
+    if (module->kind != ValueKind::String || name->kind != ValueKind::String)
+        return corrupt(QStringLiteral("module and name must be strings, not %1 and %2").arg(kindName(module->kind), kindName(name->kind)));
+    auto value = namedGlobal(module->text, name->text);
+    return value ? push(*value) : Status(value.error());
+}
+
+Status Unpickler::inst()
+{
+    QByteArrayView module, name;
+    if (Status status = readLine(&module); !status)
+        return status;
+    if (Status status = readLine(&name); !status)
+        return status;
+    std::vector<Value*> items;
+    if (Status status = popMark(&items); !status)
+        return status;
+    auto cls = namedGlobal(QString::fromUtf8(module), QString::fromUtf8(name));
+    if (!cls)
+        return cls.error();
+    auto args = sequence(ValueKind::Tuple, std::move(items));
+    return args ? instantiate(*cls, *args, CallKind::Call) : Status(args.error());
+}
+
+Status Unpickler::obj()
+{
+    std::vector<Value*> items;
+    if (Status status = popMark(&items); !status)
+        return status;
+    if (items.empty())
+        return corrupt(QStringLiteral("no class after the MARK"));
+    Value* cls = items.front();
+    auto args = sequence(ValueKind::Tuple, std::vector<Value*>(items.begin() + 1, items.end()));
+    return args ? instantiate(cls, *args, CallKind::Call) : Status(args.error());
+}
+
+Status Unpickler::reduce(CallKind kind)
+{
+    Value* args = nullptr;
+    Value* callee = nullptr;
+    if (Status status = pop(&args); !status)
+        return status;
+    if (Status status = pop(&callee); !status)
+        return status;
+    return instantiate(callee, args, kind);
+}
+
+Status Unpickler::newObjEx()
+{
+    Value* kwargs = nullptr;
+    Value* args = nullptr;
+    Value* cls = nullptr;
+    if (Status status = pop(&kwargs); !status)
+        return status;
+    if (Status status = pop(&args); !status)
+        return status;
+    if (Status status = pop(&cls); !status)
+        return status;
+    const bool noKeywords = (kwargs->kind == ValueKind::Dict || kwargs->kind == ValueKind::Tuple) && kwargs->entries.empty() && kwargs->items.empty();
+    if (noKeywords)
+        return instantiate(cls, args, CallKind::New);
+    // Keyword arguments: nothing we interpret takes them. The Object keeps them as a trailing
+    // Dict after the positional arguments.
+    std::vector<Value*> all = args->kind == ValueKind::Tuple || args->kind == ValueKind::List ? args->items : std::vector<Value*>{args};
+    all.push_back(kwargs);
+    auto packed = sequence(ValueKind::Tuple, std::move(all));
+    if (!packed)
+        return packed.error();
     Value* object = make(ValueKind::Object);
-    object->callee = callable;
-    object->args = args;
-    if (auto status = adopt(object, args); !status)
+    object->callee = cls;
+    object->args = *packed;
+    if (Status status = adopt(object, *packed); !status)
         return status;
     return push(object);
 }
 
-Status Machine::persistentLoad(Value* pid)
+Status Unpickler::instantiate(Value* callee, Value* args, CallKind kind)
+{
+    if (callee->kind == ValueKind::Global) {
+        auto interpreted = m_globals.call(callee, args, kind);
+        if (!interpreted) {
+            Error failure = interpreted.error();
+            failure.message = QStringLiteral("pickle: %1 at byte %2: %3").arg(callee->text).arg(m_opStart).arg(failure.message);
+            failure.offset = m_opStart;
+            return failure;
+        }
+        if (Value* value = *interpreted) {
+            // The argument that restore_type_tag and build_intlist pass through was accounted
+            // for when it was built; a new value is accounted for now.
+            const bool passedThrough = !args->items.empty() && value == args->items.front();
+            if (!passedThrough) {
+                if (Status status = account(value); !status)
+                    return status;
+            }
+            return push(value);
+        }
+    }
+    // Anything else is described, never called.
+    Value* object = make(ValueKind::Object);
+    object->callee = callee;
+    object->args = args;
+    if (Status status = adopt(object, args); !status)
+        return status;
+    return push(object);
+}
+
+Status Unpickler::build()
+{
+    Value* state = nullptr;
+    Value* target = nullptr;
+    if (Status status = pop(&state); !status)
+        return status;
+    if (Status status = top(&target); !status)
+        return status;
+    switch (target->kind) {
+    case ValueKind::Object:
+        // A second BUILD replaces the first state rather than merging into a dict that may be
+        // shared through the memo.
+        target->state = state;
+        return adopt(target, state);
+    case ValueKind::Dict:
+        return buildDict(target, state);
+    case ValueKind::Tensor: {
+        auto applied = m_globals.build(target, state);
+        if (!applied) {
+            Error failure = applied.error();
+            failure.message = QStringLiteral("pickle: %1: %2").arg(where(), failure.message);
+            failure.offset = m_opStart;
+            return failure;
+        }
+        return Ok{};
+    }
+    default:
+        return corrupt(QStringLiteral("cannot apply state to a %1").arg(kindName(target->kind)));
+    }
+}
+
+// BUILD on a dict updates its instance attributes: how an OrderedDict gets `_metadata`. The
+// state may also come as (dict, slots) from __reduce_ex__.
+Status Unpickler::buildDict(Value* dict, Value* state)
+{
+    Value* attributes = state;
+    if (state->kind == ValueKind::Tuple && state->items.size() == 2) {
+        Value* first = state->items[0];
+        attributes = first->kind == ValueKind::Dict ? first : state->items[1];
+    }
+    if (attributes->kind == ValueKind::None)
+        return Ok{};
+    if (attributes->kind != ValueKind::Dict)
+        return corrupt(QStringLiteral("the state for a dict is a %1, not a dict of attributes").arg(kindName(attributes->kind)));
+    dict->attributes = attributes;
+    return adopt(dict, attributes);
+}
+
+Status Unpickler::persistentId(Value* pid)
 {
     if (!m_loader)
-        return fail(ErrorCode::Corrupt, QStringLiteral("persistent id without a loader"));
+        return corrupt(QStringLiteral("persistent id without a loader"));
     auto loaded = m_loader(pid);
     if (!loaded) {
-        Error error = loaded.error();
-        if (error.offset < 0)
-            error.offset = m_opcodeAt;
-        return error;
+        Error failure = loaded.error();
+        failure.message = QStringLiteral("pickle: persistent id at byte %1: %2").arg(m_opStart).arg(failure.message);
+        if (failure.offset < 0)
+            failure.offset = m_opStart;
+        return failure;
     }
+    if (!*loaded)
+        return corrupt(QStringLiteral("the persistent id loader returned nothing"));
     return push(*loaded);
 }
 
-Status Machine::build()
+Status Unpickler::persIdLine()
 {
-    auto state = pop();
-    if (!state)
-        return state.error();
-    auto target = top();
-    if (!target)
-        return target.error();
-    Value* object = *target;
-    switch (object->kind) {
-    case ValueKind::Dict:
-        // OrderedDict's __dict__.update(state): how a state dict's `_metadata` arrives.
-        object->attributes = *state;
-        break;
-    case ValueKind::Object:
-        object->state = *state;
-        break;
-    default:
-        break;  // Parameter / tensor state, or a class: nothing a reader needs
+    QByteArrayView line;
+    if (Status status = readLine(&line); !status)
+        return status;
+    for (char c : line) {
+        if (uchar(c) >= 0x80)
+            return corrupt(QStringLiteral("persistent ids in protocol 0 must be ASCII strings"));
     }
-    return adopt(object, *state);
+    Value* pid = make(ValueKind::String);
+    pid->text = QString::fromLatin1(line.data(), line.size());
+    return persistentId(pid);
 }
 
-Status Machine::step(unsigned char opcode)
+// ---- the memo ----------------------------------------------------------------------------------
+
+Status Unpickler::memoIndexLine(quint64* key)
 {
-    auto need = [this](qint64 count) { return has(count); };
-    switch (opcode) {
-    case PROTO:
-        if (!need(1))
-            return truncated();
-        m_protocol = int(readUnsigned(1));
-        if (m_protocol > 5)
-            return fail(ErrorCode::Unsupported, QStringLiteral("unsupported pickle protocol %1").arg(m_protocol));
-        return Ok{};
-    case FRAME:  // advisory framing: the opcodes inside read as usual
-        if (!need(8))
-            return truncated();
-        readUnsigned(8);
-        return Ok{};
-    case STOP:
-        m_stopped = true;
-        return Ok{};
-    case MARK:
-        m_marks.push_back(m_stack.size());
-        return Ok{};
-    case POP:
-        if (m_stack.size() > currentMarkFloor()) {
-            m_stack.pop_back();
-            return Ok{};
-        }
-        return popMark().ok() ? Status(Ok{}) : Status(fail(ErrorCode::Corrupt, QStringLiteral("stack underflow")));
-    case POP_MARK: {
-        auto items = popMark();
-        return items ? Status(Ok{}) : Status(items.error());
-    }
-    case DUP: {
-        auto value = top();
-        return value ? push(*value) : Status(value.error());
-    }
-    case NONE: return push(make(ValueKind::None));
-    case NEWTRUE:
-    case NEWFALSE: {
-        Value* value = make(ValueKind::Bool);
-        value->boolean = opcode == NEWTRUE;
-        return push(value);
-    }
-    case BININT:
-    case BININT1:
-    case BININT2: {
-        const int width = opcode == BININT ? 4 : opcode == BININT1 ? 1 : 2;
-        if (!need(width))
-            return truncated();
-        Value* value = make(ValueKind::Int);
-        const quint64 raw = readUnsigned(width);
-        value->integer = width == 4 ? qint64(qint32(quint32(raw))) : qint64(raw);
-        return push(value);
-    }
-    case INT:
-    case LONG: {
-        auto line = readLine();
-        if (!line)
-            return line.error();
-        QByteArray text = line->trimmed();
-        if (opcode == LONG && text.endsWith('L'))
-            text.chop(1);
-        if (opcode == INT && (text == "00" || text == "01")) {
-            Value* value = make(ValueKind::Bool);
-            value->boolean = text == "01";
-            return push(value);
-        }
-        bool ok = false;
-        const qint64 number = text.toLongLong(&ok);
-        if (ok) {
-            Value* value = make(ValueKind::Int);
-            value->integer = number;
-            return push(value);
-        }
-        const bool digits = !text.isEmpty() && std::all_of(text.begin() + (text.startsWith('-') ? 1 : 0), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-        if (!digits)
-            return fail(ErrorCode::Corrupt, QStringLiteral("bad integer text '%1'").arg(QString::fromLatin1(text.left(40))));
-        Value* value = make(ValueKind::BigInt);
-        value->text = QString::fromLatin1(text);
-        return push(value);
-    }
-    case LONG1:
-    case LONG4: {
-        const int width = opcode == LONG1 ? 1 : 4;
-        if (!need(width))
-            return truncated();
-        const qint64 length = width == 1 ? qint64(readUnsigned(1)) : qint64(qint32(quint32(readUnsigned(4))));
-        if (length < 0)
-            return fail(ErrorCode::Corrupt, QStringLiteral("negative LONG4 length"));
-        if (length > kMaxLongBytes)
-            return fail(ErrorCode::LimitExceeded, QStringLiteral("integer of %1 bytes").arg(length));
-        if (!need(length))
-            return truncated();
-        const unsigned char* bytes = m_data + m_position;
-        m_position += length;
-        if (length <= 8) {
-            quint64 raw = 0;
-            for (qint64 i = 0; i < length; ++i)
-                raw |= quint64(bytes[i]) << (8 * i);
-            if (length > 0 && length < 8 && (bytes[length - 1] & 0x80))
-                raw |= ~quint64(0) << (8 * length);  // sign-extend
-            Value* value = make(ValueKind::Int);
-            value->integer = qint64(raw);
-            return push(value);
-        }
-        Value* value = make(ValueKind::BigInt);
-        value->text = bigIntegerText(bytes, length);
-        bool ok = false;
-        const qint64 small = value->text.toLongLong(&ok);
-        if (ok) {  // a long encoding of a value that fits after all
-            value->kind = ValueKind::Int;
-            value->integer = small;
-        }
-        return push(value);
-    }
-    case FLOAT: {
-        auto line = readLine();
-        if (!line)
-            return line.error();
-        Value* value = make(ValueKind::Float);
-        bool ok = false;
-        value->real = line->trimmed().toDouble(&ok);
-        if (!ok)
-            return fail(ErrorCode::Corrupt, QStringLiteral("bad float text"));
-        return push(value);
-    }
-    case BINFLOAT: {
-        if (!need(8))
-            return truncated();
-        quint64 raw = 0;
-        for (int i = 0; i < 8; ++i)
-            raw = (raw << 8) | m_data[m_position + i];  // big-endian, unlike everything else
-        m_position += 8;
-        Value* value = make(ValueKind::Float);
-        std::memcpy(&value->real, &raw, 8);
-        return push(value);
-    }
-    case STRING: {
-        auto line = readLine();
-        if (!line)
-            return line.error();
-        Value* value = make(ValueKind::String);
-        value->text = QString::fromUtf8(unquote(*line));
-        return push(value);
-    }
-    case UNICODE: {
-        auto line = readLine();
-        if (!line)
-            return line.error();
-        Value* value = make(ValueKind::String);
-        value->text = rawUnicodeEscape(*line);
-        return push(value);
-    }
-    case BINSTRING:
-    case SHORT_BINSTRING:
-    case BINUNICODE:
-    case SHORT_BINUNICODE:
-    case BINUNICODE8:
-    case BINBYTES:
-    case SHORT_BINBYTES:
-    case BINBYTES8:
-    case BYTEARRAY8: {
-        int width = 4;
-        if (opcode == SHORT_BINSTRING || opcode == SHORT_BINUNICODE || opcode == SHORT_BINBYTES)
-            width = 1;
-        else if (opcode == BINUNICODE8 || opcode == BINBYTES8 || opcode == BYTEARRAY8)
-            width = 8;
-        if (!need(width))
-            return truncated();
-        quint64 length = readUnsigned(width);
-        if (opcode == BINSTRING && qint32(quint32(length)) < 0)
-            return fail(ErrorCode::Corrupt, QStringLiteral("negative string length"));
-        const bool bytes = opcode == BINBYTES || opcode == SHORT_BINBYTES || opcode == BINBYTES8 || opcode == BYTEARRAY8;
-        auto payload = readCounted(length, bytes ? "bytes" : "string");
-        if (!payload)
-            return payload.error();
-        Value* value = make(bytes ? ValueKind::Bytes : ValueKind::String);
-        if (bytes)
-            value->bytes = std::move(*payload);
-        else
-            value->text = QString::fromUtf8(*payload);  // Python 2 str as torch loads it (utf-8)
-        return push(value);
-    }
-    case EMPTY_TUPLE: return push(make(ValueKind::Tuple));
-    case EMPTY_LIST: return push(make(ValueKind::List));
-    case EMPTY_DICT: return push(make(ValueKind::Dict));
-    case EMPTY_SET: return push(make(ValueKind::Set));
-    case TUPLE1:
-    case TUPLE2:
-    case TUPLE3: {
-        const size_t count = size_t(opcode - TUPLE1 + 1);
-        if (m_stack.size() < currentMarkFloor() + count)
-            return fail(ErrorCode::Corrupt, QStringLiteral("stack underflow"));
-        std::vector<Value*> items(m_stack.end() - qint64(count), m_stack.end());
-        m_stack.resize(m_stack.size() - count);
-        auto tuple = makeSequence(ValueKind::Tuple, std::move(items));
-        return tuple ? push(*tuple) : Status(tuple.error());
-    }
-    case TUPLE:
-    case LIST:
-    case FROZENSET: {
-        auto items = popMark();
-        if (!items)
-            return items.error();
-        auto value = makeSequence(opcode == TUPLE ? ValueKind::Tuple : opcode == LIST ? ValueKind::List : ValueKind::FrozenSet, std::move(*items));
-        return value ? push(*value) : Status(value.error());
-    }
-    case DICT: {
-        auto items = popMark();
-        if (!items)
-            return items.error();
-        Value* dict = make(ValueKind::Dict);
-        if (auto status = setItems(dict, *items); !status)
-            return status;
-        return push(dict);
-    }
-    case APPEND: {
-        auto item = pop();
-        if (!item)
-            return item.error();
-        auto list = top();
-        if (!list)
-            return list.error();
-        return appendItems(*list, {*item});
-    }
-    case APPENDS:
-    case ADDITEMS: {
-        auto items = popMark();
-        if (!items)
-            return items.error();
-        auto target = top();
-        if (!target)
-            return target.error();
-        return appendItems(*target, *items);
-    }
-    case SETITEM: {
-        auto value = pop();
-        if (!value)
-            return value.error();
-        auto key = pop();
-        if (!key)
-            return key.error();
-        auto dict = top();
-        if (!dict)
-            return dict.error();
-        return setItems(*dict, {*key, *value});
-    }
-    case SETITEMS: {
-        auto items = popMark();
-        if (!items)
-            return items.error();
-        auto dict = top();
-        if (!dict)
-            return dict.error();
-        return setItems(*dict, *items);
-    }
-    case GLOBAL: {
-        auto module = readLine();
-        if (!module)
-            return module.error();
-        auto name = readLine();
-        if (!name)
-            return name.error();
-        return makeGlobal(QString::fromUtf8(*module), QString::fromUtf8(*name));
-    }
-    case STACK_GLOBAL: {
-        auto name = pop();
-        if (!name)
-            return name.error();
-        auto module = pop();
-        if (!module)
-            return module.error();
-        if ((*name)->kind != ValueKind::String || (*module)->kind != ValueKind::String)
-            return fail(ErrorCode::Corrupt, QStringLiteral("STACK_GLOBAL needs two strings"));
-        return makeGlobal((*module)->text, (*name)->text);
-    }
-    case REDUCE:
-    case NEWOBJ: {
-        auto args = pop();
-        if (!args)
-            return args.error();
-        auto callable = pop();
-        if (!callable)
-            return callable.error();
-        return call(*callable, *args);
-    }
-    case NEWOBJ_EX: {
-        auto kwargs = pop();
-        if (!kwargs)
-            return kwargs.error();
-        auto args = pop();
-        if (!args)
-            return args.error();
-        auto callable = pop();
-        if (!callable)
-            return callable.error();
-        return call(*callable, *args);
-    }
-    case INST: {
-        auto module = readLine();
-        if (!module)
-            return module.error();
-        auto name = readLine();
-        if (!name)
-            return name.error();
-        auto items = popMark();
-        if (!items)
-            return items.error();
-        if (auto status = makeGlobal(QString::fromUtf8(*module), QString::fromUtf8(*name)); !status)
-            return status;
-        Value* cls = m_stack.back();
-        m_stack.pop_back();
-        auto args = makeSequence(ValueKind::Tuple, std::move(*items));
-        return args ? call(cls, *args) : Status(args.error());
-    }
-    case OBJ: {
-        auto items = popMark();
-        if (!items)
-            return items.error();
-        if (items->empty())
-            return fail(ErrorCode::Corrupt, QStringLiteral("OBJ without a class"));
-        Value* cls = items->front();
-        auto args = makeSequence(ValueKind::Tuple, std::vector<Value*>(items->begin() + 1, items->end()));
-        return args ? call(cls, *args) : Status(args.error());
-    }
-    case BUILD:
-        return build();
-    case PERSID: {
-        auto line = readLine();
-        if (!line)
-            return line.error();
-        Value* pid = make(ValueKind::String);
-        pid->text = QString::fromUtf8(*line);
-        return persistentLoad(pid);
-    }
-    case BINPERSID: {
-        auto pid = pop();
-        return pid ? persistentLoad(*pid) : Status(pid.error());
-    }
-    case GET:
-    case PUT: {
-        auto line = readLine();
-        if (!line)
-            return line.error();
-        bool ok = false;
-        const quint64 index = line->trimmed().toULongLong(&ok);
-        if (!ok)
-            return fail(ErrorCode::Corrupt, QStringLiteral("bad memo index"));
-        if (opcode == GET)
-            return memoGet(index);
-        auto value = top();
-        return value ? memoPut(index, *value) : Status(value.error());
-    }
-    case BINGET:
-    case LONG_BINGET:
-    case BINPUT:
-    case LONG_BINPUT: {
-        const int width = opcode == BINGET || opcode == BINPUT ? 1 : 4;
-        if (!need(width))
-            return truncated();
-        const quint64 index = readUnsigned(width);
-        if (opcode == BINGET || opcode == LONG_BINGET)
-            return memoGet(index);
-        auto value = top();
-        return value ? memoPut(index, *value) : Status(value.error());
-    }
-    case MEMOIZE: {
-        auto value = top();
-        return value ? memoPut(m_memo.size(), *value) : Status(value.error());
-    }
-    case EXT1:
-    case EXT2:
-    case EXT4:
-        return fail(ErrorCode::Unsupported, QStringLiteral("copyreg extension codes are not supported"));
-    case NEXT_BUFFER:
-    case READONLY_BUFFER:
-        return fail(ErrorCode::Unsupported, QStringLiteral("out-of-band buffers are not supported"));
-    default:
-        return fail(ErrorCode::Corrupt, QStringLiteral("unknown opcode 0x%1").arg(opcode, 2, 16, QLatin1Char('0')));
-    }
+    QByteArrayView line;
+    if (Status status = readLine(&line); !status)
+        return status;
+    qint64 small = 0;
+    QString big;
+    bool fits = false;
+    if (!parseDecimal(line, &small, &big, &fits) || !fits)
+        return corrupt(QStringLiteral("'%1' is not a memo index").arg(QString::fromLatin1(line.data(), qMin<qsizetype>(line.size(), 40))));
+    if (small < 0)
+        return corrupt(QStringLiteral("negative memo index %1").arg(small));
+    *key = quint64(small);
+    return Ok{};
 }
 
-Result<Value*> Machine::run(qint64* end)
+Status Unpickler::memoOp(int width, bool put)
 {
-    while (!m_stopped) {
-        if (m_position >= m_size) {
-            m_opcodeAt = m_position;
-            return fail(ErrorCode::Truncated, QStringLiteral("truncated: the pickle ends before its STOP opcode"));
-        }
-        m_opcodeAt = m_position;
-        const unsigned char opcode = m_data[m_position++];
-        if (auto status = step(opcode); !status)
-            return status.error();
+    quint64 key = 0;
+    if (Status status = readUInt(width, &key); !status)
+        return status;
+    return put ? memoPut(key) : memoGet(key);
+}
+
+Status Unpickler::memoGet(quint64 key)
+{
+    const auto it = m_memo.find(key);
+    if (it == m_memo.end())
+        return corrupt(QStringLiteral("memo entry %1 is missing").arg(key));
+    return push(it->second);
+}
+
+// The memo holds references: a container stored before it is filled (the state dict, memoized
+// right after its REDUCE) is the same value every later GET returns.
+Status Unpickler::memoPut(quint64 key)
+{
+    Value* value = nullptr;
+    if (Status status = top(&value); !status)
+        return status;
+    auto it = m_memo.find(key);
+    if (it != m_memo.end()) {
+        it->second = value;
+        return Ok{};
     }
-    if (end)
-        *end = m_position;
-    if (m_stack.empty())
-        return fail(ErrorCode::Corrupt, QStringLiteral("STOP with an empty stack"));
-    return m_stack.back();
+    if (qint64(m_memo.size()) >= m_limits.maxMemo)
+        return error(ErrorCode::LimitExceeded, QStringLiteral("more than %1 memo entries").arg(m_limits.maxMemo));
+    m_memo.emplace(key, value);
+    return Ok{};
 }
 
 }  // namespace
@@ -799,9 +1642,11 @@ PickleMachine::PickleMachine(Checkpoint& checkpoint, PickleLimits limits) : m_ch
 
 Result<Value*> PickleMachine::run(const char* data, qint64 size, qint64* end)
 {
-    Machine machine(m_checkpoint, m_limits, m_persistentLoader, m_torchScript, data, size);
-    auto result = machine.run(end);
-    m_protocol = machine.protocol();
+    if (!data || size < 0)
+        size = 0;
+    Unpickler unpickler(m_checkpoint, m_limits, m_persistentLoader, m_torchScript, data, size);
+    auto result = unpickler.run(end);
+    m_protocol = unpickler.protocol();
     return result;
 }
 

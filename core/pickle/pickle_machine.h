@@ -19,7 +19,12 @@ struct PickleLimits {
     int maxDepth = 1000;             // nesting of containers built by the pickle
     qint64 maxStack = 1 << 24;       // values on the stack at once
     qint64 maxMemo = 1 << 24;        // memo entries
-    // A string or byte length must also fit in the bytes left in the pickle.
+    // Values one run may create (each costs ~180 bytes; a real data.pkl has one per few bytes),
+    // and container slots it may fill (memo references let a short pickle copy a big list often).
+    qint64 maxValues = 1 << 24;
+    qint64 maxItems = 1 << 27;
+    // A string or byte length must also fit in the bytes left in the pickle; LONG1/LONG4
+    // integers are limited to 1024 bytes.
 };
 
 class PickleMachine {
@@ -49,7 +54,8 @@ private:
     bool m_torchScript = false;
 };
 
-// Is `module.name` on the allow list (torch rebuild functions, storages, dtypes, containers)?
+// Is `module.name` on the allow list (torch rebuild functions, storages, dtypes, containers, and
+// what TorchGlobals interprets without risk)? TorchScript `__torch__` classes are the machine's call.
 bool isSafeGlobal(const QString& qualifiedName);
 
 }  // namespace statelens
