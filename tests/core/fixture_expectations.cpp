@@ -38,8 +38,14 @@ QVector<FixtureExpectation> loadFixtureExpectations(const QString& dataDir)
             for (const QJsonValue& name : root.value(QStringLiteral("unsafe_globals")).toArray())
                 expectation.unsafeGlobals.append(name.toString());
         }
+        // Compact expectations leave out fields equal to "omitted_defaults".
+        const QJsonObject defaults = root.value(QStringLiteral("omitted_defaults")).toObject();
         for (const QJsonValue& item : root.value(QStringLiteral("tensors")).toArray()) {
-            const QJsonObject object = item.toObject();
+            QJsonObject object = item.toObject();
+            for (auto it = defaults.begin(); it != defaults.end(); ++it) {
+                if (!object.contains(it.key()))
+                    object.insert(it.key(), it.value());
+            }
             ExpectedTensor tensor;
             tensor.name = object.value(QStringLiteral("name")).toString();
             tensor.dtype = object.value(QStringLiteral("dtype")).toString();

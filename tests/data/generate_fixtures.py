@@ -153,15 +153,22 @@ def write_expected(fixture_rel, fmt, tensors=(), error=None, unsafe_globals=None
         head.append(("unsafe_globals", sorted(set(unsafe_globals))))
     if notes:
         head.append(("notes", notes))
+    defaults = dict(COMPACT_DEFAULTS)
     if compact:
-        head.append(("omitted_defaults", COMPACT_DEFAULTS))
+        # Fields every tensor shares (dtype, shape, strides) go into the defaults too: the
+        # 20 000-tensor listing then stays well under 2 MiB.
+        for field in ("dtype", "shape", "strides"):
+            values = {json.dumps(t.get(field)) for t in tensors}
+            if len(values) == 1 and tensors and field in tensors[0]:
+                defaults[field] = tensors[0][field]
+        head.append(("omitted_defaults", defaults))
     lines = ["{"]
     for key, value in head:
         lines.append(" %s: %s," % (json.dumps(key), json.dumps(value, ensure_ascii=False)))
     rows = []
     for tensor in tensors:
         if compact:
-            tensor = {k: v for k, v in tensor.items() if COMPACT_DEFAULTS.get(k, object()) != v}
+            tensor = {k: v for k, v in tensor.items() if defaults.get(k, object()) != v}
         rows.append("  " + json.dumps(tensor, ensure_ascii=False, separators=(",", ":") if compact else (", ", ": ")))
     if rows:
         lines.append(' "tensors": [')
