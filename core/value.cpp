@@ -6,7 +6,7 @@
 
 namespace statelens {
 
-bool Value::isContainer() const
+bool Value::isContainerKind(ValueKind kind)
 {
     switch (kind) {
     case ValueKind::Tuple:

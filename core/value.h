@@ -64,7 +64,9 @@ struct Value {
     // Dict: attributes set by BUILD (an OrderedDict's `_metadata`).
     Value* attributes = nullptr;
 
-    bool isContainer() const;
+    bool isContainer() const { return isContainerKind(kind); }
+    // Tuple, List, Dict, Set, FrozenSet: the kinds whose items a walk over the tree visits.
+    static bool isContainerKind(ValueKind kind);
     // Dict lookup by string key; nullptr when absent or not a dict.
     Value* find(QStringView key) const;
     // A short human-readable rendering, bounded in length (for opaque objects and scalars).

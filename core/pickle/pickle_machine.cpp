@@ -150,18 +150,7 @@ QString kindName(ValueKind kind)
 // Kinds whose values refer to other values, and so have a nesting depth of their own.
 bool holdsValues(ValueKind kind)
 {
-    switch (kind) {
-    case ValueKind::Tuple:
-    case ValueKind::List:
-    case ValueKind::Dict:
-    case ValueKind::Set:
-    case ValueKind::FrozenSet:
-    case ValueKind::Object:
-    case ValueKind::Slice:
-        return true;
-    default:
-        return false;
-    }
+    return Value::isContainerKind(kind) || kind == ValueKind::Object || kind == ValueKind::Slice;
 }
 
 // ---- Python 2 names ----------------------------------------------------------------------------

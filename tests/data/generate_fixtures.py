@@ -145,6 +145,15 @@ def listing_of(obj):
 COMPACT_DEFAULTS = {"layout": "strided", "requires_grad": False, "is_parameter": False, "device": "cpu"}
 
 
+def write_shard_index(rel, weight_map, total):
+    """A Hugging Face index: metadata.total_size and the weight_map, in state-dict order."""
+    index = out_path(rel)
+    with open(index, "w") as f:
+        json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2)
+        f.write("\n")
+    note(index)
+
+
 def write_expected(fixture_rel, fmt, tensors=(), error=None, unsafe_globals=None, compact=False, notes=None):
     """Writes FIXTURE.expected.json: one object, one tensor per line."""
     path = out_path(fixture_rel + ".expected.json")
@@ -933,11 +942,7 @@ def fx_sharded():
         note(path)
         for n in names:
             weight_map[n] = shard
-    index = out_path(os.path.join("sharded_st", "model.safetensors.index.json"))
-    with open(index, "w") as f:
-        json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2)
-        f.write("\n")
-    note(index)
+    write_shard_index(os.path.join("sharded_st", "model.safetensors.index.json"), weight_map, total)
     listing = Listing()
     for name, shard in weight_map.items():
         safetensors_listing(os.path.join(OUT, "sharded_st", shard), order=[name], listing=listing)
@@ -954,11 +959,7 @@ def fx_sharded():
         loaded[shard] = torch.load(path)
         for n in names:
             weight_map[n] = shard
-    index = out_path(os.path.join("sharded_bin", "pytorch_model.bin.index.json"))
-    with open(index, "w") as f:
-        json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2)
-        f.write("\n")
-    note(index)
+    write_shard_index(os.path.join("sharded_bin", "pytorch_model.bin.index.json"), weight_map, total)
     listing = Listing()
     for name, shard in weight_map.items():
         listing.add(name, loaded[shard][name])
