@@ -2,6 +2,13 @@
 
 #include <QFileInfo>
 
+#if defined(Q_OS_WIN)
+#include <windows.h>
+#else
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
 namespace statelens {
 
 Result<std::shared_ptr<MappedFile>> MappedFile::open(const QString& path)
@@ -33,6 +40,47 @@ std::shared_ptr<MappedFile> MappedFile::fromMemory(const QString& name, const ch
     file->m_data = bytes;
     file->m_size = size;
     return file;
+}
+
+namespace {
+
+qint64 pageSize()
+{
+#if defined(Q_OS_WIN)
+    SYSTEM_INFO info;
+    GetSystemInfo(&info);
+    return qint64(info.dwPageSize);
+#else
+    return qint64(sysconf(_SC_PAGESIZE));
+#endif
+}
+
+}  // namespace
+
+void MappedFile::releasePages(const char* data, qint64 length) const
+{
+    if (!m_file.isOpen() || !m_data || data < m_data || length <= 0 || !contains(data - m_data, length))
+        return;
+    static const qint64 page = pageSize();
+    // Only whole pages inside the range: a neighbour's bytes may share the edge pages.
+    const quintptr start = (quintptr(data) + quintptr(page) - 1) & ~quintptr(page - 1);
+    const quintptr end = (quintptr(data) + quintptr(length)) & ~quintptr(page - 1);
+    if (end <= start)
+        return;
+#if defined(Q_OS_WIN)
+    // Unlocking pages that are not locked removes them from the working set (documented).
+    VirtualUnlock(reinterpret_cast<void*>(start), SIZE_T(end - start));
+#else
+    // Read-only file pages: dropping them loses nothing; the next touch re-reads the page cache.
+    madvise(reinterpret_cast<void*>(start), size_t(end - start), MADV_DONTNEED);
+#endif
+}
+
+qint64 MappedFile::sizeOnDisk() const
+{
+    if (!m_file.isOpen())
+        return -1;
+    return QFileInfo(m_path).size();
 }
 
 MappedFile::~MappedFile()

@@ -22,6 +22,13 @@ public:
     const char* data() const { return m_data; }
     qint64 size() const { return m_size; }
     // True when [offset, offset + length) lies inside the file (overflow-safe).
+    // Drops the pages of [data, data + length) from this process's resident set once they have
+    // been read (the page cache keeps them; touching them again maps them back). Keeps memory flat
+    // while a job streams through a file larger than RAM. No-op for in-memory maps.
+    void releasePages(const char* data, qint64 length) const;
+    // The file's size on disk now, to notice a file replaced or truncated after it was mapped;
+    // -1 for in-memory maps.
+    qint64 sizeOnDisk() const;
     bool contains(qint64 offset, qint64 length) const
     {
         return offset >= 0 && length >= 0 && offset <= m_size && length <= m_size - offset;

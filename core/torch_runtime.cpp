@@ -85,4 +85,48 @@ Result<QVector<DeviceInfo>> TorchRuntime::devices()
     return devices;
 }
 
+Status TorchRuntime::checkDevice(const QString& device)
+{
+    if (auto status = load(); !status)
+        return status;
+    char error[512] = {};
+    if (m_api->checkDevice(device.toUtf8().constData(), error, int(sizeof(error))) != 0)
+        return makeError(ErrorCode::Unsupported, QStringLiteral("device %1 is not available: %2").arg(device, QString::fromUtf8(error)));
+    return Ok{};
+}
+
+Result<Moments> TorchRuntime::moments(const QByteArray& device, bool isDouble, const void* values, qint64 count)
+{
+    if (auto status = load(); !status)
+        return status.error();
+    StatelensMoments out{};
+    char error[512] = {};
+    if (m_api->moments(device.constData(), isDouble ? 1 : 0, values, count, &out, error, int(sizeof(error))) != 0)
+        return makeError(ErrorCode::Unsupported, QStringLiteral("libtorch on %1: %2").arg(QString::fromUtf8(device), QString::fromUtf8(error)));
+    Moments m;
+    m.finite = out.finite;
+    m.nan = out.nan;
+    m.posInf = out.posInf;
+    m.negInf = out.negInf;
+    m.zeros = out.zeros;
+    m.min = out.min;
+    m.max = out.max;
+    m.mean = out.mean;
+    m.m2 = out.m2;
+    return m;
+}
+
+Status TorchRuntime::histogram(const QByteArray& device, bool isDouble, const void* values, qint64 count,
+                               double lo, double hi, int bins, qint64* counts)
+{
+    if (auto status = load(); !status)
+        return status;
+    static_assert(sizeof(qint64) == sizeof(long long), "counts are passed as long long");
+    char error[512] = {};
+    if (m_api->histogram(device.constData(), isDouble ? 1 : 0, values, count, lo, hi, bins,
+                         reinterpret_cast<long long*>(counts), error, int(sizeof(error))) != 0)
+        return makeError(ErrorCode::Unsupported, QStringLiteral("libtorch on %1: %2").arg(QString::fromUtf8(device), QString::fromUtf8(error)));
+    return Ok{};
+}
+
 }  // namespace statelens

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "result.h"
+#include "stats/moments.h"
 #include "torch_api.h"
 
 #include <QString>
@@ -33,6 +34,14 @@ public:
     // Both load the module on first use.
     Result<QString> libtorchVersion();
     Result<QVector<DeviceInfo>> devices();
+    // Ok when tensors can be placed on `device`; otherwise an error saying why (no CUDA in this
+    // libtorch build, no such device index).
+    Status checkDevice(const QString& device);
+    // libtorch's reductions over values copied to `device` (see StatelensTorchApi). The module
+    // must be loaded (checkDevice does it).
+    Result<Moments> moments(const QByteArray& device, bool isDouble, const void* values, qint64 count);
+    Status histogram(const QByteArray& device, bool isDouble, const void* values, qint64 count,
+                     double lo, double hi, int bins, qint64* counts);
 
     // Where load() looks: $STATELENS_TORCH_MODULE, beside the executable, then the installed module folder.
     static QStringList candidatePaths();

@@ -15,6 +15,10 @@ const char kUsage[] =
     "  ls FILE [--json]          list every tensor: name, dtype, shape, size, storage\n"
     "  info FILE [--json]        summary: format, counts, bytes per dtype, state dicts, unsafe globals\n"
     "  devices [--json]          the compute devices libtorch offers (loads libtorch)\n"
+    "  stats FILE [--json] [--bins N] [--device DEV] [--filter REGEX] [--group PREFIX]...\n"
+    "                            min, max, mean, std, NaN/Inf/zero counts and a histogram per tensor;\n"
+    "                            --group adds one aggregate over a module subtree; --engine torch\n"
+    "                            computes with libtorch's own operators (a cross-check)\n"
     "FILE: a torch.save file (zip or legacy), TorchScript, .pt2, .safetensors, a shard index or its folder.\n";
 
 }  // namespace
@@ -42,6 +46,8 @@ int main(int argc, char** argv)
         return runInfo(verbArguments);
     if (verb == QLatin1String("devices"))
         return runDevices(verbArguments);
+    if (verb == QLatin1String("stats"))
+        return runStats(verbArguments);
     printError(QStringLiteral("unknown verb '%1'").arg(verb));
     std::fputs(kUsage, stderr);
     return 2;

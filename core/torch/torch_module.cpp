@@ -1,10 +1,9 @@
 // The libtorch side of TorchRuntime: a C ABI so the loader needs no torch headers.
-// Narrow ATen headers only: <torch/torch.h> costs seconds per translation unit.
-#include <ATen/Context.h>
-#include <ATen/detail/CUDAHooksInterface.h>
-#include <torch/csrc/api/include/torch/version.h>
+// ATen only, precompiled: <torch/torch.h> costs seconds per translation unit.
+#include "torch_precompiled.h"
 
 #include "core/torch_api.h"
+#include "torch_stats.h"
 
 #include <cstdio>
 #include <cstring>
@@ -56,7 +55,9 @@ int listDevices(char (*ids)[32], char (*names)[128], long long* memory, int capa
     return count;
 }
 
-const StatelensTorchApi kApi = {statelens::kTorchApiAbiVersion, &libtorchVersion, &listDevices};
+const StatelensTorchApi kApi = {statelens::kTorchApiAbiVersion, &libtorchVersion, &listDevices,
+                                &statelens::torchmodule::checkDevice, &statelens::torchmodule::moments,
+                                &statelens::torchmodule::histogram};
 
 }  // namespace
 

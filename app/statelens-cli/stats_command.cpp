@@ -1,0 +1,260 @@
+// statelens-cli stats FILE [--json] [--bins N] [--device DEV] [--filter REGEX]
+//                        [--group PREFIX]... [--engine fused|torch] [--threads N]
+#include "cli_commands.h"
+#include "terminal.h"
+#include "text_table.h"
+
+#include "core/checkpoint_reader.h"
+#include "core/display_format.h"
+#include "core/stats/stats_job.h"
+#include "core/stats/stats_json.h"
+#include "core/stats/stats_kernels.h"
+
+#include <QCommandLineParser>
+#include <QElapsedTimer>
+#include <QRegularExpression>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <mutex>
+
+namespace statelens::cli {
+
+namespace {
+
+struct StatsArguments {
+    QString file;
+    bool json = false;
+    StatsOptions options;
+    QString filter;
+    QStringList groups;
+};
+
+bool parseStatsArguments(const QStringList& arguments, StatsArguments* out)
+{
+    QCommandLineParser parser;
+    parser.addPositionalArgument(QStringLiteral("verb"), QStringLiteral("stats"));
+    parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("checkpoint, shard index or folder"));
+    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("print one JSON document"));
+    const QCommandLineOption bins(QStringLiteral("bins"), QStringLiteral("histogram bins (default 64)"), QStringLiteral("N"), QStringLiteral("64"));
+    const QCommandLineOption device(QStringLiteral("device"), QStringLiteral("cpu, cuda, cuda:N or mps"), QStringLiteral("DEV"), QStringLiteral("cpu"));
+    const QCommandLineOption filter(QStringLiteral("filter"), QStringLiteral("only tensors whose name matches"), QStringLiteral("REGEX"));
+    const QCommandLineOption group(QStringLiteral("group"), QStringLiteral("also one aggregate over names starting with PREFIX"), QStringLiteral("PREFIX"));
+    const QCommandLineOption engine(QStringLiteral("engine"), QStringLiteral("fused (default on cpu) or torch"), QStringLiteral("ENGINE"));
+    const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("worker threads (default: one per core)"), QStringLiteral("N"), QStringLiteral("0"));
+    parser.addOptions({json, bins, device, filter, group, engine, threads});
+    if (!parser.parse(arguments)) {
+        printError(parser.errorText());
+        return false;
+    }
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() != 2) {
+        printError(QStringLiteral("usage: statelens-cli stats FILE [--json] [--bins N] [--device DEV] [--filter REGEX]"));
+        return false;
+    }
+    out->file = positional[1];
+    out->json = parser.isSet(json);
+    bool ok = false;
+    out->options.bins = parser.value(bins).toInt(&ok);
+    if (!ok || out->options.bins < 1 || out->options.bins > StatsJob::kMaxBins) {
+        printError(QStringLiteral("--bins must be a whole number from 1 to %1").arg(StatsJob::kMaxBins));
+        return false;
+    }
+    out->options.threads = parser.value(threads).toInt(&ok);
+    if (!ok || out->options.threads < 0) {
+        printError(QStringLiteral("--threads must be a whole number (0: one per core)"));
+        return false;
+    }
+    out->options.device = parser.value(device).trimmed().toLower();
+    if (parser.isSet(engine)) {
+        const QString name = parser.value(engine);
+        if (name == QLatin1String("fused"))
+            out->options.engine = StatsOptions::Engine::Fused;
+        else if (name == QLatin1String("torch"))
+            out->options.engine = StatsOptions::Engine::Torch;
+        else {
+            printError(QStringLiteral("--engine must be fused or torch, not '%1'").arg(name));
+            return false;
+        }
+    }
+    out->filter = parser.value(filter);
+    out->groups = parser.values(group);
+    return true;
+}
+
+// "[#######-------------]  35%  1.2 GiB of 3.4 GiB", redrawn in place on stderr.
+class ProgressBar {
+public:
+    explicit ProgressBar(bool enabled) : m_enabled(enabled) { m_clock.start(); }
+    void update(qint64 done, qint64 total)
+    {
+        if (!m_enabled || total <= 0 || m_clock.elapsed() < 200)  // no bar for quick runs
+            return;
+        constexpr int kWidth = 30;
+        const int filled = int(double(done) / double(total) * kWidth);
+        const QString bar = QString(filled, u'#') + QString(kWidth - filled, u'-');
+        const QByteArray line = QStringLiteral("\r[%1] %2%  %3 of %4 ")
+                                    .arg(bar)
+                                    .arg(int(100.0 * double(done) / double(total)), 3)
+                                    .arg(formatBytes(done), formatBytes(total))
+                                    .toUtf8();
+        std::fwrite(line.constData(), 1, size_t(line.size()), stderr);
+        std::fflush(stderr);
+        m_drawn = true;
+    }
+    void clear()
+    {
+        if (m_drawn)
+            std::fputs("\r\033[K", stderr);
+    }
+
+private:
+    bool m_enabled;
+    bool m_drawn = false;
+    QElapsedTimer m_clock;
+};
+
+QString formatValue(double value, bool exists)
+{
+    if (!exists || !std::isfinite(value))
+        return QStringLiteral("-");
+    return QString::number(value, 'g', 6);
+}
+
+QString problemsOf(const TensorStats& stats)
+{
+    QStringList problems;
+    if (!stats.error.isEmpty())
+        problems.append(QStringLiteral("error: ") + stats.error);
+    if (stats.hasNan())
+        problems.append(QStringLiteral("%1 NaN").arg(formatCount(stats.moments.nan)));
+    if (stats.hasInf())
+        problems.append(QStringLiteral("%1 Inf").arg(formatCount(stats.moments.inf())));
+    if (stats.allZero())
+        problems.append(QStringLiteral("all zero"));
+    return problems.join(QStringLiteral(", "));
+}
+
+void writeText(const StatsReport& report)
+{
+    QString out;
+    QStringList problems;
+    for (const TensorStats& stats : report.tensors) {
+        const QString problem = problemsOf(stats);
+        if (!problem.isEmpty())
+            problems.append(QStringLiteral("  %1: %2").arg(stats.name, problem));
+    }
+    if (!problems.isEmpty())
+        out += QStringLiteral("Problems (%1 tensors):\n").arg(problems.size()) + problems.join(u'\n') + QStringLiteral("\n\n");
+    using Align = TextTable::Align;
+    TextTable table;
+    table.setHeader({QStringLiteral("NAME"), QStringLiteral("DTYPE"), QStringLiteral("NUMEL"), QStringLiteral("MIN"),
+                     QStringLiteral("MAX"), QStringLiteral("MEAN"), QStringLiteral("STD"), QStringLiteral("NAN"),
+                     QStringLiteral("INF"), QStringLiteral("ZEROS"), QStringLiteral("NOTE")},
+                    {Align::Left, Align::Left, Align::Right, Align::Right, Align::Right, Align::Right, Align::Right,
+                     Align::Right, Align::Right, Align::Right, Align::Left});
+    auto addRow = [&](const TensorStats& stats, const QString& dtype) {
+        const Moments& m = stats.moments;
+        const bool finite = stats.hasValues() && m.finite > 0;
+        const QString note = !stats.skipped.isEmpty() ? stats.skipped : !stats.error.isEmpty() ? stats.error : QString();
+        table.addRow({stats.name, dtype, formatCount(stats.numel), formatValue(m.min, finite), formatValue(m.max, finite),
+                      formatValue(m.mean, finite), formatValue(m.std(), finite),
+                      stats.hasValues() ? formatCount(m.nan) : QStringLiteral("-"),
+                      stats.hasValues() ? formatCount(m.inf()) : QStringLiteral("-"),
+                      stats.hasValues() ? formatCount(m.zeros) : QStringLiteral("-"), note});
+    };
+    for (const TensorStats& stats : report.tensors)
+        addRow(stats, dtypeName(stats.dtype));
+    for (const TensorStats& stats : report.groups)
+        addRow(stats, QStringLiteral("%1 tensors").arg(stats.tensorCount));
+    out += table.render();
+    out += QStringLiteral("\n%1 tensors, %2 with problems; %3 bins on %4 (%5)\n")
+               .arg(report.tensors.size())
+               .arg(problems.size())
+               .arg(report.bins)
+               .arg(report.device, report.engine);
+    const QByteArray bytes = out.toUtf8();
+    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stdout);
+}
+
+}  // namespace
+
+int runStats(const QStringList& arguments)
+{
+    StatsArguments args;
+    if (!parseStatsArguments(arguments, &args))
+        return 2;
+    QRegularExpression filter(args.filter, QRegularExpression::CaseInsensitiveOption);
+    if (!args.filter.isEmpty() && !filter.isValid()) {
+        printError(QStringLiteral("--filter: %1 in '%2'").arg(filter.errorString(), args.filter));
+        return 2;
+    }
+    // The device is checked before the file is read: a wrong device is a usage error.
+    if (auto status = checkDeviceAvailable(args.options.device); !status) {
+        printError(status.error().message);
+        return 2;
+    }
+    auto opened = openCheckpoint(args.file);
+    if (!opened) {
+        printError(opened.error().toString());
+        return 2;
+    }
+    const CheckpointPtr checkpoint = *opened;
+    QVector<int> selected;
+    for (int i = 0; i < checkpoint->tensors.size(); ++i) {
+        if (args.filter.isEmpty() || filter.match(checkpoint->tensors[i].name).hasMatch())
+            selected.append(i);
+    }
+    StatsJob job(checkpoint, args.options);
+    job.addTensors(selected);
+    for (const QString& prefix : args.groups) {
+        QVector<int> members;
+        for (int i : selected) {
+            if (checkpoint->tensors[i].name.startsWith(prefix))
+                members.append(i);
+        }
+        job.addGroup(prefix, members);
+    }
+    std::mutex resultsMutex;
+    QVector<TensorStats> tensors, groups;
+    job.onResult = [&](const TensorStats& stats) {
+        std::lock_guard<std::mutex> lock(resultsMutex);
+        (stats.tensor >= 0 ? tensors : groups).append(stats);
+    };
+    ProgressBar progress(isTerminal(stderr));
+    job.onProgress = [&](qint64 done, qint64 total) { progress.update(done, total); };
+    const Status status = job.run();
+    progress.clear();
+    if (!status) {
+        printError(status.error().message);
+        return 2;
+    }
+    // Results arrive as tensors finish; print them in the file's order.
+    std::sort(tensors.begin(), tensors.end(), [](const TensorStats& a, const TensorStats& b) { return a.tensor < b.tensor; });
+    StatsReport report;
+    report.file = args.file;
+    report.device = args.options.device;
+    const bool torch = args.options.engine == StatsOptions::Engine::Torch || args.options.device != QLatin1String("cpu");
+    report.engine = torch ? QStringLiteral("libtorch") : QStringLiteral("fused (%1)").arg(QLatin1String(kernels::simdTargetName()));
+    report.bins = args.options.bins;
+    report.tensors = tensors;
+    // Groups in the order they were asked for.
+    for (const QString& prefix : args.groups) {
+        for (const TensorStats& stats : groups) {
+            if (stats.name == prefix) {
+                report.groups.append(stats);
+                break;
+            }
+        }
+    }
+    if (args.json) {
+        const QByteArray text = statsJsonText(report);
+        std::fwrite(text.constData(), 1, size_t(text.size()), stdout);
+    } else {
+        writeText(report);
+    }
+    return 0;
+}
+
+}  // namespace statelens::cli
