@@ -21,6 +21,9 @@ namespace {
 // Views and narrow dtypes are decoded in blocks this small, so they stay in L1 between decoding
 // and reducing, and cancellation is checked often.
 constexpr qint64 kDecodeBlock = 8192;
+// A tensor up to this size stays mapped between its two passes (the second follows at once), so
+// its pages are faulted in once; larger ones are released after each pass to bound memory.
+constexpr qint64 kKeepBetweenPassesBytes = qint64(64) << 20;
 
 struct Member {
     int tensor = -1;
@@ -375,7 +378,10 @@ void StatsJob::State::worker()
         // A group that already failed gets no more work; its units only count down.
         const bool skip = [&] { std::lock_guard<std::mutex> lock(mutex); return group.failed; }();
         Status status = skip ? Status(Ok{}) : processUnit(unit, buffers, &moments, &counts);
-        if (!skip && member.file)
+        // Read pages leave the resident set once done with: after the histogram pass, or after
+        // the first pass already for tensors too large to keep mapped until their second.
+        const bool lastRead = unit.pass == 2 || member.numel * member.itemBytes > kKeepBetweenPassesBytes;
+        if (!skip && member.file && lastRead)
             member.file->releasePages(member.decoder->span(unit.begin, unit.count).data(),
                                       unit.count * member.itemBytes);
         passBytesDone += unit.count * member.itemBytes;

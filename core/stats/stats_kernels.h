@@ -30,10 +30,14 @@ public:
 private:
     void flushIfNeeded(size_t incoming);
     void collect(qint64* counts);  // adds the sub-histograms to counts and clears them
+    uint32_t* pairTable(size_t incoming);  // the 2-D pair table for a run this long, or nullptr
+    static constexpr int kMaxPairBins = 64;
+    static constexpr size_t kMinPairRun = 1 << 16;
     int m_bins;
     // Four interleaved sub-histograms of bins + 1 slots (the last slot takes values out of
     // range), so consecutive increments of one bin do not wait on each other.
     std::vector<uint32_t> m_slots;
+    std::vector<uint32_t> m_pairs;  // (bins + 1)^2 counts of consecutive bin pairs, when used
     std::vector<qint64> m_totals;  // counts moved out of the slots before they could overflow
     size_t m_pending = 0;
 };

@@ -1,0 +1,22 @@
+// What the benchmark programs share: running helper processes and measuring their peak memory.
+#pragma once
+
+#include <QByteArray>
+#include <QString>
+#include <QStringList>
+
+namespace statelens::bench {
+
+// Debian's system python, the one that has torch (a pyenv python earlier on PATH does not).
+inline const char* const kPython = "/usr/bin/python3";
+
+// Runs a program to completion; false when it cannot start or exits non-zero. stderr is forwarded.
+bool runProcess(const QString& program, const QStringList& arguments, QByteArray* out = nullptr);
+
+// Peak resident set of a child process in KiB (Linux: wait4's ru_maxrss); -1 elsewhere or on failure.
+long peakResidentKiB(const QString& program, const QStringList& arguments);
+
+// Writes a synthetic checkpoint with make_bench_checkpoint.py unless it exists.
+bool ensureBenchCheckpoint(const QString& path, double gib, int tensors, bool randomValues);
+
+}  // namespace statelens::bench
