@@ -1,5 +1,7 @@
 #include "torch_runtime.h"
 
+#include "cuda_driver_info.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
@@ -80,8 +82,22 @@ Result<QVector<DeviceInfo>> TorchRuntime::devices()
     long long memory[kCapacity] = {};
     const int count = qMin(m_api->listDevices(ids, names, memory, kCapacity), kCapacity);
     QVector<DeviceInfo> devices;
-    for (int i = 0; i < count; ++i)
-        devices.append({QString::fromUtf8(ids[i]), QString::fromUtf8(names[i]), memory[i]});
+    QVector<CudaDeviceDescription> cuda;
+    for (int i = 0; i < count; ++i) {
+        DeviceInfo device{QString::fromUtf8(ids[i]), QString::fromUtf8(names[i]), memory[i]};
+        // libtorch numbers the CUDA devices the driver shows (after CUDA_VISIBLE_DEVICES).
+        if (device.id.startsWith(QLatin1String("cuda:"))) {
+            if (cuda.isEmpty())
+                cuda = queryCudaDevices();
+            const int ordinal = device.id.mid(5).toInt();
+            if (ordinal < cuda.size()) {
+                if (!cuda[ordinal].name.isEmpty())
+                    device.name = cuda[ordinal].name;
+                device.memoryBytes = cuda[ordinal].memoryBytes;
+            }
+        }
+        devices.append(device);
+    }
     return devices;
 }
 
