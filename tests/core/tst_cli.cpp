@@ -1,5 +1,6 @@
 // statelens-cli as scripts use it: exit codes, JSON per the contract, messages on stderr,
 // and no libtorch on the listing path.
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -51,6 +52,10 @@ private Q_SLOTS:
     void testUsageErrors();
     void testListingDoesNotLinkLibtorch();
     void testDevicesLoadsTorchModule();
+    void testStatsJsonFollowsContract();
+    void testStatsTextFlagsProblemsFirst();
+    void testStatsRefusesMissingDevice();
+    void testStatsUsageErrors();
 };
 
 void TestCli::testVersion()
@@ -192,6 +197,72 @@ void TestCli::testDevicesLoadsTorchModule()
     const QJsonObject root = QJsonDocument::fromJson(run.out).object();
     QVERIFY(root.value(QStringLiteral("libtorch")).toString().startsWith(QLatin1String("1.")));
     QCOMPARE(root.value(QStringLiteral("devices")).toArray().at(0).toObject().value(QStringLiteral("id")).toString(), QStringLiteral("cpu"));
+}
+
+void TestCli::testStatsJsonFollowsContract()
+{
+    const CliRun run = runCli({QStringLiteral("stats"), data("stats/stats_dtypes.pt"), QStringLiteral("--json"),
+                               QStringLiteral("--bins"), QStringLiteral("10")});
+    QCOMPARE(run.exitCode, 0);
+    const QJsonObject root = QJsonDocument::fromJson(run.out).object();
+    QCOMPARE(root.value(QStringLiteral("device")).toString(), QStringLiteral("cpu"));
+    const QJsonArray tensors = root.value(QStringLiteral("tensors")).toArray();
+    // torch's figures for the same file (tests/data/stats/make_stats_fixtures.py).
+    QFile expectedFile(data("stats/stats_expected.json"));
+    QVERIFY(expectedFile.open(QIODevice::ReadOnly));
+    const QJsonArray expected = QJsonDocument::fromJson(expectedFile.readAll()).object()
+                                    .value(QStringLiteral("files")).toObject()
+                                    .value(QStringLiteral("stats_dtypes.pt")).toObject()
+                                    .value(QStringLiteral("tensors")).toArray();
+    QCOMPARE(tensors.size(), expected.size());
+    for (int i = 0; i < tensors.size(); ++i) {
+        const QJsonObject got = tensors[i].toObject();
+        const QJsonObject want = expected[i].toObject();
+        QCOMPARE(got.value(QStringLiteral("name")), want.value(QStringLiteral("name")));  // the file's order
+        for (const char* key : {"dtype", "numel", "min", "max", "nan", "inf", "zeros"})
+            QCOMPARE(got.value(QLatin1String(key)), want.value(QLatin1String(key)));
+        const QJsonValue histogram = got.value(QStringLiteral("histogram"));
+        QCOMPARE(histogram.isNull(), want.value(QStringLiteral("histogram_10")).isNull());
+        if (!histogram.isNull())
+            QCOMPARE(histogram.toObject().value(QStringLiteral("counts")).toArray().size(), 10);
+    }
+}
+
+void TestCli::testStatsTextFlagsProblemsFirst()
+{
+    const CliRun run = runCli({QStringLiteral("stats"), data("stats/stats_dtypes.pt")});
+    QCOMPARE(run.exitCode, 0);
+    const QString text = QString::fromUtf8(run.out);
+    QVERIFY2(text.startsWith(QLatin1String("Problems (3 tensors):")), qPrintable(text.left(200)));
+    const int table = text.indexOf(QLatin1String("NAME"));
+    for (const char* problem : {"float32: 3 NaN, 3 Inf", "all_nan: 5 NaN", "all_zero: all zero"})
+        QVERIFY2(text.indexOf(QLatin1String(problem)) >= 0 && text.indexOf(QLatin1String(problem)) < table, problem);
+    QVERIFY(run.err.isEmpty());  // no progress bar when stderr is not a terminal
+}
+
+void TestCli::testStatsRefusesMissingDevice()
+{
+    const CliRun cpu = runCli({QStringLiteral("stats"), data("stats/stats_views.pt"), QStringLiteral("--device"), QStringLiteral("cpu")});
+    QCOMPARE(cpu.exitCode, 0);
+    if (!QFileInfo::exists(qEnvironmentVariable("STATELENS_TORCH_MODULE")))
+        QSKIP("built without the torch module");
+    const CliRun cuda = runCli({QStringLiteral("stats"), data("stats/stats_views.pt"), QStringLiteral("--device"), QStringLiteral("cuda")});
+    QCOMPARE(cuda.exitCode, 2);
+    QVERIFY2(cuda.err.contains("cuda") && cuda.err.contains("without CUDA"), cuda.err.constData());
+    QVERIFY(cuda.out.isEmpty());
+}
+
+void TestCli::testStatsUsageErrors()
+{
+    const QString file = data("stats/stats_views.pt");
+    QCOMPARE(runCli({QStringLiteral("stats"), file, QStringLiteral("--bins"), QStringLiteral("0")}).exitCode, 2);
+    QCOMPARE(runCli({QStringLiteral("stats"), file, QStringLiteral("--device"), QStringLiteral("tpu")}).exitCode, 2);
+    const CliRun regex = runCli({QStringLiteral("stats"), file, QStringLiteral("--filter"), QStringLiteral("(")});
+    QCOMPARE(regex.exitCode, 2);
+    QVERIFY(regex.err.contains("--filter"));
+    const CliRun filtered = runCli({QStringLiteral("stats"), file, QStringLiteral("--json"), QStringLiteral("--filter"), QStringLiteral("^HALF")});
+    QCOMPARE(filtered.exitCode, 0);
+    QCOMPARE(QJsonDocument::fromJson(filtered.out).object().value(QStringLiteral("tensors")).toArray().size(), 2);  // case-insensitive
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -3,6 +3,7 @@
 // the job's behaviour: chunking, groups, bad bytes, a file truncated after opening, progress,
 // cancellation, unavailable devices.
 #include "core/checkpoint_reader.h"
+#include "core/torch_runtime.h"
 #include "core/stats/stats_job.h"
 #include "core/stats/stats_kernels.h"
 
@@ -242,6 +243,8 @@ void TestStats::testMatchesTorch()
     QFETCH(QString, file);
     QFETCH(int, index);
     QFETCH(int, run);
+    if (Run(run) == Run::Torch && !TorchRuntime::instance().load().ok())
+        QSKIP("built without the torch module");
     const JobOutcome& result = outcome(file, Run(run));
     QVERIFY2(result.status.ok(), qPrintable(result.status.ok() ? QString() : result.status.error().message));
     const QJsonObject expected =
@@ -261,6 +264,8 @@ void TestStats::testTenBinsMatchTorch()
     auto opened = openCheckpoint(statsData(QStringLiteral("stats_dtypes.pt")));
     QVERIFY(opened);
     for (Run run : {Run::Fused, Run::Torch}) {
+        if (run == Run::Torch && !TorchRuntime::instance().load().ok())
+            continue;
         const JobOutcome result = runJob(*opened, optionsFor(run, 10));
         QVERIFY(result.status.ok());
         const QJsonArray tensors = m_expected.value(QStringLiteral("stats_dtypes.pt")).toObject().value(QStringLiteral("tensors")).toArray();
@@ -284,6 +289,8 @@ void TestStats::testGroupsMatchTorch_data()
 void TestStats::testGroupsMatchTorch()
 {
     QFETCH(int, run);
+    if (Run(run) == Run::Torch && !TorchRuntime::instance().load().ok())
+        QSKIP("built without the torch module");
     auto opened = openCheckpoint(statsData(QStringLiteral("stats_module_tree.pt")));
     QVERIFY(opened);
     const QJsonArray aggregates = m_expected.value(QStringLiteral("stats_module_tree.pt")).toObject().value(QStringLiteral("aggregates")).toArray();
@@ -453,6 +460,8 @@ void TestStats::testUnavailableDeviceSaysWhy()
 {
     QFETCH(QString, device);
     QFETCH(QString, reason);
+    if (device.startsWith(QLatin1String("cuda")) && !TorchRuntime::instance().load().ok())
+        QSKIP("built without the torch module");
     auto opened = openCheckpoint(statsData(QStringLiteral("stats_dtypes.pt")));
     QVERIFY(opened);
     StatsOptions options;
