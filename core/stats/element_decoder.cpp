@@ -170,7 +170,12 @@ const void* ElementDecoder::direct(qint64 begin) const
 {
     if (!m_contiguous || m_swap || m_negate || (m_dtype != DType::Float32 && m_dtype != DType::Float64))
         return nullptr;
-    return m_base + (m_offset + begin) * m_itemSize;
+    const uchar* first = m_base + (m_offset + begin) * m_itemSize;
+    // Legacy and safetensors files may place values at any byte: those are copied through the
+    // decoder, since reading a float at a misaligned address is undefined behaviour.
+    if (quintptr(first) % quintptr(m_itemSize) != 0)
+        return nullptr;
+    return first;
 }
 
 QByteArrayView ElementDecoder::span(qint64 begin, qint64 count) const

@@ -27,7 +27,7 @@ public:
     Precision precision() const { return m_precision; }
     qint64 numel() const { return m_numel; }
     // The values [begin, begin + count) in place when the storage already holds them in the
-    // computing precision (contiguous native float32/float64): no copy. nullptr otherwise.
+    // computing precision (contiguous, aligned, native float32/float64): no copy. nullptr otherwise.
     const void* direct(qint64 begin) const;
     // Writes values [begin, begin + count) to `out`: float* for Float32, double* for Float64.
     void decode(qint64 begin, qint64 count, void* out) const;
