@@ -31,7 +31,9 @@ using namespace statelens::bench;
 
 namespace {
 
-constexpr int kTensors = 256;
+// 8 MiB float32 tensors, as many as the file size needs: the files differ in size only, so peak
+// memory must not differ.
+constexpr int kTensorsPerGiB = 128;
 constexpr int kRuns = 5;
 
 double median(std::vector<double> values)
@@ -112,8 +114,8 @@ int main(int argc, char** argv)
         ? arguments[1] : QDir::tempPath() + QStringLiteral("/statelens-bench");
     QDir().mkpath(work);
     const QString cli = QCoreApplication::applicationDirPath() + QStringLiteral("/statelens-cli");
-    std::printf("fused pass: %s, %d threads; %d tensors per file; medians of %d runs\n\n",
-                kernels::simdTargetName(), QThread::idealThreadCount(), kTensors, kRuns);
+    std::printf("fused pass: %s, %d threads; 8 MiB tensors; medians of %d runs\n\n",
+                kernels::simdTargetName(), QThread::idealThreadCount(), kRuns);
     std::printf("%-8s %12s %12s %8s %11s %10s %12s %10s %10s\n", "file", "stats GB/s", "sum GB/s", "ratio",
                 "torch (s)", "speed-up", "libtorch (s)", "speed-up", "peak MiB");
     // Peak memory first, while this process is small: a child's peak as Linux reports it includes
@@ -122,7 +124,7 @@ int main(int argc, char** argv)
     std::vector<long> peaks;
     for (const double gib : sizes) {
         const QString path = QStringLiteral("%1/bench_stats_%2gib.pt").arg(work).arg(gib);
-        if (!ensureBenchCheckpoint(path, gib, kTensors, true))
+        if (!ensureBenchCheckpoint(path, gib, int(gib * kTensorsPerGiB), true))
             return 1;
         peaks.push_back(peakResidentKiB(cli, {QStringLiteral("stats"), path, QStringLiteral("--json")}));
     }
