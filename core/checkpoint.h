@@ -31,7 +31,8 @@ struct CandidateStateDict {
     int tensorCount = 0;
     qint64 nbytes = 0;   // bytes of the distinct storages its tensors use
     double share = 0.0;  // nbytes / all tensor bytes in the file
-    QString kind;        // "state_dict", "optimizer", "ema"
+    QString kind;        // "state_dict", "optimizer", "ema", "module"
+    const Value* value = nullptr;  // the dict (or pickled module) itself, in Checkpoint::arena
 };
 
 // One file behind the checkpoint: the file itself, or one shard of a sharded checkpoint.

@@ -254,7 +254,7 @@ private:
         if (value->kind == ValueKind::Object) {
             const bool scriptModule = value->callee && m_checkpoint.scriptClasses.value(value->callee->text).isModule;
             if (isModuleState(value->state) || scriptModule)
-                m_found.append({path, 0, 0, 0.0, QStringLiteral("module")});
+                m_found.append({path, 0, 0, 0.0, QStringLiteral("module"), value});
             return;  // modules are listed whole; their insides are named by the module
         }
         if (value->kind == ValueKind::List || value->kind == ValueKind::Tuple) {
@@ -266,7 +266,7 @@ private:
             return;
         const bool optimizer = value->find(u"state") && value->find(u"param_groups");
         if (optimizer && !insideOptimizer) {
-            m_found.append({path, 0, 0, 0.0, kindFor(path, true)});
+            m_found.append({path, 0, 0, 0.0, kindFor(path, true), value});
             return;
         }
         int tensors = 0, others = 0;
@@ -276,7 +276,7 @@ private:
             (item->kind == ValueKind::Tensor ? tensors : others) += 1;
         }
         if (!insideOptimizer && tensors > 0 && tensors >= others) {
-            m_found.append({path, 0, 0, 0.0, kindFor(path, false)});
+            m_found.append({path, 0, 0, 0.0, kindFor(path, false), value});
             return;
         }
         for (const auto& [key, item] : value->entries)

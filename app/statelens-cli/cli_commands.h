@@ -9,7 +9,8 @@ namespace statelens::cli {
 int runList(const QStringList& arguments);     // ls FILE [--json]
 int runInfo(const QStringList& arguments);     // info FILE [--json]
 int runDevices(const QStringList& arguments);  // devices [--json]
-int runStats(const QStringList& arguments);    // stats FILE [--json] [--bins N] [--device DEV] [--filter REGEX]
+int runStats(const QStringList& arguments);
+int runMatch(const QStringList& arguments);    // match FILE --arch ARCH [--strict | --lenient] ...    // stats FILE [--json] [--bins N] [--device DEV] [--filter REGEX]
 
 // Writes "statelens-cli: MESSAGE" to stderr.
 void printError(const QString& message);

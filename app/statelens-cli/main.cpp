@@ -19,6 +19,10 @@ const char kUsage[] =
     "                            min, max, mean, std, NaN/Inf/zero counts and a histogram per tensor;\n"
     "                            --group adds one aggregate over a module subtree; --engine torch\n"
     "                            computes with libtorch's own operators (a cross-check)\n"
+    "  match FILE --arch ARCH [--strict | --lenient] [--key PATH] [--strip-prefix P]... [--add-prefix P] [--json]\n"
+    "                            would load_state_dict accept it? torch's exact error, causes, fixes;\n"
+    "                            exit 1 when it would not load\n"
+    "ARCH: a TorchScript or .pt2 file, a JSON spec, or ref:CHECKPOINT (any readable checkpoint).\n"
     "FILE: a torch.save file (zip or legacy), TorchScript, .pt2, .safetensors, a shard index or its folder.\n";
 
 }  // namespace
@@ -48,6 +52,8 @@ int main(int argc, char** argv)
         return runDevices(verbArguments);
     if (verb == QLatin1String("stats"))
         return runStats(verbArguments);
+    if (verb == QLatin1String("match"))
+        return runMatch(verbArguments);
     printError(QStringLiteral("unknown verb '%1'").arg(verb));
     std::fputs(kUsage, stderr);
     return 2;

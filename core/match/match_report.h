@@ -1,0 +1,41 @@
+// One matching of a checkpoint against an architecture, ready to print: the verdict, the causes,
+// the suggestions, and the `match` JSON of the CLI contract.
+#pragma once
+
+#include "architecture.h"
+#include "fix_suggestions.h"
+#include "load_state_dict_rules.h"
+#include "state_dict_view.h"
+
+#include <QByteArray>
+
+namespace statelens {
+
+struct MatchRequest {
+    QString architecture;    // as typed: a built-in name, a file, ref:FILE
+    bool strict = true;
+    QString key;             // null: find the state dict; otherwise its dotted path
+    QStringList stripPrefixes;
+    QString addPrefix;
+};
+
+struct MatchReport {
+    QString file;
+    MatchRequest request;
+    Architecture architecture;
+    StateDictView stateDict;     // after the prefix changes
+    LoadVerdict verdict;         // mismatch causes filled in
+    QVector<FixSuggestion> suggestions;
+
+    // Strict: torch would load it. Lenient: at least one tensor loads.
+    bool ok() const;
+};
+
+// Opens nothing: matches an opened checkpoint against a loaded architecture.
+Result<MatchReport> matchCheckpoint(const Checkpoint& checkpoint, const QString& file, const Architecture& architecture,
+                                    const MatchRequest& request);
+
+QByteArray matchJsonText(const MatchReport& report);
+QString matchText(const MatchReport& report);
+
+}  // namespace statelens

@@ -1,0 +1,40 @@
+// The state dict a checkpoint offers to a model: found by itself inside training checkpoints
+// (Lightning `state_dict`, `model_state_dict`, `model`, `ema`, ...) or named with --key, with
+// prefixes stripped or added as the user asks, and torch's `_metadata` module versions.
+#pragma once
+
+#include "core/checkpoint.h"
+#include "core/result.h"
+
+#include <QHash>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+
+namespace statelens {
+
+struct StateDictEntry {
+    QString key;      // as load_state_dict sees it (after any prefix change)
+    int tensor = -1;  // index into Checkpoint::tensors
+};
+
+struct StateDictView {
+    QString path;                     // where the dict is in the file ("" for the root)
+    QVector<StateDictEntry> entries;  // the file's order
+    // `_metadata` of the pickled OrderedDict: module prefix ("" root, "layer1.0.bn1") -> version.
+    // torch.load_state_dict reads it (BatchNorm fills in a missing num_batches_tracked only
+    // for version < 2); a plain dict has none.
+    bool hasMetadata = false;
+    QHash<QString, qint64> versions;
+};
+
+// `keyPath` empty: the best candidate (a state dict by name and size, never an optimizer state).
+// Otherwise the candidate at that dotted path; the error lists the candidates there are.
+Result<StateDictView> selectStateDict(const Checkpoint& checkpoint, const QString& keyPath);
+
+// Strips each prefix in turn from the keys that start with it (stacked: "module." then
+// "_orig_mod."), then prepends `add`. The metadata keys follow, as
+// torch.nn.modules.utils.consume_prefix_in_state_dict_if_present treats them.
+StateDictView withPrefixes(const StateDictView& view, const QStringList& strip, const QString& add);
+
+}  // namespace statelens
