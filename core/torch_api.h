@@ -9,6 +9,36 @@ struct StatelensMoments {
     double min, max, mean, m2;
 };
 
+// Receives what the module reports about architectures; unused callbacks may be null.
+struct StatelensArchitectureSink {
+    void* context;
+    void (*entry)(void* context, const char* name, const char* description);
+    void (*model)(void* context, const char* modelClass, const long long* inputShape, int inputRank);
+    void (*module)(void* context, const char* name);  // named_modules() order, "" first
+    void (*tensor)(void* context, const char* name, const long long* shape, int rank, const char* dtype);
+};
+
+// One checkpoint tensor to copy into the model: host memory, torch's dtype name, element strides.
+struct StatelensLoadTensor {
+    const char* name;
+    const void* data;  // the first element
+    const char* dtype;
+    const long long* shape;
+    const long long* strides;
+    int rank;
+};
+
+struct StatelensLoadOutcome {
+    long long loaded;
+    double loadSeconds;
+    int ranForward;
+    double forwardSeconds;
+    long long inputShape[8];
+    int inputRank;
+    long long outputShape[8];
+    int outputRank;
+};
+
 // Functions returning int give 0 on success; otherwise they write a sentence to `error`.
 struct StatelensTorchApi {
     int abiVersion;
@@ -24,10 +54,19 @@ struct StatelensTorchApi {
     // Adds torch.histc(values, bins, lo, hi) to counts[0..bins).
     int (*histogram)(const char* device, int isDouble, const void* values, long long count,
                      double lo, double hi, int bins, long long* counts, char* error, int capacity);
+    // The built-in architectures (sink->entry for each).
+    void (*listArchitectures)(const StatelensArchitectureSink* sink);
+    // Builds `spec` ("resnet18:num_classes=10", or "torchscript:PATH") and reports its class,
+    // example input, modules and state_dict() tensors.
+    int (*describeArchitecture)(const char* spec, const StatelensArchitectureSink* sink, char* error, int capacity);
+    // Builds `spec` on `device`, copies the tensors in (a cast where dtypes differ), eval(), and
+    // for built-ins with runForward runs one forward pass on the zero example input.
+    int (*loadModel)(const char* spec, const char* device, const StatelensLoadTensor* tensors, int count,
+                     int runForward, StatelensLoadOutcome* outcome, char* error, int capacity);
 };
 
 }  // extern "C"
 
 namespace statelens {
-constexpr int kTorchApiAbiVersion = 2;  // bump on any change to StatelensTorchApi
+constexpr int kTorchApiAbiVersion = 3;  // bump on any change to StatelensTorchApi
 }

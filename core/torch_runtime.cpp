@@ -145,4 +145,107 @@ Status TorchRuntime::histogram(const QByteArray& device, bool isDouble, const vo
     return Ok{};
 }
 
+namespace {
+
+// Collects what the module reports through StatelensArchitectureSink.
+struct ArchitectureCollector {
+    QVector<TorchRuntime::ArchitectureEntry> entries;
+    Architecture architecture;
+    QVector<qint64> input;
+
+    StatelensArchitectureSink sink()
+    {
+        StatelensArchitectureSink sink{};
+        sink.context = this;
+        sink.entry = [](void* context, const char* name, const char* description) {
+            static_cast<ArchitectureCollector*>(context)->entries.append({QString::fromUtf8(name), QString::fromUtf8(description)});
+        };
+        sink.model = [](void* context, const char* modelClass, const long long* inputShape, int inputRank) {
+            auto* self = static_cast<ArchitectureCollector*>(context);
+            self->architecture.modelClass = QString::fromUtf8(modelClass);
+            for (int i = 0; i < inputRank; ++i)
+                self->input.append(inputShape[i]);
+        };
+        sink.module = [](void* context, const char* name) {
+            static_cast<ArchitectureCollector*>(context)->architecture.modules.append(QString::fromUtf8(name));
+        };
+        sink.tensor = [](void* context, const char* name, const long long* shape, int rank, const char* dtype) {
+            ExpectedTensor tensor;
+            tensor.name = QString::fromUtf8(name);
+            for (int i = 0; i < rank; ++i)
+                tensor.shape.append(shape[i]);
+            tensor.dtype = dtypeFromName(QString::fromLatin1(dtype));
+            static_cast<ArchitectureCollector*>(context)->architecture.tensors.append(tensor);
+        };
+        return sink;
+    }
+};
+
+}  // namespace
+
+Result<QVector<TorchRuntime::ArchitectureEntry>> TorchRuntime::builtInArchitectures()
+{
+    if (auto status = load(); !status)
+        return status.error();
+    ArchitectureCollector collector;
+    const StatelensArchitectureSink sink = collector.sink();
+    m_api->listArchitectures(&sink);
+    return collector.entries;
+}
+
+Result<Architecture> TorchRuntime::describeArchitecture(const QString& spec, QVector<qint64>* exampleInput)
+{
+    if (auto status = load(); !status)
+        return status.error();
+    ArchitectureCollector collector;
+    const StatelensArchitectureSink sink = collector.sink();
+    char error[1024] = {};
+    if (m_api->describeArchitecture(spec.toUtf8().constData(), &sink, error, int(sizeof(error))) != 0)
+        return makeError(ErrorCode::Unsupported, QString::fromUtf8(error));
+    collector.architecture.id = spec;
+    collector.architecture.source = spec.startsWith(QLatin1String("torchscript:")) ? QStringLiteral("torchscript")
+                                                                                    : QStringLiteral("built-in");
+    if (exampleInput)
+        *exampleInput = collector.input;
+    return collector.architecture;
+}
+
+Result<TorchRuntime::LoadOutcome> TorchRuntime::loadModel(const QString& spec, const QString& device,
+                                                          const QVector<LoadTensor>& tensors, bool runForward)
+{
+    if (auto status = checkDevice(device); !status)
+        return status.error();
+    // The C structs point into these for the duration of the call.
+    std::vector<QByteArray> names, dtypes;
+    std::vector<std::vector<long long>> shapes, strides;
+    std::vector<StatelensLoadTensor> views;
+    names.reserve(size_t(tensors.size()));
+    dtypes.reserve(size_t(tensors.size()));
+    shapes.reserve(size_t(tensors.size()));
+    strides.reserve(size_t(tensors.size()));
+    for (const LoadTensor& tensor : tensors) {
+        names.push_back(tensor.name.toUtf8());
+        dtypes.push_back(dtypeName(tensor.dtype).toLatin1());
+        shapes.emplace_back(tensor.shape.begin(), tensor.shape.end());
+        strides.emplace_back(tensor.strides.begin(), tensor.strides.end());
+        views.push_back({names.back().constData(), tensor.data, dtypes.back().constData(), shapes.back().data(),
+                         strides.back().data(), int(tensor.shape.size())});
+    }
+    StatelensLoadOutcome outcome{};
+    char error[1024] = {};
+    if (m_api->loadModel(spec.toUtf8().constData(), device.toUtf8().constData(), views.data(), int(views.size()),
+                         runForward ? 1 : 0, &outcome, error, int(sizeof(error))) != 0)
+        return makeError(ErrorCode::Unsupported, QString::fromUtf8(error));
+    LoadOutcome result;
+    result.loaded = outcome.loaded;
+    result.loadSeconds = outcome.loadSeconds;
+    result.ranForward = outcome.ranForward != 0;
+    result.forwardSeconds = outcome.forwardSeconds;
+    for (int i = 0; i < outcome.inputRank; ++i)
+        result.input.append(outcome.inputShape[i]);
+    for (int i = 0; i < outcome.outputRank; ++i)
+        result.output.append(outcome.outputShape[i]);
+    return result;
+}
+
 }  // namespace statelens

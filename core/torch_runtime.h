@@ -5,6 +5,7 @@
 // This header is torch-free; core/torch/ builds the module behind it.
 #pragma once
 
+#include "match/architecture.h"
 #include "result.h"
 #include "stats/moments.h"
 #include "torch_api.h"
@@ -45,6 +46,34 @@ public:
 
     // Where load() looks: $STATELENS_TORCH_MODULE, beside the executable, then the installed module folder.
     static QStringList candidatePaths();
+
+    struct ArchitectureEntry {
+        QString name;
+        QString description;
+    };
+    // The built-in architectures (the zoo in core/torch/zoo).
+    Result<QVector<ArchitectureEntry>> builtInArchitectures();
+    // A built-in ("resnet18:num_classes=10") or TorchScript ("torchscript:PATH") model's layout,
+    // built by libtorch. exampleInput: the zero input a forward pass is checked with.
+    Result<Architecture> describeArchitecture(const QString& spec, QVector<qint64>* exampleInput = nullptr);
+
+    struct LoadTensor {
+        QString name;
+        const void* data = nullptr;  // first element
+        DType dtype = DType::Float32;
+        QVector<qint64> shape;
+        QVector<qint64> strides;
+    };
+    struct LoadOutcome {
+        qint64 loaded = 0;
+        double loadSeconds = 0.0;
+        bool ranForward = false;
+        double forwardSeconds = 0.0;
+        QVector<qint64> input;
+        QVector<qint64> output;
+    };
+    Result<LoadOutcome> loadModel(const QString& spec, const QString& device, const QVector<LoadTensor>& tensors,
+                                  bool runForward);
 
 private:
     TorchRuntime() = default;

@@ -1,6 +1,7 @@
 #include "architecture_sources.h"
 
 #include "core/checkpoint_reader.h"
+#include "core/torch_runtime.h"
 #include "state_dict_view.h"
 
 #include <QFile>
@@ -142,9 +143,20 @@ Result<Architecture> loadArchitecture(const QString& spec)
     }
     if (file.exists())
         return fromCheckpointLayout(spec, spec, false);
-    return makeError(ErrorCode::Unsupported,
-                     QStringLiteral("unknown architecture '%1': give a TorchScript or .pt2 file, a JSON spec "
-                                    "(see README), or ref:CHECKPOINT").arg(spec));
+    // A built-in name: the zoo lives in the libtorch module.
+    auto builtIn = TorchRuntime::instance().describeArchitecture(spec);
+    if (!builtIn && !TorchRuntime::instance().isLoaded())
+        return makeError(ErrorCode::Unsupported,
+                         QStringLiteral("unknown architecture '%1': built-in models need the libtorch module (%2); "
+                                        "give a TorchScript or .pt2 file, a JSON spec or ref:CHECKPOINT")
+                             .arg(spec, builtIn.error().message));
+    if (!builtIn && builtIn.error().message.startsWith(QLatin1String("unknown architecture")))
+        return makeError(ErrorCode::Unsupported,
+                         QStringLiteral("%1; or give a TorchScript or .pt2 file, a JSON spec (see README) or ref:CHECKPOINT")
+                             .arg(builtIn.error().message));
+    if (!builtIn)
+        return makeError(ErrorCode::Unsupported, QStringLiteral("%1: %2").arg(spec, builtIn.error().message));
+    return builtIn;
 }
 
 }  // namespace statelens

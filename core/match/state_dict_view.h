@@ -33,8 +33,9 @@ struct StateDictView {
 Result<StateDictView> selectStateDict(const Checkpoint& checkpoint, const QString& keyPath);
 
 // Strips each prefix in turn from the keys that start with it (stacked: "module." then
-// "_orig_mod."), then prepends `add`. The metadata keys follow, as
-// torch.nn.modules.utils.consume_prefix_in_state_dict_if_present treats them.
+// "_orig_mod."), then prepends `add`. The metadata's module names follow, so each module keeps
+// its version (torch 1.13's consume_prefix_in_state_dict_if_present means to, but looks for
+// "_metadata" among the keys and never finds it).
 StateDictView withPrefixes(const StateDictView& view, const QStringList& strip, const QString& add);
 
 }  // namespace statelens

@@ -3,6 +3,7 @@
 #include "torch_precompiled.h"
 
 #include "core/torch_api.h"
+#include "torch_architectures.h"
 #include "torch_stats.h"
 
 #include <cstdio>
@@ -57,7 +58,8 @@ int listDevices(char (*ids)[32], char (*names)[128], long long* memory, int capa
 
 const StatelensTorchApi kApi = {statelens::kTorchApiAbiVersion, &libtorchVersion, &listDevices,
                                 &statelens::torchmodule::checkDevice, &statelens::torchmodule::moments,
-                                &statelens::torchmodule::histogram};
+                                &statelens::torchmodule::histogram, &statelens::torchmodule::listArchitectures,
+                                &statelens::torchmodule::describeArchitecture, &statelens::torchmodule::loadModel};
 
 }  // namespace
 

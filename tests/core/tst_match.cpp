@@ -6,6 +6,7 @@
 #include "core/checkpoint_reader.h"
 #include "core/match/architecture_sources.h"
 #include "core/match/match_report.h"
+#include "core/torch_runtime.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -38,15 +39,22 @@ QVector<qint64> shape(const QJsonValue& value)
     return sizes;
 }
 
-// The architecture a case names, from a source that needs no libtorch: its JSON spec (written by
-// the README's snippet from the torch model) or its TorchScript file.
-QString architectureFor(const QJsonObject& testCase)
+// The architecture a case names: its JSON spec (written by the README's snippet from the torch
+// model) or TorchScript file, which need no libtorch; or the built-in libtorch module of that name.
+QString architectureFor(const QJsonObject& testCase, bool builtIn)
 {
     const QString arch = testCase.value(QStringLiteral("arch")).toString();
     if (arch.startsWith(QLatin1String("torchscript:")))
-        return matchData(arch.mid(12));
+        return builtIn ? QString() : matchData(arch.mid(12));
+    if (builtIn)
+        return arch;
     const QString spec = testCase.value(QStringLiteral("spec")).toString();
     return spec.isEmpty() ? QString() : matchData(spec);
+}
+
+bool torchModuleAvailable()
+{
+    return TorchRuntime::instance().load().ok();
 }
 
 Result<MatchReport> runCase(const QJsonObject& testCase, const QString& architecturePath, const QStringList& strip)
@@ -80,6 +88,8 @@ private Q_SLOTS:
     void testClassifierHeadIsNamed();
     void testTrainingCheckpointFoundWithoutKey();
     void testLenientLoadsWhatAgrees();
+    void testZooEqualsPyTorch_data();
+    void testZooEqualsPyTorch();
     void testBadArchitectureSaysWhy_data();
     void testBadArchitectureSaysWhy();
 
@@ -98,24 +108,31 @@ void TestMatch::initTestCase()
 void TestMatch::testVerdictEqualsTorch_data()
 {
     QTest::addColumn<int>("index");
+    QTest::addColumn<bool>("builtIn");
     for (int i = 0; i < m_cases.size(); ++i) {
+      for (bool builtIn : {false, true}) {
         const QJsonObject c = m_cases[i].toObject();
-        if (architectureFor(c).isEmpty())
-            continue;  // built-in architectures are matched by tst_match_builtin (libtorch zoo)
-        QTest::addRow("%s%s against %s%s", qPrintable(c.value(QStringLiteral("checkpoint")).toString()),
+        if (architectureFor(c, builtIn).isEmpty())
+            continue;
+        QTest::addRow("%s%s against %s%s%s", qPrintable(c.value(QStringLiteral("checkpoint")).toString()),
                       c.value(QStringLiteral("key")).toString().isEmpty() ? "" : qPrintable(u'[' + c.value(QStringLiteral("key")).toString() + u']'),
                       qPrintable(c.value(QStringLiteral("arch")).toString()),
                       qPrintable(strings(c.value(QStringLiteral("strip_prefix"))).isEmpty() ? QString()
-                                 : QStringLiteral(" stripping ") + strings(c.value(QStringLiteral("strip_prefix"))).join(u' ')))
-            << i;
+                                 : QStringLiteral(" stripping ") + strings(c.value(QStringLiteral("strip_prefix"))).join(u' ')),
+                      builtIn ? " (built-in)" : (c.value(QStringLiteral("spec")).isNull() ? "" : " (JSON spec)"))
+            << i << builtIn;
+      }
     }
 }
 
 void TestMatch::testVerdictEqualsTorch()
 {
     QFETCH(int, index);
+    QFETCH(bool, builtIn);
+    if (builtIn && !torchModuleAvailable())
+        QSKIP("built without the torch module");
     const QJsonObject c = m_cases[index].toObject();
-    auto report = runCase(c, architectureFor(c), strings(c.value(QStringLiteral("strip_prefix"))));
+    auto report = runCase(c, architectureFor(c, builtIn), strings(c.value(QStringLiteral("strip_prefix"))));
     QVERIFY2(report.ok(), qPrintable(report.ok() ? QString() : report.error().toString()));
     const LoadVerdict& verdict = report->verdict;
     QCOMPARE(report->architecture.modelClass, c.value(QStringLiteral("model_class")).toString());
@@ -214,6 +231,42 @@ void TestMatch::testLenientLoadsWhatAgrees()
     const QJsonObject root = QJsonDocument::fromJson(json).object();
     QCOMPARE(strings(root.value(QStringLiteral("left_initial"))), (QStringList{QStringLiteral("fc.weight"), QStringLiteral("fc.bias")}));
     QCOMPARE(root.value(QStringLiteral("ok")).toBool(), true);
+}
+
+void TestMatch::testZooEqualsPyTorch_data()
+{
+    QTest::addColumn<QString>("arch");
+    QTest::addColumn<QString>("spec");
+    QFile file(matchData(QStringLiteral("zoo/index.json")));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject index = QJsonDocument::fromJson(file.readAll()).object();
+    QVERIFY(index.size() >= 20);
+    for (auto it = index.begin(); it != index.end(); ++it)
+        QTest::addRow("%s", qPrintable(it.key())) << it.key() << it.value().toString();
+}
+
+void TestMatch::testZooEqualsPyTorch()
+{
+    // Each built-in libtorch module has PyTorch's module tree and state_dict(): the same names in
+    // the same order, shapes and dtypes (the spec was written from torchvision / the script).
+    QFETCH(QString, arch);
+    QFETCH(QString, spec);
+    if (!torchModuleAvailable())
+        QSKIP("built without the torch module");
+    auto expected = loadArchitecture(matchData(QStringLiteral("zoo/") + spec));
+    QVERIFY2(expected.ok(), qPrintable(expected.ok() ? QString() : expected.error().message));
+    QVector<qint64> input;
+    auto builtIn = TorchRuntime::instance().describeArchitecture(arch, &input);
+    QVERIFY2(builtIn.ok(), qPrintable(builtIn.ok() ? QString() : builtIn.error().message));
+    QCOMPARE(builtIn->modelClass, expected->modelClass);
+    QCOMPARE(builtIn->modules, expected->modules);
+    QCOMPARE(builtIn->tensors.size(), expected->tensors.size());
+    for (int i = 0; i < expected->tensors.size(); ++i) {
+        QCOMPARE(builtIn->tensors[i].name, expected->tensors[i].name);
+        QCOMPARE(builtIn->tensors[i].shape, expected->tensors[i].shape);
+        QCOMPARE(builtIn->tensors[i].dtype, expected->tensors[i].dtype);
+    }
+    QVERIFY(!input.isEmpty());
 }
 
 void TestMatch::testBadArchitectureSaysWhy_data()

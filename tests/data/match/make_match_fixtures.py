@@ -166,6 +166,107 @@ def write_spec(m, name):
 
 
 # ---------------------------------------------------------------------------------------------
+# The built-in zoo's PyTorch counterparts: one spec per model (README snippet's expression), so
+# tst_match checks that each libtorch module has exactly these names, shapes, dtypes and modules.
+# ---------------------------------------------------------------------------------------------
+
+class Conv1D(nn.Module):
+    """transformers.pytorch_utils.Conv1D: weight [in, out]."""
+
+    def __init__(self, nf, nx):
+        super().__init__()
+        self.nf = nf
+        self.weight = nn.Parameter(torch.empty(nx, nf).normal_(std=0.02))
+        self.bias = nn.Parameter(torch.zeros(nf))
+
+
+class GPT2Attention(nn.Module):
+    def __init__(self, width, heads, positions):
+        super().__init__()
+        # Recent transformers register the causal mask as non-persistent buffers (not saved).
+        self.register_buffer("bias", torch.tril(torch.ones(positions, positions, dtype=torch.bool))
+                             .view(1, 1, positions, positions), persistent=False)
+        self.register_buffer("masked_bias", torch.tensor(-1e4), persistent=False)
+        self.c_attn = Conv1D(3 * width, width)
+        self.c_proj = Conv1D(width, width)
+        self.attn_dropout = nn.Dropout(0.1)
+        self.resid_dropout = nn.Dropout(0.1)
+
+
+class GPT2MLP(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.c_fc = Conv1D(4 * width, width)
+        self.c_proj = Conv1D(width, 4 * width)
+        self.act = nn.GELU(approximate="tanh")
+        self.dropout = nn.Dropout(0.1)
+
+
+class GPT2Block(nn.Module):
+    def __init__(self, width, heads, positions):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(width)
+        self.attn = GPT2Attention(width, heads, positions)
+        self.ln_2 = nn.LayerNorm(width)
+        self.mlp = GPT2MLP(width)
+
+
+class GPT2Model(nn.Module):
+    def __init__(self, layers, width, heads, vocab, positions):
+        super().__init__()
+        self.wte = nn.Embedding(vocab, width)
+        self.wpe = nn.Embedding(positions, width)
+        self.drop = nn.Dropout(0.1)
+        self.h = nn.ModuleList([GPT2Block(width, heads, positions) for _ in range(layers)])
+        self.ln_f = nn.LayerNorm(width)
+
+
+class GPT2LMHeadModel(nn.Module):
+    """Hugging Face GPT2LMHeadModel's module tree and state_dict (lm_head tied to wte)."""
+
+    def __init__(self, layers=12, width=768, heads=12, vocab=50257, positions=1024):
+        super().__init__()
+        self.transformer = GPT2Model(layers, width, heads, vocab, positions)
+        self.lm_head = nn.Linear(width, vocab, bias=False)
+        self.lm_head.weight = self.transformer.wte.weight
+
+
+ZOO_SPECS = [
+    ("simple_cnn", lambda: SimpleCNN()),
+    ("lenet5", lambda: LeNet5()),
+    ("mlp", lambda: MLP([784, 256, 10])),
+    ("mlp:sizes=3072-512-128-10", lambda: MLP([3072, 512, 128, 10])),
+    ("resnet18", torchvision.models.resnet18),
+    ("resnet34", torchvision.models.resnet34),
+    ("resnet50", torchvision.models.resnet50),
+    ("resnet101", torchvision.models.resnet101),
+    ("resnet152", torchvision.models.resnet152),
+    ("resnet18:num_classes=10", lambda: torchvision.models.resnet18(num_classes=10)),
+    ("vgg11", torchvision.models.vgg11), ("vgg11_bn", torchvision.models.vgg11_bn),
+    ("vgg13", torchvision.models.vgg13), ("vgg13_bn", torchvision.models.vgg13_bn),
+    ("vgg16", torchvision.models.vgg16), ("vgg16_bn", torchvision.models.vgg16_bn),
+    ("vgg19", torchvision.models.vgg19), ("vgg19_bn", torchvision.models.vgg19_bn),
+    ("alexnet", torchvision.models.alexnet),
+    ("mobilenet_v2", torchvision.models.mobilenet_v2),
+    ("gpt2:layers=2,width=64,heads=4,vocab=100,positions=32",
+     lambda: GPT2LMHeadModel(layers=2, width=64, heads=4, vocab=100, positions=32)),
+]
+
+
+def write_zoo_specs():
+    folder = os.path.join(OUT, "zoo")
+    os.makedirs(folder, exist_ok=True)
+    index = {}
+    for arch, make in ZOO_SPECS:
+        name = arch.replace(":", "_").replace("=", "").replace(",", "_") + ".json"
+        write_spec(make(), os.path.join("zoo", name))
+        index[arch] = name
+    with open(os.path.join(folder, "index.json"), "w") as f:
+        json.dump(index, f, indent=1)
+        f.write("\n")
+
+
+# ---------------------------------------------------------------------------------------------
 # Checkpoints
 # ---------------------------------------------------------------------------------------------
 
@@ -425,6 +526,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     torch.set_num_threads(1)
     write_checkpoints()
+    write_zoo_specs()
     models = {}
     cases = [run_case(*c, models) for c in CASES]
     with open(os.path.join(OUT, "match_expected.json"), "w") as f:
