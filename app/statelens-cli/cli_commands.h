@@ -10,7 +10,10 @@ int runList(const QStringList& arguments);     // ls FILE [--json]
 int runInfo(const QStringList& arguments);     // info FILE [--json]
 int runDevices(const QStringList& arguments);  // devices [--json]
 int runStats(const QStringList& arguments);
-int runMatch(const QStringList& arguments);    // match FILE --arch ARCH [--strict | --lenient] ...    // stats FILE [--json] [--bins N] [--device DEV] [--filter REGEX]
+int runArchs(const QStringList& arguments);    // archs [--json]
+int runMatch(const QStringList& arguments);    // match FILE --arch ARCH [--strict | --lenient] ...
+int runLoad(const QStringList& arguments);     // load FILE --arch ARCH [--device DEV] ...
+int runExport(const QStringList& arguments);   // export FILE OUT [--format pt|safetensors] ...    // stats FILE [--json] [--bins N] [--device DEV] [--filter REGEX]
 
 // Writes "statelens-cli: MESSAGE" to stderr.
 void printError(const QString& message);

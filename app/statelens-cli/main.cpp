@@ -4,6 +4,7 @@
 #include <QCoreApplication>
 
 #include <cstdio>
+#include <utility>
 
 using namespace statelens::cli;
 
@@ -22,7 +23,15 @@ const char kUsage[] =
     "  match FILE --arch ARCH [--strict | --lenient] [--key PATH] [--strip-prefix P]... [--add-prefix P] [--json]\n"
     "                            would load_state_dict accept it? torch's exact error, causes, fixes;\n"
     "                            exit 1 when it would not load\n"
-    "ARCH: a TorchScript or .pt2 file, a JSON spec, or ref:CHECKPOINT (any readable checkpoint).\n"
+    "  load FILE --arch ARCH [--strict | --lenient] [--device DEV] [--key PATH] [--strip-prefix P]... [--json]\n"
+    "                            load it into the model on DEV, eval(), one forward pass on zeros\n"
+    "  archs [--json]            the built-in architectures and their options (loads libtorch)\n"
+    "  export FILE OUT [--format pt|safetensors] [--key PATH] [--strip-prefix P]... [--add-prefix P]\n"
+    "                [--arch ARCH --lenient] [--snippet] [--json]\n"
+    "                            write the (re-rooted, re-prefixed, matched-only) state dict; atomic,\n"
+    "                            never over an input; --snippet prints the same key map in Python\n"
+    "ARCH: a built-in name (resnet18:num_classes=10), a TorchScript or .pt2 file, a JSON spec, or\n"
+    "      ref:CHECKPOINT (any readable checkpoint).\n"
     "FILE: a torch.save file (zip or legacy), TorchScript, .pt2, .safetensors, a shard index or its folder.\n";
 
 }  // namespace
@@ -44,16 +53,14 @@ int main(int argc, char** argv)
     }
     QStringList verbArguments = arguments.mid(1);
     verbArguments.prepend(arguments[0]);
-    if (verb == QLatin1String("ls"))
-        return runList(verbArguments);
-    if (verb == QLatin1String("info"))
-        return runInfo(verbArguments);
-    if (verb == QLatin1String("devices"))
-        return runDevices(verbArguments);
-    if (verb == QLatin1String("stats"))
-        return runStats(verbArguments);
-    if (verb == QLatin1String("match"))
-        return runMatch(verbArguments);
+    using Verb = int (*)(const QStringList&);
+    static const std::pair<const char*, Verb> verbs[] = {
+        {"ls", runList}, {"info", runInfo}, {"devices", runDevices}, {"stats", runStats},
+        {"archs", runArchs}, {"match", runMatch}, {"load", runLoad}, {"export", runExport}};
+    for (const auto& [name, run] : verbs) {
+        if (verb == QLatin1String(name))
+            return run(verbArguments);
+    }
     printError(QStringLiteral("unknown verb '%1'").arg(verb));
     std::fputs(kUsage, stderr);
     return 2;

@@ -195,19 +195,31 @@ QVector<FixSuggestion> suggestFixes(const Checkpoint& checkpoint, const StateDic
         suggestions.append(suggestion);
     }
 
-    // Near misses: an unexpected key of the same shape as a missing one, on a similar path.
+    // Near misses: an unexpected key of the same shape as a missing one, on a similar path, once
+    // the best prefix change (if any) is made; names are given after that change.
+    StateDictView fixedView = stateDict;
+    LoadVerdict fixedVerdict = verdict;
+    int fixedBefore = before;
+    for (const FixSuggestion& suggestion : suggestions) {
+        if (suggestion.fixes() > fixedBefore - before) {
+            fixedView = withPrefixes(stateDict, suggestion.strip, suggestion.add);
+            fixedBefore = suggestion.loadableAfter;
+        }
+    }
+    if (fixedBefore != before)
+        fixedVerdict = judgeLoad(checkpoint, fixedView, architecture);
     QHash<QString, int> offered;
-    for (const StateDictEntry& entry : stateDict.entries)
+    for (const StateDictEntry& entry : fixedView.entries)
         offered.insert(entry.key, entry.tensor);
     QHash<QString, const ExpectedTensor*> expected;
     for (const ExpectedTensor& tensor : architecture.tensors)
         expected.insert(tensor.name, &tensor);
     QSet<QString> usedUnexpected;
-    for (const QString& missing : verdict.missing) {
+    for (const QString& missing : fixedVerdict.missing) {
         const ExpectedTensor* model = expected.value(missing);
         QString best;
         int bestDistance = 1 << 30;
-        for (const QString& unexpected : verdict.unexpected) {
+        for (const QString& unexpected : fixedVerdict.unexpected) {
             if (usedUnexpected.contains(unexpected) || unexpected.section(u'.', -1) != missing.section(u'.', -1))
                 continue;
             // A key that differs only by a leading prefix is a prefix fix, suggested above.
@@ -228,20 +240,20 @@ QVector<FixSuggestion> suggestFixes(const Checkpoint& checkpoint, const StateDic
             suggestion.kind = QStringLiteral("rename");
             suggestion.from = best;
             suggestion.to = missing;
-            suggestion.loadableBefore = before;
-            suggestion.loadableAfter = before + 1;
+            suggestion.loadableBefore = fixedBefore;
+            suggestion.loadableAfter = fixedBefore + 1;
             suggestions.append(suggestion);
         }
         // Tied weights: an output head the model copies from its input embedding.
         if (isOutputHeadName(missing)) {
-            for (const QString& matched : verdict.matched) {
+            for (const QString& matched : fixedVerdict.matched) {
                 if (isEmbeddingName(matched) && expected.value(matched)->shape == model->shape) {
                     FixSuggestion tied;
                     tied.kind = QStringLiteral("tied-weights");
                     tied.from = matched;
                     tied.to = missing;
-                    tied.loadableBefore = before;
-                    tied.loadableAfter = before;
+                    tied.loadableBefore = fixedBefore;
+                    tied.loadableAfter = fixedBefore;
                     suggestions.append(tied);
                     break;
                 }

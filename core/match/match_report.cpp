@@ -48,7 +48,7 @@ QStringList leftInitial(const LoadVerdict& verdict)
 
 }  // namespace
 
-QByteArray matchJsonText(const MatchReport& report)
+QByteArray matchJsonText(const MatchReport& report, const std::function<void(JsonWriter&)>& extra)
 {
     const LoadVerdict& v = report.verdict;
     JsonWriter out;
@@ -142,6 +142,8 @@ QByteArray matchJsonText(const MatchReport& report)
         out.endObject();
     }
     out.endArray();
+    if (extra)
+        extra(out);
     out.endObject();
     QByteArray text = out.text();
     text.append('\n');

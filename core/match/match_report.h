@@ -9,6 +9,8 @@
 
 #include <QByteArray>
 
+#include <functional>
+
 namespace statelens {
 
 struct MatchRequest {
@@ -35,7 +37,9 @@ struct MatchReport {
 Result<MatchReport> matchCheckpoint(const Checkpoint& checkpoint, const QString& file, const Architecture& architecture,
                                     const MatchRequest& request);
 
-QByteArray matchJsonText(const MatchReport& report);
+class JsonWriter;
+// `extra` writes more fields into the same object (the load verb adds device and forward pass).
+QByteArray matchJsonText(const MatchReport& report, const std::function<void(JsonWriter&)>& extra = {});
 QString matchText(const MatchReport& report);
 
 }  // namespace statelens

@@ -1,6 +1,7 @@
 // statelens-cli as scripts use it: exit codes, JSON per the contract, messages on stderr,
 // and no libtorch on the listing path.
 #include <QFile>
+#include <QTemporaryDir>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -56,6 +57,11 @@ private Q_SLOTS:
     void testStatsTextFlagsProblemsFirst();
     void testStatsRefusesMissingDevice();
     void testStatsUsageErrors();
+    void testArchsListsTheZoo();
+    void testMatchGivesTorchsMessageAndExitCode();
+    void testLoadRunsAForwardPass_data();
+    void testLoadRunsAForwardPass();
+    void testExportWritesAndRefusesInputs();
 };
 
 void TestCli::testVersion()
@@ -263,6 +269,103 @@ void TestCli::testStatsUsageErrors()
     const CliRun filtered = runCli({QStringLiteral("stats"), file, QStringLiteral("--json"), QStringLiteral("--filter"), QStringLiteral("^HALF")});
     QCOMPARE(filtered.exitCode, 0);
     QCOMPARE(QJsonDocument::fromJson(filtered.out).object().value(QStringLiteral("tensors")).toArray().size(), 2);  // case-insensitive
+}
+
+void TestCli::testArchsListsTheZoo()
+{
+    if (!QFileInfo::exists(qEnvironmentVariable("STATELENS_TORCH_MODULE")))
+        QSKIP("built without the torch module");
+    const CliRun run = runCli({QStringLiteral("archs"), QStringLiteral("--json")});
+    QCOMPARE(run.exitCode, 0);
+    QStringList names;
+    for (const QJsonValue& entry : QJsonDocument::fromJson(run.out).object().value(QStringLiteral("architectures")).toArray())
+        names.append(entry.toObject().value(QStringLiteral("name")).toString());
+    for (const char* name : {"simple_cnn", "mlp", "lenet5", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
+                             "vgg11", "vgg11_bn", "vgg19_bn", "alexnet", "mobilenet_v2", "gpt2"})
+        QVERIFY2(names.contains(QLatin1String(name)), name);
+}
+
+void TestCli::testMatchGivesTorchsMessageAndExitCode()
+{
+    // torch's text for this pair, from tests/data/match/make_match_fixtures.py.
+    QFile expectedFile(data("match/match_expected.json"));
+    QVERIFY(expectedFile.open(QIODevice::ReadOnly));
+    QString torchMessage;
+    for (const QJsonValue& value : QJsonDocument::fromJson(expectedFile.readAll()).array()) {
+        const QJsonObject c = value.toObject();
+        if (c.value(QStringLiteral("checkpoint")).toString() == QLatin1String("resnet18_10class.pth")
+            && c.value(QStringLiteral("arch")).toString() == QLatin1String("resnet18"))
+            torchMessage = c.value(QStringLiteral("strict_message")).toString();
+    }
+    QVERIFY(!torchMessage.isEmpty());
+    const QString spec = data("match/resnet18.json");
+    const CliRun strict = runCli({QStringLiteral("match"), data("match/resnet18_10class.pth"), QStringLiteral("--arch"), spec, QStringLiteral("--json")});
+    QCOMPARE(strict.exitCode, 1);
+    const QJsonObject root = QJsonDocument::fromJson(strict.out).object();
+    QCOMPARE(root.value(QStringLiteral("message")).toString(), torchMessage);
+    QCOMPARE(root.value(QStringLiteral("model")).toString(), QStringLiteral("ResNet"));
+    QCOMPARE(root.value(QStringLiteral("shape_mismatch")).toArray().size(), 2);
+    const CliRun lenient = runCli({QStringLiteral("match"), data("match/resnet18_10class.pth"), QStringLiteral("--arch"), spec, QStringLiteral("--lenient")});
+    QCOMPARE(lenient.exitCode, 0);
+    const CliRun prefixed = runCli({QStringLiteral("match"), data("match/resnet18_module_prefix.pth"), QStringLiteral("--arch"), spec, QStringLiteral("--json")});
+    QCOMPARE(prefixed.exitCode, 1);
+    const QJsonObject suggestion = QJsonDocument::fromJson(prefixed.out).object().value(QStringLiteral("suggestions")).toArray().at(0).toObject();
+    QCOMPARE(suggestion.value(QStringLiteral("kind")).toString(), QStringLiteral("strip-prefix"));
+    QCOMPARE(suggestion.value(QStringLiteral("prefix")).toString(), QStringLiteral("module."));
+    QCOMPARE(suggestion.value(QStringLiteral("fixes")).toInt(), 122);
+    QCOMPARE(runCli({QStringLiteral("match"), data("match/resnet18_module_prefix.pth"), QStringLiteral("--arch"), spec,
+                     QStringLiteral("--strip-prefix"), QStringLiteral("module.")}).exitCode, 0);
+    QCOMPARE(runCli({QStringLiteral("match"), data("match/resnet18.pth")}).exitCode, 2);  // no --arch
+}
+
+void TestCli::testLoadRunsAForwardPass_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("arch");
+    QTest::addColumn<QVariantList>("output");
+    QTest::newRow("simple_cnn sample") << QStringLiteral(STATELENS_SOURCE_DIR "/resources/sample/simple_cnn.pth") << QStringLiteral("simple_cnn")
+                                       << QVariantList{1, 10};
+    QTest::newRow("resnet18") << data("match/resnet18.pth") << QStringLiteral("resnet18") << QVariantList{1, 1000};
+    QTest::newRow("resnet18, 10 classes") << data("match/resnet18_10class.pth") << QStringLiteral("resnet18:num_classes=10") << QVariantList{1, 10};
+}
+
+void TestCli::testLoadRunsAForwardPass()
+{
+    QFETCH(QString, file);
+    QFETCH(QString, arch);
+    QFETCH(QVariantList, output);
+    if (!QFileInfo::exists(qEnvironmentVariable("STATELENS_TORCH_MODULE")))
+        QSKIP("built without the torch module");
+    const CliRun run = runCli({QStringLiteral("load"), file, QStringLiteral("--arch"), arch, QStringLiteral("--json")});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    const QJsonObject root = QJsonDocument::fromJson(run.out).object();
+    QCOMPARE(root.value(QStringLiteral("device")).toString(), QStringLiteral("cpu"));
+    QCOMPARE(root.value(QStringLiteral("loaded")).toInt(), root.value(QStringLiteral("matched")).toInt());
+    QCOMPARE(root.value(QStringLiteral("forward")).toObject().value(QStringLiteral("output")).toArray().toVariantList(), output);
+    // A checkpoint torch would refuse is not loaded: exit 1 with torch's message.
+    const CliRun refused = runCli({QStringLiteral("load"), data("match/resnet18_10class.pth"), QStringLiteral("--arch"), QStringLiteral("resnet18")});
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY(refused.out.contains("size mismatch for fc.weight"));
+    const CliRun cuda = runCli({QStringLiteral("load"), file, QStringLiteral("--arch"), arch, QStringLiteral("--device"), QStringLiteral("cuda")});
+    QCOMPARE(cuda.exitCode, 2);
+    QVERIFY(cuda.err.contains("without CUDA"));
+}
+
+void TestCli::testExportWritesAndRefusesInputs()
+{
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("fixed.pt"));
+    const CliRun run = runCli({QStringLiteral("export"), data("match/resnet18_module_prefix.pth"), out, QStringLiteral("--strip-prefix"),
+                               QStringLiteral("module."), QStringLiteral("--json"), QStringLiteral("--snippet")});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    const QJsonObject root = QJsonDocument::fromJson(run.out).object();
+    QCOMPARE(root.value(QStringLiteral("tensors")).toInt(), 122);
+    QVERIFY(root.value(QStringLiteral("snippet")).toString().contains(QLatin1String("torch.save(sd,")));
+    // The exported file now matches resnet18 strictly.
+    QCOMPARE(runCli({QStringLiteral("match"), out, QStringLiteral("--arch"), data("match/resnet18.json")}).exitCode, 0);
+    const CliRun over = runCli({QStringLiteral("export"), out, out});
+    QCOMPARE(over.exitCode, 2);
+    QVERIFY(over.err.contains("refusing to write over the input"));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -40,6 +40,18 @@ BuiltModel buildModel(const std::string& spec);
 int64_t intOption(const Options& options, const std::string& key, int64_t fallback);
 void checkKnownOptions(const Options& options, const std::vector<std::string>& known, const std::string& model);
 
+// A BuiltModel around a module with a forward(const Tensor&).
+template <typename Model>
+BuiltModel makeBuiltModel(std::shared_ptr<Model> model, const std::string& modelClass, at::Tensor exampleInput)
+{
+    BuiltModel built;
+    built.module = model;
+    built.modelClass = modelClass;
+    built.exampleInput = std::move(exampleInput);
+    built.forward = [model](const at::Tensor& x) { return model->forward(x); };
+    return built;
+}
+
 // Registration, one per model family file.
 void addVisionModels(std::vector<ZooEntry>& entries);
 void addSmallModels(std::vector<ZooEntry>& entries);

@@ -157,13 +157,8 @@ void addGpt2(std::vector<ZooEntry>& entries)
                  throw std::invalid_argument("gpt2: width must be a multiple of heads");
              if (layers > 512 || width > 65536 || vocab > (1 << 22) || positions > (1 << 20))
                  throw std::invalid_argument("gpt2: options beyond any GPT-2 (layers <= 512, width <= 65536)");
-             auto model = std::make_shared<GPT2LMHeadModel>(layers, width, heads, vocab, positions);
-             BuiltModel built;
-             built.module = model;
-             built.modelClass = "GPT2LMHeadModel";
-             built.exampleInput = torch::zeros({1, std::min<int64_t>(8, positions)}, torch::kLong);
-             built.forward = [model](const at::Tensor& x) { return model->forward(x); };
-             return built;
+             return makeBuiltModel(std::make_shared<GPT2LMHeadModel>(layers, width, heads, vocab, positions), "GPT2LMHeadModel",
+                                   torch::zeros({1, std::min<int64_t>(8, positions)}, torch::kLong));
          }});
 }
 

@@ -93,17 +93,6 @@ std::vector<int64_t> parseSizes(const std::string& text)
     return sizes;
 }
 
-template <typename Model>
-BuiltModel finish(std::shared_ptr<Model> model, const std::string& modelClass, at::Tensor input)
-{
-    BuiltModel built;
-    built.module = model;
-    built.modelClass = modelClass;
-    built.exampleInput = std::move(input);
-    built.forward = [model](const at::Tensor& x) { return model->forward(x); };
-    return built;
-}
-
 }  // namespace
 
 void addSmallModels(std::vector<ZooEntry>& entries)
@@ -111,18 +100,18 @@ void addSmallModels(std::vector<ZooEntry>& entries)
     entries.push_back({"simple_cnn", "the PyTorch tutorial's SimpleCNN (the bundled sample); input [1, 3, 28, 28]",
                        [](const Options& options) {
                            checkKnownOptions(options, {}, "simple_cnn");
-                           return finish(std::make_shared<SimpleCNN>(), "SimpleCNN", torch::zeros({1, 3, 28, 28}));
+                           return makeBuiltModel(std::make_shared<SimpleCNN>(), "SimpleCNN", torch::zeros({1, 3, 28, 28}));
                        }});
     entries.push_back({"lenet5", "LeNet-5 (conv1, conv2, fc1-fc3); input [1, 1, 32, 32]", [](const Options& options) {
                            checkKnownOptions(options, {}, "lenet5");
-                           return finish(std::make_shared<LeNet5>(), "LeNet5", torch::zeros({1, 1, 32, 32}));
+                           return makeBuiltModel(std::make_shared<LeNet5>(), "LeNet5", torch::zeros({1, 1, 32, 32}));
                        }});
     entries.push_back({"mlp", "multi-layer perceptron (options: sizes=784-256-10); input [1, sizes[0]]",
                        [](const Options& options) {
                            checkKnownOptions(options, {"sizes"}, "mlp");
                            const auto found = options.find("sizes");
                            const std::vector<int64_t> sizes = parseSizes(found == options.end() ? "784-256-10" : found->second);
-                           return finish(std::make_shared<MLP>(sizes), "MLP", torch::zeros({1, sizes.front()}));
+                           return makeBuiltModel(std::make_shared<MLP>(sizes), "MLP", torch::zeros({1, sizes.front()}));
                        }});
 }
 

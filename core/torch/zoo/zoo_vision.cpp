@@ -142,24 +142,13 @@ at::Tensor imageInput()
     return torch::zeros({1, 3, 224, 224});
 }
 
-template <typename Model>
-BuiltModel finish(std::shared_ptr<Model> model, const std::string& modelClass, at::Tensor input)
-{
-    BuiltModel built;
-    built.module = model;
-    built.modelClass = modelClass;
-    built.exampleInput = std::move(input);
-    built.forward = [model](const at::Tensor& x) { return model->forward(x); };
-    return built;
-}
-
 template <typename Block>
 ZooEntry resnetEntry(const std::string& name, std::vector<int64_t> layers)
 {
     return {name, "torchvision " + name + " (options: num_classes=1000); input [1, 3, 224, 224]",
             [name, layers](const Options& options) {
                 checkKnownOptions(options, {"num_classes"}, name);
-                return finish(std::make_shared<ResNet<Block>>(layers, intOption(options, "num_classes", 1000)),
+                return makeBuiltModel(std::make_shared<ResNet<Block>>(layers, intOption(options, "num_classes", 1000)),
                               "ResNet", imageInput());
             }};
 }
@@ -202,7 +191,7 @@ ZooEntry vggEntry(const std::string& name, std::vector<int64_t> config, bool bat
     return {name, "torchvision " + name + " (options: num_classes=1000); input [1, 3, 224, 224]",
             [name, config, batchNorm](const Options& options) {
                 checkKnownOptions(options, {"num_classes"}, name);
-                return finish(std::make_shared<VGG>(config, batchNorm, intOption(options, "num_classes", 1000)), "VGG",
+                return makeBuiltModel(std::make_shared<VGG>(config, batchNorm, intOption(options, "num_classes", 1000)), "VGG",
                               imageInput());
             }};
 }
@@ -328,13 +317,13 @@ void addVisionModels(std::vector<ZooEntry>& entries)
     entries.push_back({"alexnet", "torchvision alexnet (options: num_classes=1000); input [1, 3, 224, 224]",
                        [](const Options& options) {
                            checkKnownOptions(options, {"num_classes"}, "alexnet");
-                           return finish(std::make_shared<AlexNet>(intOption(options, "num_classes", 1000)), "AlexNet",
+                           return makeBuiltModel(std::make_shared<AlexNet>(intOption(options, "num_classes", 1000)), "AlexNet",
                                          imageInput());
                        }});
     entries.push_back({"mobilenet_v2", "torchvision mobilenet_v2 (options: num_classes=1000); input [1, 3, 224, 224]",
                        [](const Options& options) {
                            checkKnownOptions(options, {"num_classes"}, "mobilenet_v2");
-                           return finish(std::make_shared<MobileNetV2>(intOption(options, "num_classes", 1000)),
+                           return makeBuiltModel(std::make_shared<MobileNetV2>(intOption(options, "num_classes", 1000)),
                                          "MobileNetV2", imageInput());
                        }});
 }

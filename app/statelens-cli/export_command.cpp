@@ -1,0 +1,118 @@
+// statelens-cli export FILE OUT [--format pt|safetensors] [--key PATH] [--strip-prefix P]...
+//                             [--add-prefix P] [--arch ARCH --lenient] [--snippet] [--json]
+#include "cli_commands.h"
+
+#include "core/checkpoint_reader.h"
+#include "core/display_format.h"
+#include "core/export/state_dict_export.h"
+#include "core/match/architecture_sources.h"
+#include "core/match/match_report.h"
+
+#include <QCommandLineParser>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <cstdio>
+
+namespace statelens::cli {
+
+int runExport(const QStringList& arguments)
+{
+    QCommandLineParser parser;
+    parser.addPositionalArgument(QStringLiteral("verb"), QStringLiteral("export"));
+    parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("checkpoint, shard index or folder"));
+    parser.addPositionalArgument(QStringLiteral("OUT"), QStringLiteral("file to write (never an input)"));
+    const QCommandLineOption format(QStringLiteral("format"), QStringLiteral("pt (torch.save zip, default) or safetensors"), QStringLiteral("FORMAT"), QStringLiteral("pt"));
+    const QCommandLineOption key(QStringLiteral("key"), QStringLiteral("dotted path of the state dict inside the file"), QStringLiteral("PATH"));
+    const QCommandLineOption strip(QStringLiteral("strip-prefix"), QStringLiteral("remove this prefix from keys (repeatable)"), QStringLiteral("P"));
+    const QCommandLineOption add(QStringLiteral("add-prefix"), QStringLiteral("prepend this prefix to keys"), QStringLiteral("P"));
+    const QCommandLineOption arch(QStringLiteral("arch"), QStringLiteral("with --lenient: keep only the keys this model loads"), QStringLiteral("ARCH"));
+    const QCommandLineOption lenient(QStringLiteral("lenient"), QStringLiteral("with --arch: matched keys only"));
+    const QCommandLineOption snippet(QStringLiteral("snippet"), QStringLiteral("also print Python that applies the same key map"));
+    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("print one JSON document"));
+    parser.addOptions({format, key, strip, add, arch, lenient, snippet, json});
+    const QString usage = QStringLiteral("usage: statelens-cli export FILE OUT [--format pt|safetensors] [--key PATH] "
+                                         "[--strip-prefix P]... [--add-prefix P] [--arch ARCH --lenient] [--snippet] [--json]");
+    if (!parser.parse(arguments)) {
+        printError(parser.errorText() + u'\n' + usage);
+        return 2;
+    }
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() != 3 || parser.isSet(arch) != parser.isSet(lenient)) {
+        printError(usage);
+        return 2;
+    }
+    ExportRequest request;
+    request.output = positional[2];
+    const QString formatName = parser.value(format);
+    if (formatName == QLatin1String("pt"))
+        request.format = ExportFormat::TorchZip;
+    else if (formatName == QLatin1String("safetensors"))
+        request.format = ExportFormat::Safetensors;
+    else {
+        printError(QStringLiteral("--format must be pt or safetensors, not '%1'").arg(formatName));
+        return 2;
+    }
+    if (parser.isSet(key))
+        request.key = parser.value(key);
+    request.stripPrefixes = parser.values(strip);
+    request.addPrefix = parser.value(add);
+    auto opened = openCheckpoint(positional[1]);
+    if (!opened) {
+        printError(opened.error().toString());
+        return 2;
+    }
+    const Checkpoint& checkpoint = **opened;
+    if (parser.isSet(arch)) {
+        auto architecture = loadArchitecture(parser.value(arch));
+        if (!architecture) {
+            printError(architecture.error().toString());
+            return 2;
+        }
+        MatchRequest match;
+        match.architecture = parser.value(arch);
+        match.strict = false;
+        match.key = request.key;
+        match.stripPrefixes = request.stripPrefixes;
+        match.addPrefix = request.addPrefix;
+        auto report = matchCheckpoint(checkpoint, positional[1], *architecture, match);
+        if (!report) {
+            printError(QStringLiteral("%1: %2").arg(positional[1], report.error().message));
+            return 2;
+        }
+        request.onlySelected = true;
+        request.selected = QSet<QString>(report->verdict.matched.begin(), report->verdict.matched.end());
+    }
+    auto summary = exportStateDict(checkpoint, request);
+    if (!summary) {
+        printError(summary.error().toString());
+        return 2;
+    }
+    QByteArray out;
+    const QString code = parser.isSet(snippet) ? exportSnippet(checkpoint, request, summary->view) : QString();
+    if (parser.isSet(json)) {
+        QJsonObject root{{QStringLiteral("file"), positional[1]},
+                         {QStringLiteral("output"), summary->output},
+                         {QStringLiteral("format"), formatName},
+                         {QStringLiteral("key"), summary->view.path},
+                         {QStringLiteral("tensors"), summary->tensors},
+                         {QStringLiteral("bytes"), summary->bytes}};
+        if (!code.isEmpty())
+            root.insert(QStringLiteral("snippet"), code);
+        out = QJsonDocument(root).toJson(QJsonDocument::Indented);
+    } else {
+        out = QStringLiteral("wrote %1: %2 tensors, %3 (%4)\n")
+                  .arg(summary->output)
+                  .arg(summary->tensors)
+                  .arg(formatBytes(summary->bytes),
+                       request.format == ExportFormat::TorchZip ? QStringLiteral("torch.save zip") : QStringLiteral("safetensors"))
+                  .toUtf8();
+        if (!code.isEmpty())
+            out += "\n# the same with torch:\n" + code.toUtf8();
+    }
+    std::fwrite(out.constData(), 1, size_t(out.size()), stdout);
+    return 0;
+}
+
+}  // namespace statelens::cli
