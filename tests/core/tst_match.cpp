@@ -6,6 +6,7 @@
 #include "core/checkpoint_reader.h"
 #include "core/match/architecture_sources.h"
 #include "core/match/match_report.h"
+#include "core/match/model_loading.h"
 #include "core/torch_runtime.h"
 
 #include <QFile>
@@ -88,6 +89,7 @@ private Q_SLOTS:
     void testClassifierHeadIsNamed();
     void testTrainingCheckpointFoundWithoutKey();
     void testLenientLoadsWhatAgrees();
+    void testExportedProgramIsAnArchitecture();
     void testZooEqualsPyTorch_data();
     void testZooEqualsPyTorch();
     void testBadArchitectureSaysWhy_data();
@@ -231,6 +233,26 @@ void TestMatch::testLenientLoadsWhatAgrees()
     const QJsonObject root = QJsonDocument::fromJson(json).object();
     QCOMPARE(strings(root.value(QStringLiteral("left_initial"))), (QStringList{QStringLiteral("fc.weight"), QStringLiteral("fc.bias")}));
     QCOMPARE(root.value(QStringLiteral("ok")).toBool(), true);
+}
+
+void TestMatch::testExportedProgramIsAnArchitecture()
+{
+    // A torch.export .pt2 file: its parameters as our reader lists them (what torch.export saved,
+    // per the file's expectation written from torch) are the layout; libtorch is not needed.
+    const QString path = QStringLiteral(STATELENS_TEST_DATA "/real/executorch__linear.pt2");
+    auto architecture = loadArchitecture(path);
+    QVERIFY2(architecture.ok(), qPrintable(architecture.ok() ? QString() : architecture.error().message));
+    QCOMPARE(architecture->source, QStringLiteral("pt2"));
+    QFile expectedFile(path + QStringLiteral(".expected.json"));
+    QVERIFY(expectedFile.open(QIODevice::ReadOnly));
+    const QJsonArray tensors = QJsonDocument::fromJson(expectedFile.readAll()).object().value(QStringLiteral("tensors")).toArray();
+    QCOMPARE(architecture->tensors.size(), tensors.size());
+    for (int i = 0; i < tensors.size(); ++i) {
+        QCOMPARE(architecture->tensors[i].name, tensors[i].toObject().value(QStringLiteral("name")).toString());
+        QCOMPARE(architecture->tensors[i].shape, shape(tensors[i].toObject().value(QStringLiteral("shape"))));
+    }
+    auto spec = loadableSpec(*architecture);
+    QVERIFY(!spec.ok());  // a layout to match against, not a module to load into
 }
 
 void TestMatch::testZooEqualsPyTorch_data()
