@@ -1,15 +1,18 @@
 #include "checkpoint_tab.h"
 
-#include "tensor_list_model.h"
+#include "parameter_tree_model.h"
 
 #include "core/display_format.h"
 
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
 #include <QHeaderView>
+#include <QKeySequence>
 #include <QLabel>
 #include <QLineEdit>
-#include <QRegularExpression>
-#include <QSortFilterProxyModel>
-#include <QTableView>
+#include <QMenu>
+#include <QTreeView>
 #include <QVBoxLayout>
 
 namespace statelens::ui {
@@ -19,9 +22,8 @@ CheckpointTab::CheckpointTab(const QString& path, QWidget* parent)
     , m_path(path)
     , m_banner(new QLabel(this))
     , m_filter(new QLineEdit(this))
-    , m_table(new QTableView(this))
-    , m_model(new TensorListModel(this))
-    , m_proxy(new QSortFilterProxyModel(this))
+    , m_tree(new QTreeView(this))
+    , m_model(new ParameterTreeModel(this))
 {
     m_banner->setWordWrap(true);
     m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -29,38 +31,75 @@ CheckpointTab::CheckpointTab(const QString& path, QWidget* parent)
     m_banner->setAutoFillBackground(true);
     m_banner->hide();
 
-    m_filter->setPlaceholderText(tr("Filter tensors (substring or regular expression)"));
+    m_filter->setPlaceholderText(tr("Filter tensors (substring or regular expression, case-insensitive)"));
     m_filter->setClearButtonEnabled(true);
     connect(m_filter, &QLineEdit::textChanged, this, &CheckpointTab::applyFilter);
 
-    m_proxy->setSourceModel(m_model);
-    m_proxy->setSortRole(TensorListModel::SortRole);
-    m_proxy->setFilterKeyColumn(TensorListModel::NameColumn);
-    m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
-    m_table->setModel(m_proxy);
-    m_table->setSortingEnabled(true);
-    m_table->sortByColumn(-1, Qt::AscendingOrder);  // file order until the user sorts
-    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setAlternatingRowColors(true);
-    m_table->verticalHeader()->hide();
-    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
-    m_table->horizontalHeader()->setStretchLastSection(true);
-    m_table->horizontalHeader()->resizeSection(TensorListModel::NameColumn, 360);
+    m_tree->setModel(m_model);
+    m_tree->setUniformRowHeights(true);  // lets the view skip measuring 100 000 rows
+    m_tree->setAlternatingRowColors(true);
+    m_tree->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_tree->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_tree->header()->setSortIndicator(-1, Qt::AscendingOrder);  // file order until the user sorts
+    m_tree->setSortingEnabled(true);
+    m_tree->header()->setStretchLastSection(true);
+    m_tree->header()->resizeSection(ParameterTreeModel::NameColumn, 300);
+    m_tree->header()->resizeSection(ParameterTreeModel::ShapeColumn, 140);
+    m_tree->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_tree, &QTreeView::customContextMenuRequested, this, &CheckpointTab::showContextMenu);
+    auto* copy = new QAction(tr("Copy Path"), m_tree);
+    copy->setShortcut(QKeySequence::Copy);
+    copy->setShortcutContext(Qt::WidgetShortcut);
+    connect(copy, &QAction::triggered, this, [this] { copySelection(ParameterTreeModel::PathRole, 0); });
+    m_tree->addAction(copy);
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(m_banner);
     layout->addWidget(m_filter);
-    layout->addWidget(m_table, 1);
+    layout->addWidget(m_tree, 1);
 }
 
 void CheckpointTab::applyFilter(const QString& text)
 {
-    // A valid regular expression filters as one; anything else as a plain substring.
-    QRegularExpression expression(text, QRegularExpression::CaseInsensitiveOption);
-    if (!expression.isValid())
-        expression.setPattern(QRegularExpression::escape(text));
-    m_proxy->setFilterRegularExpression(expression);
+    m_model->setFilterText(text);
+    expandSensibly();
+}
+
+// Opens what fits on a screen or two: everything when few tensors are shown (a filter's
+// matches), else the top level and the candidate state dicts.
+void CheckpointTab::expandSensibly()
+{
+    if (m_model->visibleTensorCount() <= 200) {
+        m_tree->expandAll();
+        return;
+    }
+    m_tree->collapseAll();
+    for (int row = 0; row < m_model->rowCount() && row < 50; ++row)
+        m_tree->expand(m_model->index(row, 0));
+}
+
+void CheckpointTab::copySelection(int role, int column)
+{
+    QStringList lines;
+    for (const QModelIndex& index : m_tree->selectionModel()->selectedRows(column))
+        lines.append(m_model->data(index, role).toString());
+    if (!lines.isEmpty())
+        QApplication::clipboard()->setText(lines.join(u'\n'));
+}
+
+void CheckpointTab::showContextMenu(const QPoint& position)
+{
+    if (!m_tree->indexAt(position).isValid())
+        return;
+    QMenu menu(this);
+    menu.addAction(tr("Copy Path"), this, [this] { copySelection(ParameterTreeModel::PathRole, 0); });
+    menu.addAction(tr("Copy Name"), this, [this] { copySelection(Qt::DisplayRole, ParameterTreeModel::NameColumn); });
+    menu.addAction(tr("Copy Shape"), this, [this] { copySelection(Qt::DisplayRole, ParameterTreeModel::ShapeColumn); });
+    menu.addSeparator();
+    menu.addAction(tr("Expand All Below"), this, [this, position] { m_tree->expandRecursively(m_tree->indexAt(position)); });
+    menu.addAction(tr("Collapse All"), m_tree, &QTreeView::collapseAll);
+    menu.exec(m_tree->viewport()->mapToGlobal(position));
 }
 
 void CheckpointTab::showLoading()
@@ -73,6 +112,7 @@ void CheckpointTab::showLoading()
 void CheckpointTab::showCheckpoint(CheckpointPtr checkpoint)
 {
     m_model->setCheckpoint(checkpoint);
+    expandSensibly();
     if (!checkpoint->unsafeGlobals.isEmpty()) {
         m_banner->setText(tr("This file's pickle names globals outside the allow list. Nothing was run; "
                              "torch.load(weights_only=False) would run them: %1")

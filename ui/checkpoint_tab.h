@@ -1,5 +1,5 @@
 // One open checkpoint: a warning banner for unsafe globals or errors, a filter box and the
-// tensor listing.
+// parameter tree (module hierarchy with totals).
 #pragma once
 
 #include "core/checkpoint.h"
@@ -8,12 +8,11 @@
 
 class QLabel;
 class QLineEdit;
-class QSortFilterProxyModel;
-class QTableView;
+class QTreeView;
 
 namespace statelens::ui {
 
-class TensorListModel;
+class ParameterTreeModel;
 
 class CheckpointTab : public QWidget {
     Q_OBJECT
@@ -26,20 +25,22 @@ public:
     void showLoading();
 
     QString summary() const;  // for the status bar
-    TensorListModel* model() const { return m_model; }
-    QSortFilterProxyModel* proxy() const { return m_proxy; }
+    ParameterTreeModel* model() const { return m_model; }
+    QTreeView* treeView() const { return m_tree; }
     QLineEdit* filterEdit() const { return m_filter; }
     QLabel* banner() const { return m_banner; }
 
 private:
     void applyFilter(const QString& text);
+    void expandSensibly();
+    void showContextMenu(const QPoint& position);
+    void copySelection(int role, int column);
 
     QString m_path;
     QLabel* m_banner;
     QLineEdit* m_filter;
-    QTableView* m_table;
-    TensorListModel* m_model;
-    QSortFilterProxyModel* m_proxy;
+    QTreeView* m_tree;
+    ParameterTreeModel* m_model;
 };
 
 }  // namespace statelens::ui

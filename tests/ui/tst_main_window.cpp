@@ -3,9 +3,10 @@
 #include "ui/checkpoint_loader.h"
 #include "ui/checkpoint_tab.h"
 #include "ui/main_window.h"
-#include "ui/tensor_list_model.h"
+#include "ui/parameter_tree_model.h"
 
 #include "core/checkpoint_reader.h"
+#include "core/display_format.h"
 
 #include <QAbstractItemModelTester>
 #include <QLabel>
@@ -13,7 +14,6 @@
 #include <QMimeData>
 #include <QSettings>
 #include <QSignalSpy>
-#include <QSortFilterProxyModel>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTest>
@@ -72,8 +72,9 @@ void TestMainWindow::testDroppedFilesOpenInTabs()
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 10000);
     auto* first = qobject_cast<CheckpointTab*>(window.tabs()->widget(0));
     auto* second = qobject_cast<CheckpointTab*>(window.tabs()->widget(1));
-    QCOMPARE(first->model()->rowCount(), 4);
-    QVERIFY(second->model()->rowCount() > 5);
+    QCOMPARE(first->model()->rowCount(), 2);  // conv1, fc
+    QCOMPARE(first->model()->visibleTensorCount(), 4);
+    QVERIFY(second->model()->visibleTensorCount() > 5);
     QCOMPARE(window.currentTab(), second);
     // Dropping an open file again reuses its tab.
     dropFiles(&window, {data("simple_cnn.pth")});
@@ -90,14 +91,21 @@ void TestMainWindow::testListingMatchesCore()
     QTRY_VERIFY_WITH_TIMEOUT(!window.loader()->isBusy(), 10000);
     auto opened = openCheckpoint(data("views.pt"));
     QVERIFY(opened);
-    const TensorListModel* model = window.currentTab()->model();
-    QCOMPARE(model->rowCount(), int((*opened)->tensors.size()));
-    for (int row = 0; row < model->rowCount(); ++row) {
-        const QString expectedName = (*opened)->tensors[row].name;
-        QCOMPARE(model->data(model->index(row, TensorListModel::NameColumn)).toString(),
-                 expectedName.isEmpty() ? QStringLiteral("<root>") : expectedName);
-        QCOMPARE(model->data(model->index(row, TensorListModel::DtypeColumn)).toString(), dtypeName((*opened)->tensors[row].dtype));
+    const ParameterTreeModel* model = window.currentTab()->model();
+    QCOMPARE(model->visibleTensorCount(), int((*opened)->tensors.size()));
+    // Every tensor core lists is a leaf at its dotted path, with its dtype and shape.
+    int leaves = 0;
+    for (int node = 1; node < model->tree().size(); ++node) {
+        const int tensor = model->tree().node(node).tensor;
+        if (tensor < 0)
+            continue;
+        ++leaves;
+        const TensorInfo& expected = (*opened)->tensors[tensor];
+        QCOMPARE(model->tree().path(node), expected.name.isEmpty() ? QStringLiteral("<root>") : expected.name);
+        QCOMPARE(model->data(model->indexForNode(node, ParameterTreeModel::DtypeColumn)).toString(), dtypeName(expected.dtype));
+        QCOMPARE(model->data(model->indexForNode(node, ParameterTreeModel::ShapeColumn)).toString(), formatShape(expected.shape));
     }
+    QCOMPARE(leaves, int((*opened)->tensors.size()));
 }
 
 void TestMainWindow::testFilterKeepsMatchingRows()
@@ -107,15 +115,21 @@ void TestMainWindow::testFilterKeepsMatchingRows()
     window.openPath(data("simple_cnn.pth"));
     QTRY_VERIFY_WITH_TIMEOUT(!window.loader()->isBusy(), 10000);
     CheckpointTab* tab = window.currentTab();
+    ParameterTreeModel* model = tab->model();
     QTest::keyClicks(tab->filterEdit(), QStringLiteral("FC."));
-    QCOMPARE(tab->proxy()->rowCount(), 2);
+    QCOMPARE(model->visibleTensorCount(), 2);
+    QCOMPARE(model->rowCount(), 1);  // fc, kept as the ancestor of its matches
+    QCOMPARE(model->rowCount(model->index(0, 0)), 2);
     tab->filterEdit()->clear();
     QTest::keyClicks(tab->filterEdit(), QStringLiteral("^conv1\\.(weight|bias)$"));
-    QCOMPARE(tab->proxy()->rowCount(), 2);
+    QCOMPARE(model->visibleTensorCount(), 2);
+    tab->filterEdit()->setText(QStringLiteral("weight"));
+    QCOMPARE(model->visibleTensorCount(), 2);
+    QCOMPARE(model->rowCount(), 2);  // conv1 and fc, one child each
     tab->filterEdit()->setText(QStringLiteral("[unclosed"));  // not a regex: a plain substring
-    QCOMPARE(tab->proxy()->rowCount(), 0);
+    QCOMPARE(model->visibleTensorCount(), 0);
     tab->filterEdit()->clear();
-    QCOMPARE(tab->proxy()->rowCount(), 4);
+    QCOMPARE(model->visibleTensorCount(), 4);
 }
 
 void TestMainWindow::testBadFilesShowMessages_data()
@@ -143,19 +157,34 @@ void TestMainWindow::testBadFilesShowMessages()
 
 void TestMainWindow::testModelPassesModelTester()
 {
-    TensorListModel model;
+    ParameterTreeModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     auto opened = openCheckpoint(data("lightning.ckpt"));
     QVERIFY(opened);
     model.setCheckpoint(*opened);
-    QCOMPARE(model.rowCount(), int((*opened)->tensors.size()));
-    QSortFilterProxyModel proxy;
-    QAbstractItemModelTester proxyTester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    proxy.setSourceModel(&model);
-    proxy.setSortRole(TensorListModel::SortRole);
-    proxy.sort(TensorListModel::SizeColumn, Qt::DescendingOrder);
-    QVERIFY(proxy.data(proxy.index(0, TensorListModel::SizeColumn), TensorListModel::SortRole).toLongLong()
-            >= proxy.data(proxy.index(proxy.rowCount() - 1, TensorListModel::SizeColumn), TensorListModel::SortRole).toLongLong());
+    QCOMPARE(model.visibleTensorCount(), int((*opened)->tensors.size()));
+    // Non-tensor values sit in place, candidate state dicts are marked with their share.
+    bool sawValue = false, sawCandidate = false;
+    for (int row = 0; row < model.rowCount(); ++row) {
+        const QModelIndex name = model.index(row, ParameterTreeModel::NameColumn);
+        const QString notes = model.data(model.index(row, ParameterTreeModel::NotesColumn)).toString();
+        if (model.data(name).toString() == QLatin1String("epoch"))
+            sawValue = !notes.isEmpty();
+        if (notes.contains(QLatin1String("% of the bytes")))
+            sawCandidate = true;
+    }
+    QVERIFY(sawValue);
+    QVERIFY(sawCandidate);
+    model.sort(ParameterTreeModel::SizeColumn, Qt::DescendingOrder);
+    const ModuleTree& tree = model.tree();
+    for (int row = 1; row < model.rowCount(); ++row) {
+        QVERIFY(tree.node(model.nodeForIndex(model.index(row - 1, 0))).nbytes
+                >= tree.node(model.nodeForIndex(model.index(row, 0))).nbytes);
+    }
+    model.sort(ParameterTreeModel::NameColumn, Qt::AscendingOrder);
+    model.setFilterText(QStringLiteral("running_"));
+    QVERIFY(model.visibleTensorCount() > 0);
+    model.setFilterText(QString());
     model.setCheckpoint(nullptr);
     QCOMPARE(model.rowCount(), 0);
 }

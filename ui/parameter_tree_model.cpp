@@ -1,0 +1,229 @@
+#include "parameter_tree_model.h"
+
+#include "core/display_format.h"
+
+#include <QFont>
+
+#include <algorithm>
+
+namespace statelens::ui {
+
+ParameterTreeModel::ParameterTreeModel(QObject* parent) : QAbstractItemModel(parent) {}
+
+void ParameterTreeModel::setCheckpoint(CheckpointPtr checkpoint)
+{
+    beginResetModel();
+    m_checkpoint = std::move(checkpoint);
+    m_tree = m_checkpoint ? ModuleTree::build(*m_checkpoint) : ModuleTree();
+    m_visible = m_tree.visibleFor(m_filter);
+    rebuildVisible();
+    endResetModel();
+}
+
+void ParameterTreeModel::setFilterText(const QString& text)
+{
+    if (text == m_filter)
+        return;
+    beginResetModel();
+    m_filter = text;
+    m_visible = m_tree.visibleFor(m_filter);
+    rebuildVisible();
+    endResetModel();
+}
+
+void ParameterTreeModel::sort(int column, Qt::SortOrder order)
+{
+    if (column == m_sortColumn && order == m_sortOrder)
+        return;
+    Q_EMIT layoutAboutToBeChanged();
+    const QModelIndexList before = persistentIndexList();
+    QVector<int> nodes;
+    for (const QModelIndex& index : before)
+        nodes.append(nodeForIndex(index));
+    m_sortColumn = column;
+    m_sortOrder = order;
+    rebuildVisible();
+    QModelIndexList after;
+    for (int i = 0; i < before.size(); ++i)
+        after.append(indexForNode(nodes[i], before[i].column()));
+    changePersistentIndexList(before, after);
+    Q_EMIT layoutChanged();
+}
+
+void ParameterTreeModel::rebuildVisible()
+{
+    const int count = m_tree.size();
+    m_visibleChildren.assign(size_t(count), {});
+    m_row.assign(size_t(count), 0);
+    m_visibleTensors = 0;
+    if (count == 0)
+        return;
+    const auto& nodes = m_tree.nodes();
+    const QVector<TensorInfo>* tensors = m_checkpoint ? &m_checkpoint->tensors : nullptr;
+    auto key = [&](int n) -> qint64 {
+        const ModuleTreeNode& node = nodes[size_t(n)];
+        switch (m_sortColumn) {
+        case ParametersColumn: return node.numel;
+        case SizeColumn: return node.nbytes;
+        case DtypeColumn: return node.tensor >= 0 ? qint64((*tensors)[node.tensor].dtype) : -1;
+        case ShapeColumn: return node.tensor >= 0 ? qint64((*tensors)[node.tensor].shape.size()) : -1;
+        default: return 0;
+        }
+    };
+    for (int n = 0; n < count; ++n) {
+        if (!m_visible[size_t(n)])
+            continue;
+        std::vector<int>& children = m_visibleChildren[size_t(n)];
+        for (int child : nodes[size_t(n)].children) {
+            if (m_visible[size_t(child)])
+                children.push_back(child);
+        }
+        if (m_sortColumn == NameColumn || m_sortColumn == NotesColumn) {
+            std::stable_sort(children.begin(), children.end(), [&](int a, int b) {
+                // Numeric components ("10" after "9") compare as numbers, names as text.
+                bool aNumber = false, bNumber = false;
+                const qint64 av = nodes[size_t(a)].name.toLongLong(&aNumber), bv = nodes[size_t(b)].name.toLongLong(&bNumber);
+                const bool less = aNumber && bNumber ? av < bv
+                                                     : QString::compare(nodes[size_t(a)].name, nodes[size_t(b)].name, Qt::CaseInsensitive) < 0;
+                const bool greater = aNumber && bNumber ? av > bv
+                                                        : QString::compare(nodes[size_t(a)].name, nodes[size_t(b)].name, Qt::CaseInsensitive) > 0;
+                return m_sortOrder == Qt::AscendingOrder ? less : greater;
+            });
+        } else if (m_sortColumn >= 0) {
+            std::stable_sort(children.begin(), children.end(), [&](int a, int b) {
+                return m_sortOrder == Qt::AscendingOrder ? key(a) < key(b) : key(a) > key(b);
+            });
+        }
+        for (size_t row = 0; row < children.size(); ++row)
+            m_row[size_t(children[row])] = int(row);
+        if (n > 0 && nodes[size_t(n)].tensor >= 0)
+            ++m_visibleTensors;
+    }
+}
+
+int ParameterTreeModel::nodeForIndex(const QModelIndex& index) const
+{
+    return index.isValid() ? int(index.internalId()) : ModuleTree::kRoot;
+}
+
+QModelIndex ParameterTreeModel::indexForNode(int node, int column) const
+{
+    if (node <= ModuleTree::kRoot || node >= m_tree.size() || !m_visible[size_t(node)])
+        return {};
+    return createIndex(m_row[size_t(node)], column, quintptr(node));
+}
+
+QModelIndex ParameterTreeModel::index(int row, int column, const QModelIndex& parent) const
+{
+    if (column < 0 || column >= ColumnCount || row < 0 || m_visibleChildren.empty())
+        return {};
+    const std::vector<int>& children = m_visibleChildren[size_t(nodeForIndex(parent))];
+    if (row >= int(children.size()))
+        return {};
+    return createIndex(row, column, quintptr(children[size_t(row)]));
+}
+
+QModelIndex ParameterTreeModel::parent(const QModelIndex& child) const
+{
+    if (!child.isValid())
+        return {};
+    return indexForNode(m_tree.node(nodeForIndex(child)).parent, 0);
+}
+
+int ParameterTreeModel::rowCount(const QModelIndex& parent) const
+{
+    if (m_visibleChildren.empty() || (parent.isValid() && parent.column() != 0))
+        return 0;
+    return int(m_visibleChildren[size_t(nodeForIndex(parent))].size());
+}
+
+int ParameterTreeModel::columnCount(const QModelIndex&) const
+{
+    return ColumnCount;
+}
+
+Qt::ItemFlags ParameterTreeModel::flags(const QModelIndex& index) const
+{
+    if (!index.isValid())
+        return Qt::NoItemFlags;
+    return Qt::ItemIsEnabled | Qt::ItemIsSelectable;
+}
+
+QString ParameterTreeModel::notes(const ModuleTreeNode& node) const
+{
+    QStringList notes;
+    if (node.candidate >= 0) {
+        const CandidateStateDict& candidate = m_checkpoint->candidates[node.candidate];
+        notes.append(tr("%1 · %2% of the bytes").arg(QString(candidate.kind).replace(u'_', u' ')).arg(candidate.share * 100.0, 0, 'f', 1));
+    }
+    if (node.tensor >= 0) {
+        const TensorInfo& tensor = m_checkpoint->tensors[node.tensor];
+        if (tensor.layout != Layout::Strided)
+            notes.append(layoutName(tensor.layout));
+        if (tensor.viewOf >= 0)
+            notes.append(tr("view of %1").arg(m_checkpoint->tensors[tensor.viewOf].name));
+        if (tensor.device != QLatin1String("cpu"))
+            notes.append(tr("saved on %1").arg(tensor.device));
+        if (tensor.quantization.scheme != QScheme::None)
+            notes.append(qschemeName(tensor.quantization.scheme));
+        if (tensor.isParameter)
+            notes.append(tr("parameter"));
+    } else if (!node.children.empty()) {
+        notes.append(tr("%n tensor(s)", nullptr, int(node.tensorCount)));
+    }
+    return notes.join(QStringLiteral(", "));
+}
+
+QVariant ParameterTreeModel::data(const QModelIndex& index, int role) const
+{
+    if (!index.isValid() || !m_checkpoint)
+        return {};
+    const int n = nodeForIndex(index);
+    const ModuleTreeNode& node = m_tree.node(n);
+    const TensorInfo* tensor = node.tensor >= 0 ? &m_checkpoint->tensors[node.tensor] : nullptr;
+    switch (role) {
+    case Qt::DisplayRole:
+    case Qt::ToolTipRole:
+        switch (index.column()) {
+        case NameColumn: return node.name;
+        case DtypeColumn: return tensor ? dtypeName(tensor->dtype) : QVariant();
+        case ShapeColumn: return tensor ? formatShape(tensor->shape) : QVariant();
+        case ParametersColumn: return node.tensorCount > 0 ? formatCount(node.numel) : QVariant();
+        case SizeColumn: return node.tensorCount > 0 ? formatBytes(node.nbytes) : QVariant();
+        case NotesColumn: return node.isValue() ? node.value : notes(node);
+        }
+        return {};
+    case Qt::TextAlignmentRole:
+        if (index.column() == ParametersColumn || index.column() == SizeColumn)
+            return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+        return {};
+    case Qt::FontRole:
+        if (node.candidate >= 0 && index.column() == NameColumn) {
+            QFont font;
+            font.setBold(true);
+            return font;
+        }
+        return {};
+    case PathRole: return m_tree.path(n);
+    case TensorRole: return node.tensor;
+    case NodeRole: return n;
+    default: return {};
+    }
+}
+
+QVariant ParameterTreeModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case NameColumn: return tr("Name");
+    case DtypeColumn: return tr("Dtype");
+    case ShapeColumn: return tr("Shape");
+    case ParametersColumn: return tr("Parameters");
+    case SizeColumn: return tr("Size");
+    case NotesColumn: return tr("Notes");
+    }
+    return {};
+}
+
+}  // namespace statelens::ui

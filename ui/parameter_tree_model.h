@@ -1,0 +1,61 @@
+// The parameter tree: a QAbstractItemModel over core's ModuleTree (not a QStandardItemModel, so
+// 100 000 tensors cost one node vector, not an item object each). Columns name, dtype, shape,
+// parameters, size, notes; totals on module rows; values such as `epoch` in place; candidate
+// state dicts marked with their share of the bytes. Filtering and sorting happen inside the
+// model (visible-children lists), which keeps both well under 100 ms at 100 000 tensors.
+#pragma once
+
+#include "core/checkpoint.h"
+#include "core/module_tree.h"
+
+#include <QAbstractItemModel>
+
+namespace statelens::ui {
+
+class ParameterTreeModel : public QAbstractItemModel {
+    Q_OBJECT
+public:
+    enum Column { NameColumn, DtypeColumn, ShapeColumn, ParametersColumn, SizeColumn, NotesColumn, ColumnCount };
+    static constexpr int PathRole = Qt::UserRole + 1;    // the node's dotted path
+    static constexpr int TensorRole = Qt::UserRole + 2;  // index into Checkpoint::tensors, or -1
+    static constexpr int NodeRole = Qt::UserRole + 3;    // index into ModuleTree
+
+    explicit ParameterTreeModel(QObject* parent = nullptr);
+
+    void setCheckpoint(CheckpointPtr checkpoint);
+    const CheckpointPtr& checkpoint() const { return m_checkpoint; }
+    const ModuleTree& tree() const { return m_tree; }
+
+    // Keeps the matching leaves and their ancestors (see ModuleTree::visibleFor).
+    void setFilterText(const QString& text);
+    const QString& filterText() const { return m_filter; }
+    int visibleTensorCount() const { return m_visibleTensors; }
+
+    QModelIndex indexForNode(int node, int column = 0) const;  // invalid when filtered out
+    int nodeForIndex(const QModelIndex& index) const;          // ModuleTree::kRoot for the root
+
+    QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
+    QModelIndex parent(const QModelIndex& child) const override;
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+    void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
+    Qt::ItemFlags flags(const QModelIndex& index) const override;
+
+private:
+    void rebuildVisible();
+    QString notes(const ModuleTreeNode& node) const;
+
+    CheckpointPtr m_checkpoint;
+    ModuleTree m_tree;
+    QString m_filter;
+    std::vector<char> m_visible;
+    std::vector<std::vector<int>> m_visibleChildren;  // per node, in display order
+    std::vector<int> m_row;                           // per node: its row under its parent
+    int m_sortColumn = -1;                            // -1: file order
+    Qt::SortOrder m_sortOrder = Qt::AscendingOrder;
+    int m_visibleTensors = 0;
+};
+
+}  // namespace statelens::ui
