@@ -1,6 +1,7 @@
 #include "checkpoint_tab.h"
 
 #include "parameter_tree_model.h"
+#include "tensor_details.h"
 
 #include "core/display_format.h"
 
@@ -12,6 +13,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QSplitter>
 #include <QTreeView>
 #include <QVBoxLayout>
 
@@ -24,6 +26,7 @@ CheckpointTab::CheckpointTab(const QString& path, QWidget* parent)
     , m_filter(new QLineEdit(this))
     , m_tree(new QTreeView(this))
     , m_model(new ParameterTreeModel(this))
+    , m_details(new TensorDetails(this))
 {
     m_banner->setWordWrap(true);
     m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -57,7 +60,16 @@ CheckpointTab::CheckpointTab(const QString& path, QWidget* parent)
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(m_banner);
     layout->addWidget(m_filter);
-    layout->addWidget(m_tree, 1);
+    auto* splitter = new QSplitter(Qt::Horizontal, this);
+    splitter->addWidget(m_tree);
+    splitter->addWidget(m_details);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
+    layout->addWidget(splitter, 1);
+    connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this, [this](const QModelIndex& current) {
+        m_details->showNode(m_model->checkpoint(), m_model->tree(), current.isValid() ? m_model->nodeForIndex(current) : -1);
+    });
+    connect(m_model, &QAbstractItemModel::modelReset, m_details, &TensorDetails::clear);
 }
 
 void CheckpointTab::applyFilter(const QString& text)

@@ -13,6 +13,7 @@ class QTreeView;
 namespace statelens::ui {
 
 class ParameterTreeModel;
+class TensorDetails;
 
 class CheckpointTab : public QWidget {
     Q_OBJECT
@@ -27,6 +28,7 @@ public:
     QString summary() const;  // for the status bar
     ParameterTreeModel* model() const { return m_model; }
     QTreeView* treeView() const { return m_tree; }
+    TensorDetails* details() const { return m_details; }
     QLineEdit* filterEdit() const { return m_filter; }
     QLabel* banner() const { return m_banner; }
 
@@ -41,6 +43,7 @@ private:
     QLineEdit* m_filter;
     QTreeView* m_tree;
     ParameterTreeModel* m_model;
+    TensorDetails* m_details;
 };
 
 }  // namespace statelens::ui

@@ -168,7 +168,7 @@ QString ParameterTreeModel::notes(const ModuleTreeNode& node) const
             notes.append(qschemeName(tensor.quantization.scheme));
         if (tensor.isParameter)
             notes.append(tr("parameter"));
-    } else if (!node.children.empty()) {
+    } else if (node.tensorCount > 0) {
         notes.append(tr("%n tensor(s)", nullptr, int(node.tensorCount)));
     }
     return notes.join(QStringLiteral(", "));

@@ -3,10 +3,14 @@
 #include "ui/checkpoint_loader.h"
 #include "ui/checkpoint_tab.h"
 #include "ui/main_window.h"
+#include "ui/histogram_plot.h"
 #include "ui/parameter_tree_model.h"
+#include "ui/stats_runner.h"
+#include "ui/tensor_details.h"
 
 #include "core/checkpoint_reader.h"
 #include "core/display_format.h"
+#include "core/stats/stats_job.h"
 
 #include <QAbstractItemModelTester>
 #include <QLabel>
@@ -17,7 +21,17 @@
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTest>
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QPushButton>
+#include <QTemporaryDir>
+#include <QTreeView>
 #include <QUrl>
+#include <QtEndian>
+
+#include <mutex>
 
 using namespace statelens;
 using namespace statelens::ui;
@@ -60,6 +74,9 @@ private Q_SLOTS:
     void testBadFilesShowMessages();
     void testModelPassesModelTester();
     void testWindowGeometryIsRemembered();
+    void testSelectingATensorPlotsCoresHistogram();
+    void testSelectingAModulePlotsItsTensorsTogether();
+    void testCancelStopsStatistics();
 };
 
 void TestMainWindow::testDroppedFilesOpenInTabs()
@@ -201,6 +218,133 @@ void TestMainWindow::testWindowGeometryIsRemembered()
     QVERIFY(!QSettings().value(QStringLiteral("window/geometry")).toByteArray().isEmpty());
     MainWindow reopened;
     QCOMPARE(reopened.size(), QSize(900, 640));
+}
+
+namespace {
+
+// Core's own statistics for the same selection, to compare with what the plot shows.
+TensorStats coreStats(const CheckpointPtr& checkpoint, const QVector<int>& tensors, const QString& group)
+{
+    StatsJob job(checkpoint, StatsOptions());
+    if (group.isEmpty())
+        job.addTensors({tensors.first()});
+    else
+        job.addGroup(group, tensors);
+    TensorStats result;
+    std::mutex mutex;
+    job.onResult = [&](const TensorStats& stats) {
+        std::lock_guard<std::mutex> lock(mutex);
+        result = stats;
+    };
+    (void)job.run();
+    return result;
+}
+
+QVector<double> asDoubles(const QVector<qint64>& counts)
+{
+    QVector<double> out;
+    for (qint64 count : counts)
+        out.append(double(count));
+    return out;
+}
+
+}  // namespace
+
+void TestMainWindow::testSelectingATensorPlotsCoresHistogram()
+{
+    MainWindow window;
+    window.show();
+    window.openPath(data("simple_cnn.pth"));
+    QTRY_VERIFY_WITH_TIMEOUT(!window.loader()->isBusy(), 10000);
+    CheckpointTab* tab = window.currentTab();
+    ParameterTreeModel* model = tab->model();
+    int fcWeight = -1;
+    for (int node = 1; node < model->tree().size(); ++node)
+        if (model->tree().path(node) == QLatin1String("fc.weight"))
+            fcWeight = node;
+    QVERIFY(fcWeight > 0);
+    QSignalSpy finished(tab->details()->runner(), &StatsRunner::finished);
+    // Click the row, as a user would.
+    QTreeView* view = tab->treeView();
+    view->scrollTo(model->indexForNode(fcWeight));
+    const QRect rect = view->visualRect(model->indexForNode(fcWeight));
+    QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, rect.center());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
+    const TensorStats expected = coreStats(model->checkpoint(), {model->tree().node(fcWeight).tensor}, QString());
+    QCOMPARE(tab->details()->histogram()->drawnCounts(), asDoubles(expected.histogram));
+    QCOMPARE(tab->details()->titleLabel()->text(), QStringLiteral("fc.weight"));
+    QVERIFY(tab->details()->statsLabel()->text().contains(QString::number(expected.moments.min, 'g', 7)));
+    // The log-scale toggle and the export keep the same counts.
+    tab->details()->histogram()->setLogScale(true);
+    QCOMPARE(tab->details()->histogram()->drawnCounts(), asDoubles(expected.histogram));
+    QTemporaryDir dir;
+    QVERIFY(tab->details()->histogram()->exportTo(dir.filePath(QStringLiteral("h.png"))));
+    QVERIFY(QFileInfo(dir.filePath(QStringLiteral("h.png"))).size() > 0);
+}
+
+void TestMainWindow::testSelectingAModulePlotsItsTensorsTogether()
+{
+    MainWindow window;
+    window.show();
+    window.openPath(data("simple_cnn.pth"));
+    QTRY_VERIFY_WITH_TIMEOUT(!window.loader()->isBusy(), 10000);
+    CheckpointTab* tab = window.currentTab();
+    ParameterTreeModel* model = tab->model();
+    const QModelIndex conv1 = model->index(0, 0);
+    QCOMPARE(model->data(conv1).toString(), QStringLiteral("conv1"));
+    QSignalSpy finished(tab->details()->runner(), &StatsRunner::finished);
+    tab->treeView()->setCurrentIndex(conv1);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
+    QVector<int> tensors;
+    for (int child : model->tree().node(model->nodeForIndex(conv1)).children)
+        tensors.append(model->tree().node(child).tensor);
+    const TensorStats expected = coreStats(model->checkpoint(), tensors, QStringLiteral("conv1"));
+    QCOMPARE(expected.tensorCount, 2);
+    QCOMPARE(tab->details()->histogram()->drawnCounts(), asDoubles(expected.histogram));
+}
+
+void TestMainWindow::testCancelStopsStatistics()
+{
+    // A 192 MiB file: its root module's statistics take long enough to cancel.
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("large.safetensors"));
+    QJsonObject header;
+    const qint64 numel = qint64(1) << 22;
+    for (int i = 0; i < 12; ++i)
+        header.insert(QStringLiteral("blocks.%1.weight").arg(i),
+                      QJsonObject{{QStringLiteral("dtype"), QStringLiteral("F32")},
+                                  {QStringLiteral("shape"), QJsonArray{numel}},
+                                  {QStringLiteral("data_offsets"), QJsonArray{i * numel * 4, (i + 1) * numel * 4}}});
+    QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
+    while (json.size() % 8)
+        json.append(' ');
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    char length[8];
+    qToLittleEndian<quint64>(quint64(json.size()), length);
+    file.write(length, 8);
+    file.write(json);
+    QVERIFY(file.resize(8 + json.size() + 12 * numel * 4));  // zeros
+    file.close();
+
+    MainWindow window;
+    window.show();
+    window.openPath(path);
+    QTRY_VERIFY_WITH_TIMEOUT(!window.loader()->isBusy(), 10000);
+    CheckpointTab* tab = window.currentTab();
+    QSignalSpy finished(tab->details()->runner(), &StatsRunner::finished);
+    tab->treeView()->setCurrentIndex(tab->model()->index(0, 0));  // "blocks": all 12 tensors
+    QVERIFY(tab->details()->runner()->isBusy());
+    QElapsedTimer timer;
+    timer.start();
+    QPushButton* cancel = tab->details()->cancelButton();
+    QVERIFY(cancel);
+    QMetaObject::invokeMethod(cancel, "click");
+    QVERIFY(!tab->details()->runner()->isBusy());
+    QVERIFY(tab->details()->statsLabel()->text().contains(QLatin1String("cancelled")));
+    QVERIFY(timer.elapsed() < 100);  // the GUI thread never waits for the job
+    QTest::qWait(300);
+    QCOMPARE(finished.count(), 0);  // a cancelled job's result never arrives
 }
 
 QTEST_MAIN(TestMainWindow)

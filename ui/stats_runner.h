@@ -1,0 +1,42 @@
+// Runs core's StatsJob off the GUI thread for the selection: one tensor, or a module subtree as
+// one group. A new request cancels the one in flight; results of old requests are dropped.
+#pragma once
+
+#include "core/checkpoint.h"
+#include "core/stats/tensor_stats.h"
+
+#include <QObject>
+
+#include <memory>
+
+namespace statelens {
+class StatsJob;
+}
+
+namespace statelens::ui {
+
+class StatsRunner : public QObject {
+    Q_OBJECT
+public:
+    explicit StatsRunner(QObject* parent = nullptr);
+    ~StatsRunner() override;
+
+    // `groupName` empty: statistics of tensors.first(); otherwise of all of them together.
+    void request(CheckpointPtr checkpoint, const QVector<int>& tensors, const QString& groupName, int bins,
+                 const QString& device);
+    void cancel();
+    bool isBusy() const { return m_busy; }
+
+Q_SIGNALS:
+    void started();
+    void progress(qint64 done, qint64 total);
+    void finished(const statelens::TensorStats& stats);
+    void failed(const QString& message);
+
+private:
+    quint64 m_generation = 0;
+    std::shared_ptr<StatsJob> m_job;
+    bool m_busy = false;
+};
+
+}  // namespace statelens::ui

@@ -1,0 +1,186 @@
+#include "tensor_details.h"
+
+#include "histogram_plot.h"
+#include "stats_runner.h"
+
+#include "core/display_format.h"
+
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace statelens::ui {
+
+namespace {
+
+constexpr int kBins = 64;
+
+QString row(const QString& name, const QString& value)
+{
+    return QStringLiteral("<tr><td style='padding-right:12px'><b>%1</b></td><td>%2</td></tr>").arg(name.toHtmlEscaped(), value);
+}
+
+QString number(double value, bool exists)
+{
+    return exists && std::isfinite(value) ? QString::number(value, 'g', 7) : QStringLiteral("–");
+}
+
+// Every tensor below a node, for a module's histogram.
+void collectTensors(const ModuleTree& tree, int node, QVector<int>* tensors)
+{
+    const ModuleTreeNode& n = tree.node(node);
+    if (n.tensor >= 0)
+        tensors->append(n.tensor);
+    for (int child : n.children)
+        collectTensors(tree, child, tensors);
+}
+
+}  // namespace
+
+TensorDetails::TensorDetails(QWidget* parent)
+    : QWidget(parent)
+    , m_title(new QLabel(this))
+    , m_metadata(new QLabel(this))
+    , m_stats(new QLabel(this))
+    , m_progress(new QProgressBar(this))
+    , m_cancel(new QPushButton(tr("Cancel"), this))
+    , m_histogram(new HistogramPlot(this))
+    , m_runner(new StatsRunner(this))
+{
+    QFont titleFont = m_title->font();
+    titleFont.setBold(true);
+    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.15);
+    m_title->setFont(titleFont);
+    m_title->setWordWrap(true);
+    m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    for (QLabel* label : {m_metadata, m_stats}) {
+        label->setTextFormat(Qt::RichText);
+        label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        label->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    }
+    m_progress->setTextVisible(true);
+    m_progress->hide();
+    m_cancel->hide();
+    connect(m_cancel, &QPushButton::clicked, this, [this] {
+        m_runner->cancel();
+        m_progress->hide();
+        m_cancel->hide();
+        m_stats->setText(tr("Statistics cancelled."));
+    });
+    connect(m_runner, &StatsRunner::progress, this, [this](qint64 done, qint64 total) {
+        // Only long jobs get a bar (a small tensor finishes before anyone could read it).
+        m_progress->setRange(0, 1000);
+        m_progress->setValue(total > 0 ? int(1000.0 * double(done) / double(total)) : 0);
+        m_progress->setFormat(tr("%1 of %2").arg(formatBytes(done), formatBytes(total)));
+        m_progress->setVisible(done < total);
+        m_cancel->setVisible(done < total);
+    });
+    connect(m_runner, &StatsRunner::finished, this, &TensorDetails::showStats);
+    connect(m_runner, &StatsRunner::failed, this, [this](const QString& message) {
+        m_progress->hide();
+        m_cancel->hide();
+        m_stats->setText(tr("Statistics failed: %1").arg(message.toHtmlEscaped()));
+        m_histogram->clear();
+    });
+
+    auto* progressRow = new QHBoxLayout;
+    progressRow->addWidget(m_progress, 1);
+    progressRow->addWidget(m_cancel);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 4, 4, 4);
+    layout->addWidget(m_title);
+    layout->addWidget(m_metadata);
+    layout->addWidget(m_stats);
+    layout->addLayout(progressRow);
+    layout->addWidget(m_histogram, 1);
+    clear();
+}
+
+void TensorDetails::clear()
+{
+    m_runner->cancel();
+    m_title->setText(tr("Select a tensor or a module"));
+    m_metadata->clear();
+    m_stats->clear();
+    m_progress->hide();
+    m_cancel->hide();
+    m_histogram->clear();
+}
+
+void TensorDetails::showNode(const CheckpointPtr& checkpoint, const ModuleTree& tree, int node)
+{
+    if (!checkpoint || node <= ModuleTree::kRoot || node >= tree.size()) {
+        clear();
+        return;
+    }
+    const ModuleTreeNode& n = tree.node(node);
+    const QString path = tree.path(node);
+    m_title->setText(path);
+    m_stats->clear();
+    m_histogram->clear(tr("Computing…"));
+    QString table = QStringLiteral("<table>");
+    QVector<int> tensors;
+    if (n.tensor >= 0) {
+        const TensorInfo& t = checkpoint->tensors[n.tensor];
+        table += row(tr("dtype"), dtypeName(t.dtype));
+        table += row(tr("shape"), formatShape(t.shape));
+        table += row(tr("strides"), formatShape(t.strides));
+        table += row(tr("elements"), formatCount(t.numel()));
+        table += row(tr("size"), formatBytes(t.nbytes()));
+        table += row(tr("layout"), layoutName(t.layout));
+        if (t.storage >= 0) {
+            const StorageInfo& storage = checkpoint->storages[t.storage];
+            table += row(tr("storage"), tr("%1 (%2, %3)").arg(storage.key.toHtmlEscaped(), formatBytes(storage.nbytes), storage.location));
+            table += row(tr("offset"), QString::number(t.storageOffset));
+        }
+        if (t.viewOf >= 0)
+            table += row(tr("view of"), checkpoint->tensors[t.viewOf].name.toHtmlEscaped());
+        if (t.device != QLatin1String("cpu"))
+            table += row(tr("saved on"), t.device);
+        tensors.append(n.tensor);
+    } else if (n.isValue()) {
+        table += row(tr("value"), n.value.toHtmlEscaped());
+    } else {
+        table += row(tr("tensors"), formatCount(n.tensorCount));
+        table += row(tr("elements"), formatCount(n.numel));
+        table += row(tr("size"), formatBytes(n.nbytes));
+        collectTensors(tree, node, &tensors);
+    }
+    m_metadata->setText(table + QStringLiteral("</table>"));
+    if (tensors.isEmpty()) {
+        m_runner->cancel();
+        m_histogram->clear();
+        return;
+    }
+    m_runner->request(checkpoint, tensors, n.tensor >= 0 ? QString() : path, kBins, m_device);
+}
+
+void TensorDetails::showStats(const TensorStats& stats)
+{
+    m_progress->hide();
+    m_cancel->hide();
+    const Moments& m = stats.moments;
+    const bool finite = stats.hasValues() && m.finite > 0;
+    QString table = QStringLiteral("<table>");
+    if (!stats.hasValues()) {
+        table += row(tr("statistics"), (stats.skipped.isEmpty() ? stats.error : stats.skipped).toHtmlEscaped());
+    } else {
+        auto flagged = [](qint64 count, const QString& text) {
+            return count > 0 ? QStringLiteral("<span style='color:#d32f2f'><b>%1</b></span>").arg(text) : text;
+        };
+        table += row(tr("min / max"), number(m.min, finite) + QStringLiteral(" / ") + number(m.max, finite));
+        table += row(tr("mean ± std"), number(m.mean, finite) + QStringLiteral(" ± ") + number(m.std(), finite && m.finite > 1));
+        table += row(tr("NaN"), flagged(m.nan, formatCount(m.nan)));
+        table += row(tr("±Inf"), flagged(m.inf(), formatCount(m.inf())));
+        table += row(tr("zeros"), flagged(stats.allZero() ? 1 : 0, formatCount(m.zeros) + (stats.allZero() ? tr(" (all)") : QString())));
+    }
+    for (const QString& warning : stats.warnings)
+        table += row(tr("left out"), warning.toHtmlEscaped());
+    m_stats->setText(table + QStringLiteral("</table>"));
+    m_histogram->showStats(stats);
+}
+
+}  // namespace statelens::ui

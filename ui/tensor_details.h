@@ -1,0 +1,51 @@
+// Details of the selected tree node: a tensor's metadata (dtype, shape, strides, storage, offset,
+// view of), its statistics with NaN/Inf/zero flags and its histogram; for a module, the
+// histogram of all its tensors together. Statistics run off the GUI thread (StatsRunner).
+#pragma once
+
+#include "core/checkpoint.h"
+#include "core/module_tree.h"
+#include "core/stats/tensor_stats.h"
+
+#include <QWidget>
+
+class QFormLayout;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+
+namespace statelens::ui {
+
+class HistogramPlot;
+class StatsRunner;
+
+class TensorDetails : public QWidget {
+    Q_OBJECT
+public:
+    explicit TensorDetails(QWidget* parent = nullptr);
+
+    // Shows `node` of `tree` (built from `checkpoint`) and starts its statistics.
+    void showNode(const CheckpointPtr& checkpoint, const ModuleTree& tree, int node);
+    void clear();
+    void setDevice(const QString& device) { m_device = device; }
+
+    HistogramPlot* histogram() const { return m_histogram; }
+    StatsRunner* runner() const { return m_runner; }
+    QLabel* statsLabel() const { return m_stats; }
+    QLabel* titleLabel() const { return m_title; }
+    QPushButton* cancelButton() const { return m_cancel; }
+
+private:
+    void showStats(const TensorStats& stats);
+
+    QLabel* m_title;
+    QLabel* m_metadata;
+    QLabel* m_stats;
+    QProgressBar* m_progress;
+    QPushButton* m_cancel;
+    HistogramPlot* m_histogram;
+    StatsRunner* m_runner;
+    QString m_device = QStringLiteral("cpu");
+};
+
+}  // namespace statelens::ui
