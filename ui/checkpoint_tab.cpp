@@ -114,6 +114,14 @@ void CheckpointTab::showContextMenu(const QPoint& position)
     menu.exec(m_tree->viewport()->mapToGlobal(position));
 }
 
+void CheckpointTab::setDevice(const QString& device)
+{
+    m_details->setDevice(device);
+    const QModelIndex current = m_tree->currentIndex();
+    if (current.isValid())
+        m_details->showNode(m_model->checkpoint(), m_model->tree(), m_model->nodeForIndex(current));
+}
+
 void CheckpointTab::showLoading()
 {
     m_banner->setText(tr("Opening %1…").arg(m_path));

@@ -24,6 +24,8 @@ public:
     void showCheckpoint(CheckpointPtr checkpoint);
     void showError(const QString& message);
     void showLoading();
+    // The device statistics run on; reruns the current selection's.
+    void setDevice(const QString& device);
 
     QString summary() const;  // for the status bar
     ParameterTreeModel* model() const { return m_model; }

@@ -2,6 +2,7 @@
 
 #include "checkpoint_loader.h"
 #include "checkpoint_tab.h"
+#include "device_selector.h"
 
 #include <QApplication>
 #include <QCloseEvent>
@@ -16,11 +17,16 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QToolBar>
 
 namespace statelens::ui {
 
 MainWindow::MainWindow(QWidget* parent)
-    : QMainWindow(parent), m_tabs(new QTabWidget(this)), m_status(new QLabel(this)), m_loader(new CheckpointLoader(this))
+    : QMainWindow(parent)
+    , m_tabs(new QTabWidget(this))
+    , m_status(new QLabel(this))
+    , m_loader(new CheckpointLoader(this))
+    , m_devices(new DeviceSelector(this))
 {
     setWindowTitle(tr("Statelens"));
     setAcceptDrops(true);
@@ -30,6 +36,19 @@ MainWindow::MainWindow(QWidget* parent)
     setCentralWidget(m_tabs);
     statusBar()->addWidget(m_status, 1);
     createMenus();
+    QToolBar* toolbar = addToolBar(tr("Device"));
+    toolbar->setObjectName(QStringLiteral("deviceToolbar"));
+    toolbar->setMovable(false);
+    toolbar->addWidget(new QLabel(tr(" Compute on: "), toolbar));
+    toolbar->addWidget(m_devices);
+    // A new device reruns what depends on it: the statistics shown in every tab.
+    connect(m_devices, &DeviceSelector::deviceChanged, this, [this](const QString& device) {
+        QSettings().setValue(QStringLiteral("compute/device"), device);
+        for (int i = 0; i < m_tabs->count(); ++i) {
+            if (auto* tab = qobject_cast<CheckpointTab*>(m_tabs->widget(i)))
+                tab->setDevice(device);
+        }
+    });
 
     connect(m_tabs, &QTabWidget::tabCloseRequested, this, [this](int index) {
         QWidget* tab = m_tabs->widget(index);
@@ -51,6 +70,11 @@ MainWindow::MainWindow(QWidget* parent)
 
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    const QString device = settings.value(QStringLiteral("compute/device"), QStringLiteral("cpu")).toString();
+    if (device != QLatin1String("cpu")) {
+        m_devices->setDevice(device);  // selected once enumeration finds it
+        m_devices->enumerate();
+    }
 }
 
 void MainWindow::createMenus()
@@ -106,6 +130,7 @@ void MainWindow::openPath(const QString& path)
     CheckpointTab* tab = tabFor(absolute);
     if (!tab) {
         tab = new CheckpointTab(absolute, m_tabs);
+        tab->setDevice(m_devices->device());
         const int index = m_tabs->addTab(tab, QFileInfo(absolute).fileName());
         m_tabs->setTabToolTip(index, absolute);
     }

@@ -10,6 +10,7 @@ namespace statelens::ui {
 
 class CheckpointLoader;
 class CheckpointTab;
+class DeviceSelector;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -20,6 +21,7 @@ public:
     QTabWidget* tabs() const { return m_tabs; }
     CheckpointTab* currentTab() const;
     CheckpointLoader* loader() const { return m_loader; }
+    DeviceSelector* deviceSelector() const { return m_devices; }
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -36,6 +38,7 @@ private:
     QTabWidget* m_tabs;
     QLabel* m_status;
     CheckpointLoader* m_loader;
+    DeviceSelector* m_devices;
 };
 
 }  // namespace statelens::ui

@@ -3,6 +3,7 @@
 #include "ui/checkpoint_loader.h"
 #include "ui/checkpoint_tab.h"
 #include "ui/main_window.h"
+#include "ui/device_selector.h"
 #include "ui/histogram_plot.h"
 #include "ui/parameter_tree_model.h"
 #include "ui/stats_runner.h"
@@ -11,6 +12,7 @@
 #include "core/checkpoint_reader.h"
 #include "core/display_format.h"
 #include "core/stats/stats_job.h"
+#include "core/torch_runtime.h"
 
 #include <QAbstractItemModelTester>
 #include <QLabel>
@@ -77,6 +79,7 @@ private Q_SLOTS:
     void testSelectingATensorPlotsCoresHistogram();
     void testSelectingAModulePlotsItsTensorsTogether();
     void testCancelStopsStatistics();
+    void testDeviceSelectorListsWhatCoreFinds();
 };
 
 void TestMainWindow::testDroppedFilesOpenInTabs()
@@ -345,6 +348,27 @@ void TestMainWindow::testCancelStopsStatistics()
     QVERIFY(timer.elapsed() < 100);  // the GUI thread never waits for the job
     QTest::qWait(300);
     QCOMPARE(finished.count(), 0);  // a cancelled job's result never arrives
+}
+
+void TestMainWindow::testDeviceSelectorListsWhatCoreFinds()
+{
+    MainWindow window;
+    window.show();
+    DeviceSelector* selector = window.deviceSelector();
+    QCOMPARE(selector->device(), QStringLiteral("cpu"));
+    QSignalSpy enumerated(selector, &DeviceSelector::enumerated);
+    const QElapsedTimer started = [] { QElapsedTimer t; t.start(); return t; }();
+    selector->enumerate();
+    QVERIFY(started.elapsed() < 100);  // libtorch loads off the GUI thread
+    QTRY_COMPARE_WITH_TIMEOUT(enumerated.count(), 1, 30000);
+    auto devices = TorchRuntime::instance().devices();
+    if (!devices)
+        QSKIP("built without the torch module");
+    QStringList listed;
+    for (int i = 0; i < selector->count(); ++i)
+        listed.append(selector->itemData(i).toString());
+    for (const DeviceInfo& device : devices.value())
+        QVERIFY2(listed.contains(device.id), qPrintable(device.id));
 }
 
 QTEST_MAIN(TestMainWindow)
