@@ -57,16 +57,18 @@ public:
         int index = m_byKey.value(storage.key, -1);
         if (index < 0) {
             const QString record = m_folder + storage.key;
+            // The record's name below the archive folder ("data/0"), without QString::section.
+            const QString recordName = record.mid(record.indexOf(u'/') + 1);
             const int entry = m_zip.find(record);
             if (entry < 0)
-                return makeError(ErrorCode::Corrupt, QStringLiteral("storage record '%1' named by the pickle is missing from the archive").arg(record.section(u'/', 1)));
+                return makeError(ErrorCode::Corrupt, QStringLiteral("storage record '%1' named by the pickle is missing from the archive").arg(recordName));
             const ZipEntry& info = m_zip.entries()[size_t(entry)];
             if (info.uncompressedSize < quint64(nbytes))
                 return makeError(ErrorCode::Corrupt, QStringLiteral("storage '%1' holds %2 bytes but the pickle says %3 (%4 x %5)")
-                                                         .arg(record.section(u'/', 1)).arg(info.uncompressedSize).arg(nbytes).arg(storage.numel).arg(dtypeName(storage.dtype)));
+                                                         .arg(recordName).arg(info.uncompressedSize).arg(nbytes).arg(storage.numel).arg(dtypeName(storage.dtype)));
             StorageInfo info2;
             info2.key = storage.key;
-            info2.record = record.section(u'/', 1);
+            info2.record = recordName;
             info2.dtype = storage.dtype;
             info2.nbytes = nbytes;
             info2.location = storage.location;
