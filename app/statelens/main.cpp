@@ -1,5 +1,6 @@
 // statelens: the desktop application.
 #include "ui/main_window.h"
+#include "ui/screenshot_tour.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -19,11 +20,22 @@ int main(int argc, char** argv)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Checkpoints, shard indexes or folders to open."), QStringLiteral("[files...]"));
+    const QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                        QStringLiteral("Save a picture of each file's tab (a tensor selected, its histogram drawn) into DIR, then quit."),
+                                        QStringLiteral("DIR"));
+    const QCommandLineOption select(QStringLiteral("select"), QStringLiteral("With --screenshot: the tensor to select (dotted path)."),
+                                    QStringLiteral("PATH"));
+    parser.addOptions({screenshot, select});
     parser.process(app);
 
     statelens::ui::MainWindow window;
     window.show();  // first paint before any file work
     for (const QString& path : parser.positionalArguments())
         window.openPath(path);
+    if (parser.isSet(screenshot)) {
+        window.resize(1300, 760);
+        auto* tour = new statelens::ui::ScreenshotTour(&window, parser.value(screenshot), parser.value(select), &app);
+        tour->start();
+    }
     return app.exec();
 }

@@ -1,0 +1,29 @@
+// `statelens --screenshot DIR`: opens the files, selects a tensor in each tab (the one named by
+// --select, else the largest), waits for its statistics, saves the window as DIR/N-FILE.png and
+// quits. README's pictures are made this way; it also drives the app end to end on a real server.
+#pragma once
+
+#include <QObject>
+#include <QString>
+
+namespace statelens::ui {
+
+class MainWindow;
+
+class ScreenshotTour : public QObject {
+    Q_OBJECT
+public:
+    ScreenshotTour(MainWindow* window, QString folder, QString select, QObject* parent = nullptr);
+    void start();  // after the files were opened; quits the application when done
+
+private:
+    void next();
+    void shootCurrent();
+
+    MainWindow* m_window;
+    QString m_folder;
+    QString m_select;
+    int m_tab = -1;
+};
+
+}  // namespace statelens::ui
