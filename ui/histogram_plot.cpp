@@ -108,7 +108,7 @@ void HistogramPlot::showStats(const TensorStats& stats)
     placeVertical(m_mean, mean);
     placeVertical(m_stdLow, mean - std);
     placeVertical(m_stdHigh, mean + std);
-    m_readout->setText(tr("%n bin(s) over [%1, %2]", nullptr, bins)
+    m_readout->setText(tr("%1 bins over [%2, %3]").arg(bins)
                            .arg(QString::number(stats.range.lo, 'g', 6), QString::number(stats.range.hi, 'g', 6)));
     setLogScale(m_log->isChecked());
 }

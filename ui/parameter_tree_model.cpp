@@ -169,7 +169,7 @@ QString ParameterTreeModel::notes(const ModuleTreeNode& node) const
         if (tensor.isParameter)
             notes.append(tr("parameter"));
     } else if (node.tensorCount > 0) {
-        notes.append(tr("%n tensor(s)", nullptr, int(node.tensorCount)));
+        notes.append(node.tensorCount == 1 ? tr("1 tensor") : tr("%1 tensors").arg(formatCount(node.tensorCount)));
     }
     return notes.join(QStringLiteral(", "));
 }
