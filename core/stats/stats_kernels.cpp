@@ -324,14 +324,17 @@ inline int32_t scalarBin(T x, T lo, T hi, T range, T binsT, int bins)
     return bin >= bins ? bins - 1 : bin;
 }
 
-void HistogramF32(const float* p, size_t n, double loD, double hiD, int bins, uint32_t* slots, uint32_t* pairs)
+// One histogram sweep for both precisions; only the float-to-int conversion differs (a double
+// vector narrows to int32 lanes in half a vector).
+template <typename T>
+void HistogramSweep(const T* p, size_t n, T lo, T hi, int bins, uint32_t* slots, uint32_t* pairs)
 {
-    const hn::ScalableTag<float> d;
-    const hn::RebindToSigned<decltype(d)> di;
+    const hn::ScalableTag<T> d;
+    const hn::Rebind<int32_t, decltype(d)> di;
     const size_t lanes = hn::Lanes(d);
-    const float lo = float(loD), hi = float(hiD), range = hi - lo, binsF = float(bins);
+    const T range = hi - lo, binsT = T(bins);
     const auto vlo = hn::Set(d, lo), vhi = hn::Set(d, hi), vrange = hn::Set(d, range);
-    const auto vbins = hn::Set(d, binsF), vlast = hn::Set(d, binsF - 1.0f), vspare = vbins;
+    const auto vbins = hn::Set(d, binsT), vlast = hn::Set(d, binsT - T(1)), vspare = vbins;
     const size_t stride = size_t(bins) + 1;
     HWY_ALIGN int32_t index[kIndexBatch];
     size_t i = 0;
@@ -341,7 +344,11 @@ void HistogramF32(const float* p, size_t n, double loD, double hiD, int bins, ui
             const auto v = hn::LoadU(d, p + i);
             const auto inRange = hn::And(hn::Ge(v, vlo), hn::Le(v, vhi));
             const auto position = hn::Min(hn::Div(hn::Mul(hn::Sub(v, vlo), vbins), vrange), vlast);
-            hn::Store(hn::ConvertTo(di, hn::IfThenElse(inRange, position, vspare)), di, index + filled);
+            const auto chosen = hn::IfThenElse(inRange, position, vspare);
+            if constexpr (sizeof(T) == sizeof(int32_t))
+                hn::StoreU(hn::ConvertTo(di, chosen), di, index + filled);
+            else
+                hn::StoreU(hn::DemoteTo(di, chosen), di, index + filled);
         }
         if (pairs)
             countIndexPairs(index, filled, pairs, stride, slots);
@@ -349,35 +356,17 @@ void HistogramF32(const float* p, size_t n, double loD, double hiD, int bins, ui
             countIndices(index, filled, slots, stride);
     }
     for (; i < n; ++i)
-        ++slots[size_t(scalarBin(p[i], lo, hi, range, binsF, bins))];
+        ++slots[size_t(scalarBin(p[i], lo, hi, range, binsT, bins))];
+}
+
+void HistogramF32(const float* p, size_t n, double lo, double hi, int bins, uint32_t* slots, uint32_t* pairs)
+{
+    HistogramSweep<float>(p, n, float(lo), float(hi), bins, slots, pairs);
 }
 
 void HistogramF64(const double* p, size_t n, double lo, double hi, int bins, uint32_t* slots, uint32_t* pairs)
 {
-    const hn::ScalableTag<double> d;
-    const hn::Rebind<int32_t, decltype(d)> di;
-    const size_t lanes = hn::Lanes(d);
-    const double range = hi - lo, binsD = double(bins);
-    const auto vlo = hn::Set(d, lo), vhi = hn::Set(d, hi), vrange = hn::Set(d, range);
-    const auto vbins = hn::Set(d, binsD), vlast = hn::Set(d, binsD - 1.0), vspare = vbins;
-    const size_t stride = size_t(bins) + 1;
-    HWY_ALIGN int32_t index[kIndexBatch];
-    size_t i = 0;
-    while (i + lanes <= n) {
-        size_t filled = 0;
-        for (; filled + lanes <= kIndexBatch && i + lanes <= n; i += lanes, filled += lanes) {
-            const auto v = hn::LoadU(d, p + i);
-            const auto inRange = hn::And(hn::Ge(v, vlo), hn::Le(v, vhi));
-            const auto position = hn::Min(hn::Div(hn::Mul(hn::Sub(v, vlo), vbins), vrange), vlast);
-            hn::StoreU(hn::DemoteTo(di, hn::IfThenElse(inRange, position, vspare)), di, index + filled);
-        }
-        if (pairs)
-            countIndexPairs(index, filled, pairs, stride, slots);
-        else
-            countIndices(index, filled, slots, stride);
-    }
-    for (; i < n; ++i)
-        ++slots[size_t(scalarBin(p[i], lo, hi, range, binsD, bins))];
+    HistogramSweep<double>(p, n, lo, hi, bins, slots, pairs);
 }
 
 const char* TargetName()

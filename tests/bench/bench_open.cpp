@@ -51,10 +51,7 @@ double torchLoadMilliseconds(const QString& path)
         "import sys, time, torch\n"
         "t = time.perf_counter(); sd = torch.load(sys.argv[1], map_location='cpu'); "
         "print((time.perf_counter() - t) * 1000.0)\n");
-    QByteArray out;
-    if (!runProcess(QLatin1String(kPython), {QStringLiteral("-c"), script, path}, &out))
-        return -1;
-    return out.trimmed().toDouble();
+    return pythonNumber(script, path);
 }
 
 }  // namespace

@@ -97,10 +97,7 @@ double torchSeconds(const QString& path)
         "    mn, mx = v.min().item(), v.max().item()\n"
         "    v.mean().item(); v.std().item(); torch.histc(v, 64, mn, mx)\n"
         "print(time.perf_counter() - t)\n");
-    QByteArray out;
-    if (!runProcess(QLatin1String(kPython), {QStringLiteral("-c"), script, path}, &out))
-        return -1;
-    return out.trimmed().toDouble();
+    return pythonNumber(script, path);
 }
 
 }  // namespace

@@ -57,6 +57,14 @@ long peakResidentKiB(const QString& program, const QStringList& arguments)
 #endif
 }
 
+double pythonNumber(const QString& script, const QString& file)
+{
+    QByteArray out;
+    if (!runProcess(QLatin1String(kPython), {QStringLiteral("-c"), script, file}, &out))
+        return -1;
+    return out.trimmed().toDouble();
+}
+
 bool ensureBenchCheckpoint(const QString& path, double gib, int tensors, bool randomValues)
 {
     if (QFileInfo::exists(path))

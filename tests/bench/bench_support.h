@@ -16,6 +16,10 @@ bool runProcess(const QString& program, const QStringList& arguments, QByteArray
 // Peak resident set of a child process in KiB (Linux: wait4's ru_maxrss); -1 elsewhere or on failure.
 long peakResidentKiB(const QString& program, const QStringList& arguments);
 
+// Runs a Python snippet with Debian's python3 and FILE as sys.argv[1]; returns the number it
+// prints (a time it measured itself), or -1.
+double pythonNumber(const QString& script, const QString& file);
+
 // Writes a synthetic checkpoint with make_bench_checkpoint.py unless it exists.
 bool ensureBenchCheckpoint(const QString& path, double gib, int tensors, bool randomValues);
 

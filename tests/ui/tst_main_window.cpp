@@ -64,6 +64,20 @@ void dropFiles(QWidget* target, const QStringList& paths)
 
 }  // namespace
 
+namespace {
+
+// Shows the window, opens `path` and waits until it is read; the tab, or null on a timeout.
+CheckpointTab* openAndWait(MainWindow& window, const QString& path)
+{
+    window.show();
+    window.openPath(path);
+    if (!QTest::qWaitFor([&] { return !window.loader()->isBusy(); }, 10000))
+        return nullptr;
+    return window.currentTab();
+}
+
+}  // namespace
+
 class TestMainWindow : public QObject {
     Q_OBJECT
 
@@ -131,10 +145,8 @@ void TestMainWindow::testListingMatchesCore()
 void TestMainWindow::testFilterKeepsMatchingRows()
 {
     MainWindow window;
-    window.show();
-    window.openPath(data("simple_cnn.pth"));
-    QTRY_VERIFY_WITH_TIMEOUT(!window.loader()->isBusy(), 10000);
-    CheckpointTab* tab = window.currentTab();
+    CheckpointTab* tab = openAndWait(window, data("simple_cnn.pth"));
+    QVERIFY(tab);
     ParameterTreeModel* model = tab->model();
     QTest::keyClicks(tab->filterEdit(), QStringLiteral("FC."));
     QCOMPARE(model->visibleTensorCount(), 2);
@@ -256,10 +268,8 @@ QVector<double> asDoubles(const QVector<qint64>& counts)
 void TestMainWindow::testSelectingATensorPlotsCoresHistogram()
 {
     MainWindow window;
-    window.show();
-    window.openPath(data("simple_cnn.pth"));
-    QTRY_VERIFY_WITH_TIMEOUT(!window.loader()->isBusy(), 10000);
-    CheckpointTab* tab = window.currentTab();
+    CheckpointTab* tab = openAndWait(window, data("simple_cnn.pth"));
+    QVERIFY(tab);
     ParameterTreeModel* model = tab->model();
     int fcWeight = -1;
     for (int node = 1; node < model->tree().size(); ++node)
@@ -288,10 +298,8 @@ void TestMainWindow::testSelectingATensorPlotsCoresHistogram()
 void TestMainWindow::testSelectingAModulePlotsItsTensorsTogether()
 {
     MainWindow window;
-    window.show();
-    window.openPath(data("simple_cnn.pth"));
-    QTRY_VERIFY_WITH_TIMEOUT(!window.loader()->isBusy(), 10000);
-    CheckpointTab* tab = window.currentTab();
+    CheckpointTab* tab = openAndWait(window, data("simple_cnn.pth"));
+    QVERIFY(tab);
     ParameterTreeModel* model = tab->model();
     const QModelIndex conv1 = model->index(0, 0);
     QCOMPARE(model->data(conv1).toString(), QStringLiteral("conv1"));
@@ -331,10 +339,8 @@ void TestMainWindow::testCancelStopsStatistics()
     file.close();
 
     MainWindow window;
-    window.show();
-    window.openPath(path);
-    QTRY_VERIFY_WITH_TIMEOUT(!window.loader()->isBusy(), 10000);
-    CheckpointTab* tab = window.currentTab();
+    CheckpointTab* tab = openAndWait(window, path);
+    QVERIFY(tab);
     QSignalSpy finished(tab->details()->runner(), &StatsRunner::finished);
     tab->treeView()->setCurrentIndex(tab->model()->index(0, 0));  // "blocks": all 12 tensors
     QVERIFY(tab->details()->runner()->isBusy());
