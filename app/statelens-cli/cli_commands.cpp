@@ -206,4 +206,20 @@ int runDevices(const QStringList& arguments)
     return 0;
 }
 
+bool parseKeyEdits(const QStringList& renames, const QStringList& ties, QVector<KeyEdit>* edits)
+{
+    auto parse = [edits](const QStringList& values, bool copy, const char* option) {
+        for (const QString& value : values) {
+            const int equals = value.indexOf(u'=');
+            if (equals <= 0 || equals == value.size() - 1) {
+                printError(QStringLiteral("--%1 takes FROM=TO, not '%2'").arg(QLatin1String(option), value));
+                return false;
+            }
+            edits->append(KeyEdit{value.left(equals), value.mid(equals + 1), copy});
+        }
+        return true;
+    };
+    return parse(renames, false, "rename") && parse(ties, true, "tie");
+}
+
 }  // namespace statelens::cli

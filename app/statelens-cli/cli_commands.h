@@ -2,6 +2,8 @@
 // 0 success, 1 the check said no, 2 usage error or unreadable input.
 #pragma once
 
+#include "core/match/state_dict_view.h"
+
 #include <QStringList>
 
 namespace statelens::cli {
@@ -14,6 +16,10 @@ int runArchs(const QStringList& arguments);    // archs [--json]
 int runMatch(const QStringList& arguments);    // match FILE --arch ARCH [--strict | --lenient] ...
 int runLoad(const QStringList& arguments);     // load FILE --arch ARCH [--device DEV] ...
 int runExport(const QStringList& arguments);   // export FILE OUT [--format pt|safetensors] ...    // stats FILE [--json] [--bins N] [--device DEV] [--filter REGEX]
+
+// --rename FROM=TO and --tie FROM=TO, in the order given (renames first, then ties, as the
+// one-click fixes apply them). False after printing the error for a value without '='.
+bool parseKeyEdits(const QStringList& renames, const QStringList& ties, QVector<KeyEdit>* edits);
 
 // Writes "statelens-cli: MESSAGE" to stderr.
 void printError(const QString& message);

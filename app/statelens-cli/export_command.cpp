@@ -27,13 +27,16 @@ int runExport(const QStringList& arguments)
     const QCommandLineOption key(QStringLiteral("key"), QStringLiteral("dotted path of the state dict inside the file"), QStringLiteral("PATH"));
     const QCommandLineOption strip(QStringLiteral("strip-prefix"), QStringLiteral("remove this prefix from keys (repeatable)"), QStringLiteral("P"));
     const QCommandLineOption add(QStringLiteral("add-prefix"), QStringLiteral("prepend this prefix to keys"), QStringLiteral("P"));
+    const QCommandLineOption rename(QStringLiteral("rename"), QStringLiteral("rename one key after the prefixes (repeatable)"), QStringLiteral("FROM=TO"));
+    const QCommandLineOption tie(QStringLiteral("tie"), QStringLiteral("also write key FROM as TO, as tied weights (repeatable)"), QStringLiteral("FROM=TO"));
     const QCommandLineOption arch(QStringLiteral("arch"), QStringLiteral("with --lenient: keep only the keys this model loads"), QStringLiteral("ARCH"));
     const QCommandLineOption lenient(QStringLiteral("lenient"), QStringLiteral("with --arch: matched keys only"));
     const QCommandLineOption snippet(QStringLiteral("snippet"), QStringLiteral("also print Python that applies the same key map"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("print one JSON document"));
-    parser.addOptions({format, key, strip, add, arch, lenient, snippet, json});
+    parser.addOptions({format, key, strip, add, rename, tie, arch, lenient, snippet, json});
     const QString usage = QStringLiteral("usage: statelens-cli export FILE OUT [--format pt|safetensors] [--key PATH] "
-                                         "[--strip-prefix P]... [--add-prefix P] [--arch ARCH --lenient] [--snippet] [--json]");
+                                         "[--strip-prefix P]... [--add-prefix P] [--rename FROM=TO]... [--tie FROM=TO]... "
+                                         "[--arch ARCH --lenient] [--snippet] [--json]");
     if (!parser.parse(arguments)) {
         printError(parser.errorText() + u'\n' + usage);
         return 2;
@@ -58,6 +61,8 @@ int runExport(const QStringList& arguments)
         request.key = parser.value(key);
     request.stripPrefixes = parser.values(strip);
     request.addPrefix = parser.value(add);
+    if (!parseKeyEdits(parser.values(rename), parser.values(tie), &request.keyEdits))
+        return 2;
     auto opened = openCheckpoint(positional[1]);
     if (!opened) {
         printError(opened.error().toString());
@@ -76,6 +81,7 @@ int runExport(const QStringList& arguments)
         match.key = request.key;
         match.stripPrefixes = request.stripPrefixes;
         match.addPrefix = request.addPrefix;
+        match.keyEdits = request.keyEdits;
         auto report = matchCheckpoint(checkpoint, positional[1], *architecture, match);
         if (!report) {
             printError(QStringLiteral("%1: %2").arg(positional[1], report.error().message));

@@ -1,6 +1,7 @@
 // The verbs about models: archs, match and load.
 //   statelens-cli archs [--json]
-//   statelens-cli match FILE --arch ARCH [--strict | --lenient] [--key PATH] [--strip-prefix P]... [--add-prefix P] [--json]
+//   statelens-cli match FILE --arch ARCH [--strict | --lenient] [--key PATH] [--strip-prefix P]... [--add-prefix P]
+//                       [--rename FROM=TO]... [--tie FROM=TO]... [--json]
 //   statelens-cli load FILE --arch ARCH [--strict | --lenient] [--device DEV] [--key PATH] [--strip-prefix P]... [--json]
 #include "cli_commands.h"
 
@@ -41,13 +42,15 @@ bool parseModelArguments(const QStringList& arguments, const QString& verb, bool
     const QCommandLineOption key(QStringLiteral("key"), QStringLiteral("dotted path of the state dict inside the file"), QStringLiteral("PATH"));
     const QCommandLineOption strip(QStringLiteral("strip-prefix"), QStringLiteral("remove this prefix from keys (repeatable, in order)"), QStringLiteral("P"));
     const QCommandLineOption add(QStringLiteral("add-prefix"), QStringLiteral("prepend this prefix to keys"), QStringLiteral("P"));
+    const QCommandLineOption rename(QStringLiteral("rename"), QStringLiteral("rename one key after the prefixes (repeatable)"), QStringLiteral("FROM=TO"));
+    const QCommandLineOption tie(QStringLiteral("tie"), QStringLiteral("also offer key FROM as TO, as tied weights (repeatable)"), QStringLiteral("FROM=TO"));
     const QCommandLineOption device(QStringLiteral("device"), QStringLiteral("cpu, cuda, cuda:N or mps"), QStringLiteral("DEV"), QStringLiteral("cpu"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("print one JSON document"));
-    parser.addOptions({arch, strict, lenient, key, strip, add, json});
+    parser.addOptions({arch, strict, lenient, key, strip, add, rename, tie, json});
     if (withDevice)
         parser.addOption(device);
     const QString usage = QStringLiteral("usage: statelens-cli %1 FILE --arch ARCH [--strict | --lenient]%2 [--key PATH] "
-                                         "[--strip-prefix P]... [--add-prefix P] [--json]")
+                                         "[--strip-prefix P]... [--add-prefix P] [--rename FROM=TO]... [--tie FROM=TO]... [--json]")
                               .arg(verb, withDevice ? QStringLiteral(" [--device DEV]") : QString());
     if (!parser.parse(arguments)) {
         printError(parser.errorText() + u'\n' + usage);
@@ -65,6 +68,8 @@ bool parseModelArguments(const QStringList& arguments, const QString& verb, bool
         out->request.key = parser.value(key);
     out->request.stripPrefixes = parser.values(strip);
     out->request.addPrefix = parser.value(add);
+    if (!parseKeyEdits(parser.values(rename), parser.values(tie), &out->request.keyEdits))
+        return false;
     out->json = parser.isSet(json);
     if (withDevice)
         out->device = parser.value(device).trimmed().toLower();

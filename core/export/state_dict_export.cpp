@@ -143,7 +143,29 @@ Status refuseInputs(const Checkpoint& checkpoint, const QString& output)
     return Ok{};
 }
 
-Status writeTorchZip(const Checkpoint& checkpoint, const StateDictView& view, QSaveFile& file)
+// Counts the tensor bytes written and asks the caller whether to go on.
+class ProgressSink {
+public:
+    ProgressSink(const ExportRequest& request, qint64 total) : m_request(request), m_total(total) {}
+    Sink wrap(const Sink& sink)
+    {
+        return [this, sink](const char* data, qint64 size) -> Status {
+            if (auto status = sink(data, size); !status)
+                return status;
+            m_done += size;
+            if (m_request.progress && !m_request.progress(m_done, m_total))
+                return makeError(ErrorCode::Cancelled, QStringLiteral("export cancelled"));
+            return Ok{};
+        };
+    }
+
+private:
+    const ExportRequest& m_request;
+    qint64 m_total;
+    qint64 m_done = 0;
+};
+
+Status writeTorchZip(const Checkpoint& checkpoint, const StateDictView& view, QSaveFile& file, ProgressSink& progress)
 {
     // Storages keep their sharing (tied weights stay tied); each is written once, in first use.
     QHash<int, QString> storageKeys;
@@ -183,7 +205,9 @@ Status writeTorchZip(const Checkpoint& checkpoint, const StateDictView& view, QS
         const StorageInfo& info = checkpoint.storages[storage];
         const DType dtype = storageDtypes.value(storage);
         const QString name = QStringLiteral("archive/data/") + storageKeys.value(storage);
-        auto produce = [&](const Sink& sink) { return streamSwapped(bytes->data(), bytes->size(), swapUnit(dtype), info.bigEndian, sink); };
+        auto produce = [&](const Sink& sink) {
+            return streamSwapped(bytes->data(), bytes->size(), swapUnit(dtype), info.bigEndian, progress.wrap(sink));
+        };
         if (auto status = zip.addEntry(name, bytes->size(), produce); !status)
             return status;
     }
@@ -194,7 +218,7 @@ Status writeTorchZip(const Checkpoint& checkpoint, const StateDictView& view, QS
     return zip.finish();
 }
 
-Status writeSafetensors(const Checkpoint& checkpoint, const StateDictView& view, QSaveFile& file)
+Status writeSafetensors(const Checkpoint& checkpoint, const StateDictView& view, QSaveFile& file, ProgressSink& progress)
 {
     // The header lists the tensors in the state dict's order, data packed in that order.
     QByteArray header = "{\"__metadata__\":{\"format\":\"pt\"}";
@@ -218,11 +242,11 @@ Status writeSafetensors(const Checkpoint& checkpoint, const StateDictView& view,
     qToLittleEndian<quint64>(quint64(header.size()), length);
     if (file.write(length, 8) != 8 || file.write(header) != header.size())
         return makeError(ErrorCode::Io, QStringLiteral("cannot write: %1").arg(file.errorString()));
-    const Sink sink = [&](const char* data, qint64 size) -> Status {
+    const Sink sink = progress.wrap([&](const char* data, qint64 size) -> Status {
         if (file.write(data, size) != size)
             return makeError(ErrorCode::Io, QStringLiteral("cannot write: %1").arg(file.errorString()));
         return Ok{};
-    };
+    });
     for (const StateDictEntry& entry : view.entries) {
         if (auto status = streamTensor(checkpoint, checkpoint.tensors[entry.tensor], sink); !status)
             return status;
@@ -239,7 +263,8 @@ Result<ExportSummary> exportStateDict(const Checkpoint& checkpoint, const Export
     auto selected = selectStateDict(checkpoint, request.key);
     if (!selected)
         return selected.error();
-    StateDictView view = withPrefixes(*selected, request.stripPrefixes, request.addPrefix);
+    StateDictView view =
+        withFixes(withKeyEdits(withPrefixes(*selected, request.stripPrefixes, request.addPrefix), request.keyEdits), request.fixes);
     if (request.onlySelected) {
         QVector<StateDictEntry> kept;
         for (const StateDictEntry& entry : view.entries) {
@@ -263,8 +288,21 @@ Result<ExportSummary> exportStateDict(const Checkpoint& checkpoint, const Export
     QSaveFile file(request.output);
     if (!file.open(QIODevice::WriteOnly))
         return makeError(ErrorCode::Io, QStringLiteral("%1: %2").arg(request.output, file.errorString()));
-    const Status written = request.format == ExportFormat::TorchZip ? writeTorchZip(checkpoint, view, file)
-                                                                    : writeSafetensors(checkpoint, view, file);
+    // The bytes the writer streams: whole storages, each once, in a zip; each tensor in safetensors.
+    qint64 total = 0;
+    QSet<int> storages;
+    for (const StateDictEntry& entry : view.entries) {
+        const TensorInfo& tensor = checkpoint.tensors[entry.tensor];
+        if (request.format == ExportFormat::Safetensors)
+            total += tensor.nbytes();
+        else if (!storages.contains(tensor.storage)) {
+            storages.insert(tensor.storage);
+            total += checkpoint.storages[tensor.storage].nbytes;
+        }
+    }
+    ProgressSink progress(request, total);
+    const Status written = request.format == ExportFormat::TorchZip ? writeTorchZip(checkpoint, view, file, progress)
+                                                                    : writeSafetensors(checkpoint, view, file, progress);
     if (!written) {
         file.cancelWriting();
         return makeError(written.error().code, QStringLiteral("%1: %2").arg(request.output, written.error().message));
@@ -290,11 +328,28 @@ QString exportSnippet(const Checkpoint& checkpoint, const ExportRequest& request
     for (const QString& part : written.path.split(u'.', Qt::SkipEmptyParts))
         code += QStringLiteral("[%1]").arg(quoted(part));
     code += u'\n';
-    for (const QString& prefix : request.stripPrefixes)
-        code += QStringLiteral("sd = {(k[%1:] if k.startswith(%2) else k): v for k, v in sd.items()}\n")
-                    .arg(prefix.size()).arg(quoted(prefix));
-    if (!request.addPrefix.isEmpty())
-        code += QStringLiteral("sd = {%1 + k: v for k, v in sd.items()}\n").arg(quoted(request.addPrefix));
+    auto prefixChange = [&](const QStringList& strip, const QString& add) {
+        for (const QString& prefix : strip)
+            code += QStringLiteral("sd = {(k[%1:] if k.startswith(%2) else k): v for k, v in sd.items()}\n")
+                        .arg(prefix.size()).arg(quoted(prefix));
+        if (!add.isEmpty())
+            code += QStringLiteral("sd = {%1 + k: v for k, v in sd.items()}\n").arg(quoted(add));
+    };
+    auto keyEdit = [&](const KeyEdit& edit) {
+        if (edit.copy)
+            code += QStringLiteral("sd[%1] = sd[%2]\n").arg(quoted(edit.to), quoted(edit.from));
+        else
+            code += QStringLiteral("sd[%1] = sd.pop(%2)\n").arg(quoted(edit.to), quoted(edit.from));
+    };
+    prefixChange(request.stripPrefixes, request.addPrefix);
+    for (const KeyEdit& edit : request.keyEdits)
+        keyEdit(edit);
+    for (const FixSuggestion& fix : request.fixes) {
+        prefixChange(fix.strip, fix.add);
+        prefixChange(fix.assumedStrip, fix.assumedAdd);
+        if (fix.kind == QLatin1String("rename") || fix.kind == QLatin1String("tied-weights"))
+            keyEdit(KeyEdit{fix.from, fix.to, fix.kind == QLatin1String("tied-weights")});
+    }
     if (request.onlySelected) {
         QStringList keys;
         for (const StateDictEntry& entry : written.entries)

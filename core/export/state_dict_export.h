@@ -4,10 +4,13 @@
 #pragma once
 
 #include "core/checkpoint.h"
+#include "core/match/fix_suggestions.h"
 #include "core/match/state_dict_view.h"
 #include "core/result.h"
 
 #include <QSet>
+
+#include <functional>
 
 namespace statelens {
 
@@ -19,8 +22,13 @@ struct ExportRequest {
     QString key;               // null: the state dict found by itself
     QStringList stripPrefixes;
     QString addPrefix;
+    QVector<KeyEdit> keyEdits; // renames and ties, after the prefixes
+    QVector<FixSuggestion> fixes;  // then these, in order (the application's one-click fixes)
     bool onlySelected = false; // keep only `selected` (the keys a lenient match loads)
     QSet<QString> selected;
+    // Called as tensor bytes are written (done, total); returning false cancels: the output is
+    // not created and the result is ErrorCode::Cancelled.
+    std::function<bool(qint64 done, qint64 total)> progress;
 };
 
 struct ExportSummary {

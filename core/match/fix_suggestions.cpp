@@ -108,6 +108,28 @@ QString FixSuggestion::description() const
     return QStringLiteral("%1: %2 -> %3 tensors load").arg(what).arg(loadableBefore).arg(loadableAfter);
 }
 
+StateDictView withFix(const StateDictView& view, const FixSuggestion& fix)
+{
+    StateDictView result = view;
+    if (!fix.strip.isEmpty() || !fix.add.isEmpty())
+        result = withPrefixes(result, fix.strip, fix.add);
+    if (!fix.assumedStrip.isEmpty() || !fix.assumedAdd.isEmpty())
+        result = withPrefixes(result, fix.assumedStrip, fix.assumedAdd);
+    if (fix.kind == QLatin1String("rename"))
+        result = withKeyEdits(result, {KeyEdit{fix.from, fix.to, false}});
+    else if (fix.kind == QLatin1String("tied-weights"))
+        result = withKeyEdits(result, {KeyEdit{fix.from, fix.to, true}});
+    return result;
+}
+
+StateDictView withFixes(const StateDictView& view, const QVector<FixSuggestion>& fixes)
+{
+    StateDictView result = view;
+    for (const FixSuggestion& fix : fixes)
+        result = withFix(result, fix);
+    return result;
+}
+
 void classifyShapeMismatches(const Architecture& architecture, LoadVerdict* verdict)
 {
     const QString headModule = architecture.tensors.isEmpty() ? QString() : moduleOf(architecture.tensors.last().name);
@@ -200,12 +222,16 @@ QVector<FixSuggestion> suggestFixes(const Checkpoint& checkpoint, const StateDic
     StateDictView fixedView = stateDict;
     LoadVerdict fixedVerdict = verdict;
     int fixedBefore = before;
+    const FixSuggestion* bestPrefixChange = nullptr;
     for (const FixSuggestion& suggestion : suggestions) {
         if (suggestion.fixes() > fixedBefore - before) {
             fixedView = withPrefixes(stateDict, suggestion.strip, suggestion.add);
             fixedBefore = suggestion.loadableAfter;
+            bestPrefixChange = &suggestion;
         }
     }
+    const QStringList assumedStrip = bestPrefixChange ? bestPrefixChange->strip : QStringList();
+    const QString assumedAdd = bestPrefixChange ? bestPrefixChange->add : QString();
     if (fixedBefore != before)
         fixedVerdict = judgeLoad(checkpoint, fixedView, architecture);
     QHash<QString, int> offered;
@@ -240,6 +266,8 @@ QVector<FixSuggestion> suggestFixes(const Checkpoint& checkpoint, const StateDic
             suggestion.kind = QStringLiteral("rename");
             suggestion.from = best;
             suggestion.to = missing;
+            suggestion.assumedStrip = assumedStrip;
+            suggestion.assumedAdd = assumedAdd;
             suggestion.loadableBefore = fixedBefore;
             suggestion.loadableAfter = fixedBefore + 1;
             suggestions.append(suggestion);
@@ -252,8 +280,10 @@ QVector<FixSuggestion> suggestFixes(const Checkpoint& checkpoint, const StateDic
                     tied.kind = QStringLiteral("tied-weights");
                     tied.from = matched;
                     tied.to = missing;
+                    tied.assumedStrip = assumedStrip;
+                    tied.assumedAdd = assumedAdd;
                     tied.loadableBefore = fixedBefore;
-                    tied.loadableAfter = fixedBefore;
+                    tied.loadableAfter = fixedBefore + 1;
                     suggestions.append(tied);
                     break;
                 }

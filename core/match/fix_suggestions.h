@@ -14,11 +14,20 @@ struct FixSuggestion {
     QStringList strip;     // prefixes to strip, outermost first ("module.", "_orig_mod.")
     QString add;           // prefix to add after stripping
     QString from, to;      // rename; tied-weights: the source of the tied copy and the missing key
+    // rename and tied-weights name keys as they are after the best prefix change; applying one
+    // makes that change first.
+    QStringList assumedStrip;
+    QString assumedAdd;
     int loadableBefore = 0;  // model tensors a load would fill, before and after the change
     int loadableAfter = 0;
     int fixes() const { return loadableAfter - loadableBefore; }
     QString description() const;  // one line for people
 };
+
+// The view with one suggestion applied: its prefix change, then its rename or tie. Suggestions
+// name keys of the view they were made for, so several are applied one at a time, in order.
+StateDictView withFix(const StateDictView& view, const FixSuggestion& fix);
+StateDictView withFixes(const StateDictView& view, const QVector<FixSuggestion>& fixes);
 
 // Fills ShapeMismatch::cause for each mismatch in the verdict.
 void classifyShapeMismatches(const Architecture& architecture, LoadVerdict* verdict);

@@ -22,7 +22,8 @@ Result<MatchReport> matchCheckpoint(const Checkpoint& checkpoint, const QString&
     report.file = file;
     report.request = request;
     report.architecture = architecture;
-    report.stateDict = withPrefixes(*selected, request.stripPrefixes, request.addPrefix);
+    report.stateDict = withFixes(withKeyEdits(withPrefixes(*selected, request.stripPrefixes, request.addPrefix), request.keyEdits),
+                                 request.fixes);
     report.verdict = judgeLoad(checkpoint, report.stateDict, architecture);
     classifyShapeMismatches(architecture, &report.verdict);
     report.suggestions = suggestFixes(checkpoint, report.stateDict, architecture, report.verdict);

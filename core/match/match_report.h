@@ -19,6 +19,8 @@ struct MatchRequest {
     QString key;             // null: find the state dict; otherwise its dotted path
     QStringList stripPrefixes;
     QString addPrefix;
+    QVector<KeyEdit> keyEdits;  // renames and ties, after the prefixes
+    QVector<FixSuggestion> fixes;  // then these, in order (the application's one-click fixes)
 };
 
 struct MatchReport {

@@ -110,4 +110,21 @@ StateDictView withPrefixes(const StateDictView& view, const QStringList& strip, 
     return result;
 }
 
+StateDictView withKeyEdits(const StateDictView& view, const QVector<KeyEdit>& edits)
+{
+    StateDictView result = view;
+    for (const KeyEdit& edit : edits) {
+        for (int i = 0; i < result.entries.size(); ++i) {
+            if (result.entries[i].key != edit.from)
+                continue;
+            if (edit.copy)
+                result.entries.append(StateDictEntry{edit.to, result.entries[i].tensor});
+            else
+                result.entries[i].key = edit.to;
+            break;
+        }
+    }
+    return result;
+}
+
 }  // namespace statelens

@@ -38,4 +38,16 @@ Result<StateDictView> selectStateDict(const Checkpoint& checkpoint, const QStrin
 // "_metadata" among the keys and never finds it).
 StateDictView withPrefixes(const StateDictView& view, const QStringList& strip, const QString& add);
 
+// A one-key change after the prefixes: a rename (the tensor moves to `to`), or a tie (`copy`: the
+// tensor stays under `from` and is also offered as `to`, as a model with tied embeddings fills
+// its output head from its input embedding).
+struct KeyEdit {
+    QString from;
+    QString to;
+    bool copy = false;
+};
+
+// Applies the edits in order; an edit whose `from` is not a key changes nothing.
+StateDictView withKeyEdits(const StateDictView& view, const QVector<KeyEdit>& edits);
+
 }  // namespace statelens
