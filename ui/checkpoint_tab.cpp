@@ -1,5 +1,6 @@
 #include "checkpoint_tab.h"
 
+#include "match_panel.h"
 #include "parameter_tree_model.h"
 #include "tensor_details.h"
 
@@ -14,6 +15,7 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTreeView>
 #include <QVBoxLayout>
 
@@ -27,6 +29,8 @@ CheckpointTab::CheckpointTab(const QString& path, QWidget* parent)
     , m_tree(new QTreeView(this))
     , m_model(new ParameterTreeModel(this))
     , m_details(new TensorDetails(this))
+    , m_match(new MatchPanel(this))
+    , m_pages(new QTabWidget(this))
 {
     m_banner->setWordWrap(true);
     m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -62,7 +66,11 @@ CheckpointTab::CheckpointTab(const QString& path, QWidget* parent)
     layout->addWidget(m_filter);
     auto* splitter = new QSplitter(Qt::Horizontal, this);
     splitter->addWidget(m_tree);
-    splitter->addWidget(m_details);
+    m_pages->setDocumentMode(true);
+    m_pages->addTab(m_details, tr("Details"));
+    m_pages->addTab(m_match, tr("Match to Model"));
+    m_pages->setTabToolTip(1, tr("Does this checkpoint load into a model? Why not, and how to fix it"));
+    splitter->addWidget(m_pages);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
     layout->addWidget(splitter, 1);
@@ -114,9 +122,15 @@ void CheckpointTab::showContextMenu(const QPoint& position)
     menu.exec(m_tree->viewport()->mapToGlobal(position));
 }
 
+void CheckpointTab::showPage(int page)
+{
+    m_pages->setCurrentIndex(page);
+}
+
 void CheckpointTab::setDevice(const QString& device)
 {
     m_details->setDevice(device);
+    m_match->setDevice(device);
     const QModelIndex current = m_tree->currentIndex();
     if (current.isValid())
         m_details->showNode(m_model->checkpoint(), m_model->tree(), m_model->nodeForIndex(current));
@@ -132,6 +146,7 @@ void CheckpointTab::showLoading()
 void CheckpointTab::showCheckpoint(CheckpointPtr checkpoint)
 {
     m_model->setCheckpoint(checkpoint);
+    m_match->setCheckpoint(checkpoint, m_path);
     expandSensibly();
     if (!checkpoint->unsafeGlobals.isEmpty()) {
         m_banner->setText(tr("This file's pickle names globals outside the allow list. Nothing was run; "
@@ -150,6 +165,7 @@ void CheckpointTab::showCheckpoint(CheckpointPtr checkpoint)
 void CheckpointTab::showError(const QString& message)
 {
     m_model->setCheckpoint(nullptr);
+    m_match->setCheckpoint(nullptr, m_path);
     m_banner->setText(tr("Cannot open this checkpoint.\n%1").arg(message));
     QPalette palette = m_banner->palette();
     palette.setColor(QPalette::Window, QColor(0xf4, 0xc7, 0xc3));

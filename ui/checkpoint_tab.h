@@ -8,10 +8,12 @@
 
 class QLabel;
 class QLineEdit;
+class QTabWidget;
 class QTreeView;
 
 namespace statelens::ui {
 
+class MatchPanel;
 class ParameterTreeModel;
 class TensorDetails;
 
@@ -31,6 +33,9 @@ public:
     ParameterTreeModel* model() const { return m_model; }
     QTreeView* treeView() const { return m_tree; }
     TensorDetails* details() const { return m_details; }
+    MatchPanel* matchPanel() const { return m_match; }
+    // Shows the details (0) or the matching panel (1) beside the tree.
+    void showPage(int page);
     QLineEdit* filterEdit() const { return m_filter; }
     QLabel* banner() const { return m_banner; }
 
@@ -46,6 +51,8 @@ private:
     QTreeView* m_tree;
     ParameterTreeModel* m_model;
     TensorDetails* m_details;
+    MatchPanel* m_match;
+    QTabWidget* m_pages;
 };
 
 }  // namespace statelens::ui

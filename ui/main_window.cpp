@@ -3,6 +3,7 @@
 #include "checkpoint_loader.h"
 #include "checkpoint_tab.h"
 #include "device_selector.h"
+#include "match_panel.h"
 
 #include <QApplication>
 #include <QCloseEvent>
@@ -131,6 +132,10 @@ void MainWindow::openPath(const QString& path)
     if (!tab) {
         tab = new CheckpointTab(absolute, m_tabs);
         tab->setDevice(m_devices->device());
+        if (!m_matchArchitecture.isEmpty()) {
+            tab->matchPanel()->setArchitecture(m_matchArchitecture);
+            tab->showPage(1);
+        }
         const int index = m_tabs->addTab(tab, QFileInfo(absolute).fileName());
         m_tabs->setTabToolTip(index, absolute);
     }

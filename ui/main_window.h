@@ -18,6 +18,8 @@ public:
     explicit MainWindow(QWidget* parent = nullptr);
 
     void openPath(const QString& path);
+    // Files opened from now on are matched against `spec` and show the matching panel.
+    void setMatchArchitecture(const QString& spec) { m_matchArchitecture = spec; }
     QTabWidget* tabs() const { return m_tabs; }
     CheckpointTab* currentTab() const;
     CheckpointLoader* loader() const { return m_loader; }
@@ -39,6 +41,7 @@ private:
     QLabel* m_status;
     CheckpointLoader* m_loader;
     DeviceSelector* m_devices;
+    QString m_matchArchitecture;
 };
 
 }  // namespace statelens::ui

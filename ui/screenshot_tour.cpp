@@ -3,6 +3,7 @@
 #include "checkpoint_loader.h"
 #include "checkpoint_tab.h"
 #include "main_window.h"
+#include "match_panel.h"
 #include "parameter_tree_model.h"
 #include "stats_runner.h"
 #include "tensor_details.h"
@@ -18,8 +19,8 @@
 
 namespace statelens::ui {
 
-ScreenshotTour::ScreenshotTour(MainWindow* window, QString folder, QString select, QObject* parent)
-    : QObject(parent), m_window(window), m_folder(std::move(folder)), m_select(std::move(select))
+ScreenshotTour::ScreenshotTour(MainWindow* window, QString folder, QString select, QString match, QObject* parent)
+    : QObject(parent), m_window(window), m_folder(std::move(folder)), m_select(std::move(select)), m_match(std::move(match))
 {
 }
 
@@ -57,14 +58,23 @@ void ScreenshotTour::next()
             chosen = node;
     }
     if (chosen < 0) {  // an error or an empty file: the tab as it is
-        QTimer::singleShot(200, this, [this] { shootCurrent(); });
+        QTimer::singleShot(200, this, [this] {
+            shootCurrent(QString());
+            next();
+        });
         return;
     }
     StatsRunner* runner = tab->details()->runner();
     auto connection = std::make_shared<QMetaObject::Connection>();
     auto done = [this, connection] {
         QObject::disconnect(*connection);
-        QTimer::singleShot(200, this, [this] { shootCurrent(); });  // let the plot repaint
+        QTimer::singleShot(200, this, [this] {  // let the plot repaint
+            shootCurrent(QString());
+            if (m_match.isEmpty())
+                next();
+            else
+                matchCurrent();
+        });
     };
     *connection = connect(runner, &StatsRunner::finished, this, done);
     connect(runner, &StatsRunner::failed, this, done, Qt::SingleShotConnection);
@@ -73,14 +83,38 @@ void ScreenshotTour::next()
     tab->treeView()->setCurrentIndex(index);
 }
 
-void ScreenshotTour::shootCurrent()
+void ScreenshotTour::matchCurrent()
 {
     auto* tab = qobject_cast<CheckpointTab*>(m_window->tabs()->currentWidget());
-    const QString name = QStringLiteral("%1-%2.png").arg(m_tab + 1).arg(QFileInfo(tab ? tab->path() : QString()).completeBaseName());
+    MatchPanel* panel = tab->matchPanel();
+    tab->showPage(1);
+    auto finished = [this, tab] {
+        QTimer::singleShot(200, this, [this, tab] {
+            shootCurrent(QStringLiteral("-match"));
+            tab->showPage(0);
+            next();
+        });
+    };
+    // One of the two arrives: the report, or the error that replaces it.
+    auto connections = std::make_shared<QVector<QMetaObject::Connection>>();
+    auto once = [connections, finished] {
+        for (const auto& connection : *connections)
+            QObject::disconnect(connection);
+        finished();
+    };
+    connections->append(connect(panel, &MatchPanel::reportShown, this, once));
+    connections->append(connect(panel, &MatchPanel::outcomeShown, this, once));
+    panel->setArchitecture(m_match);
+    panel->runMatch();
+}
+
+void ScreenshotTour::shootCurrent(const QString& suffix)
+{
+    auto* tab = qobject_cast<CheckpointTab*>(m_window->tabs()->currentWidget());
+    const QString name = QStringLiteral("%1-%2%3.png").arg(m_tab + 1).arg(QFileInfo(tab ? tab->path() : QString()).completeBaseName(), suffix);
     const QString path = QDir(m_folder).filePath(name);
     const bool saved = m_window->grab().save(path);
     std::fprintf(saved ? stdout : stderr, "%s %s\n", saved ? "wrote" : "could not write", qPrintable(path));
-    next();
 }
 
 }  // namespace statelens::ui

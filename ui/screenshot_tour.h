@@ -1,5 +1,6 @@
 // `statelens --screenshot DIR`: opens the files, selects a tensor in each tab (the one named by
-// --select, else the largest), waits for its statistics, saves the window as DIR/N-FILE.png and
+// --select, else the largest), waits for its statistics, saves the window as DIR/N-FILE.png;
+// with --match ARCH also matches the file against ARCH and saves DIR/N-FILE-match.png; then
 // quits. README's pictures are made this way; it also drives the app end to end on a real server.
 #pragma once
 
@@ -13,16 +14,18 @@ class MainWindow;
 class ScreenshotTour : public QObject {
     Q_OBJECT
 public:
-    ScreenshotTour(MainWindow* window, QString folder, QString select, QObject* parent = nullptr);
+    ScreenshotTour(MainWindow* window, QString folder, QString select, QString match, QObject* parent = nullptr);
     void start();  // after the files were opened; quits the application when done
 
 private:
     void next();
-    void shootCurrent();
+    void shootCurrent(const QString& suffix);
+    void matchCurrent();
 
     MainWindow* m_window;
     QString m_folder;
     QString m_select;
+    QString m_match;
     int m_tab = -1;
 };
 

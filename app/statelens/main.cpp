@@ -25,16 +25,23 @@ int main(int argc, char** argv)
                                         QStringLiteral("DIR"));
     const QCommandLineOption select(QStringLiteral("select"), QStringLiteral("With --screenshot: the tensor to select (dotted path)."),
                                     QStringLiteral("PATH"));
-    parser.addOptions({screenshot, select});
+    const QCommandLineOption match(QStringLiteral("match"),
+                                   QStringLiteral("Match each file against this model (built-in name, TorchScript/.pt2 file, JSON spec or ref:FILE) "
+                                                  "and show the matching panel; with --screenshot, also save a picture of it."),
+                                   QStringLiteral("ARCH"));
+    parser.addOptions({screenshot, select, match});
     parser.process(app);
 
     statelens::ui::MainWindow window;
     window.show();  // first paint before any file work
+    if (parser.isSet(match) && !parser.isSet(screenshot))
+        window.setMatchArchitecture(parser.value(match));
     for (const QString& path : parser.positionalArguments())
         window.openPath(path);
     if (parser.isSet(screenshot)) {
         window.resize(1300, 760);
-        auto* tour = new statelens::ui::ScreenshotTour(&window, parser.value(screenshot), parser.value(select), &app);
+        auto* tour = new statelens::ui::ScreenshotTour(&window, parser.value(screenshot), parser.value(select),
+                                                        parser.value(match), &app);
         tour->start();
     }
     return app.exec();
