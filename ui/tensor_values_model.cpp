@@ -41,6 +41,7 @@ void TensorValuesModel::fail(const QString& message)
     m_lastCheck.invalidate();
     m_reader.reset();
     m_checkpoint.reset();
+    m_tensor = -1;
     m_leading.clear();
     m_rows = m_columns = 0;
     m_error = message;
@@ -77,6 +78,7 @@ bool TensorValuesModel::setTensor(const CheckpointPtr& checkpoint, int tensor)
     m_lastCheck.start();  // ValueReader::create() found the file unchanged (see fileUnchanged())
     m_checkpoint = checkpoint;
     m_reader = std::move(reader.value());
+    m_tensor = tensor;
     const QVector<qint64>& shape = m_reader->shape();
     const int dims = int(shape.size());
     m_leading = QVector<qint64>(std::max(0, dims - 2), 0);

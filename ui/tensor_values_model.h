@@ -34,6 +34,10 @@ public:
     const QVector<qint64>& leadingIndex() const { return m_leading; }
 
     bool hasTensor() const { return m_reader.has_value(); }
+    bool shows(const CheckpointPtr& checkpoint, int tensor) const
+    {
+        return m_reader && m_checkpoint == checkpoint && m_tensor == tensor;
+    }
     QVector<qint64> shape() const { return m_reader ? m_reader->shape() : QVector<qint64>(); }
     DType dtype() const { return m_dtype; }
     qint64 sliceRows() const { return m_rows; }      // the slice's size before the kMaxCells cap
@@ -63,6 +67,7 @@ private:
 
     CheckpointPtr m_checkpoint;  // keeps the memory map the reader points into alive
     std::optional<ValueReader> m_reader;
+    int m_tensor = -1;
     DType m_dtype = DType::Unknown;
     QVector<qint64> m_leading;
     qint64 m_rows = 0;

@@ -88,6 +88,12 @@ void ValuePreview::showMessage(const QString& message)
 
 void ValuePreview::showTensor(const CheckpointPtr& checkpoint, int tensor)
 {
+    // The same tensor again (another compute device was chosen): keep the slice being read,
+    // but check the file again.
+    if (m_model->shows(checkpoint, tensor)) {
+        applyIndex();
+        return;
+    }
     if (!m_model->setTensor(checkpoint, tensor)) {
         showMessage(tr("The values cannot be shown: %1").arg(m_model->error()));
         return;
