@@ -2,12 +2,14 @@
 
 #include "histogram_plot.h"
 #include "stats_runner.h"
+#include "value_preview.h"
 
 #include "core/display_format.h"
 
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 #include <cmath>
@@ -48,6 +50,8 @@ TensorDetails::TensorDetails(QWidget* parent)
     , m_progress(new QProgressBar(this))
     , m_cancel(new QPushButton(tr("Cancel"), this))
     , m_histogram(new HistogramPlot(this))
+    , m_values(new ValuePreview(this))
+    , m_views(new QTabWidget(this))
     , m_runner(new StatsRunner(this))
 {
     QFont titleFont = m_title->font();
@@ -95,7 +99,11 @@ TensorDetails::TensorDetails(QWidget* parent)
     layout->addWidget(m_metadata);
     layout->addWidget(m_stats);
     layout->addLayout(progressRow);
-    layout->addWidget(m_histogram, 1);
+    // The histogram stays the first, current tab: it is what a glance (and a screenshot) needs.
+    m_views->setDocumentMode(true);
+    m_views->addTab(m_histogram, tr("Histogram"));
+    m_views->addTab(m_values, tr("Values"));
+    layout->addWidget(m_views, 1);
     clear();
 }
 
@@ -108,6 +116,7 @@ void TensorDetails::clear()
     m_progress->hide();
     m_cancel->hide();
     m_histogram->clear();
+    m_values->showMessage(tr("Select a tensor to see its values."));
 }
 
 void TensorDetails::showNode(const CheckpointPtr& checkpoint, const ModuleTree& tree, int node)
@@ -141,9 +150,13 @@ void TensorDetails::showNode(const CheckpointPtr& checkpoint, const ModuleTree& 
         if (t.device != QLatin1String("cpu"))
             table += row(tr("saved on"), t.device);
         tensors.append(n.tensor);
+        // Cheap whether or not its tab is open: nothing is decoded until the table asks.
+        m_values->showTensor(checkpoint, n.tensor);
     } else if (n.isValue()) {
         table += row(tr("value"), n.value.toHtmlEscaped());
+        m_values->showMessage(tr("Values are shown for tensors; this is a plain value."));
     } else {
+        m_values->showMessage(tr("Values are shown for tensors; select one inside this module."));
         table += row(tr("tensors"), formatCount(n.tensorCount));
         table += row(tr("elements"), formatCount(n.numel));
         table += row(tr("size"), formatBytes(n.nbytes));

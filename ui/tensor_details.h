@@ -1,6 +1,7 @@
 // Details of the selected tree node: a tensor's metadata (dtype, shape, strides, storage, offset,
-// view of), its statistics with NaN/Inf/zero flags and its histogram; for a module, the
-// histogram of all its tensors together. Statistics run off the GUI thread (StatsRunner).
+// view of), its statistics with NaN/Inf/zero flags, and under them two tabs: its histogram (the
+// default) and its values (ValuePreview); for a module, the histogram of all its tensors
+// together. Statistics run off the GUI thread (StatsRunner).
 #pragma once
 
 #include "core/checkpoint.h"
@@ -13,11 +14,13 @@ class QFormLayout;
 class QLabel;
 class QProgressBar;
 class QPushButton;
+class QTabWidget;
 
 namespace statelens::ui {
 
 class HistogramPlot;
 class StatsRunner;
+class ValuePreview;
 
 class TensorDetails : public QWidget {
     Q_OBJECT
@@ -30,6 +33,8 @@ public:
     void setDevice(const QString& device) { m_device = device; }
 
     HistogramPlot* histogram() const { return m_histogram; }
+    ValuePreview* valuePreview() const { return m_values; }
+    QTabWidget* views() const { return m_views; }  // "Histogram" (index 0) and "Values"
     StatsRunner* runner() const { return m_runner; }
     QLabel* statsLabel() const { return m_stats; }
     QLabel* titleLabel() const { return m_title; }
@@ -44,6 +49,8 @@ private:
     QProgressBar* m_progress;
     QPushButton* m_cancel;
     HistogramPlot* m_histogram;
+    ValuePreview* m_values;
+    QTabWidget* m_views;
     StatsRunner* m_runner;
     QString m_device = QStringLiteral("cpu");
 };
