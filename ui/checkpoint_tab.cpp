@@ -14,6 +14,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QSettings>
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTreeView>
@@ -73,6 +74,10 @@ CheckpointTab::CheckpointTab(const QString& path, QWidget* parent)
     splitter->addWidget(m_pages);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
+    // Every tab opens with the split the user last chose.
+    const QString splitKey = QStringLiteral("layout/treeDetailsSplit");
+    splitter->restoreState(QSettings().value(splitKey).toByteArray());
+    connect(splitter, &QSplitter::splitterMoved, this, [splitter, splitKey] { QSettings().setValue(splitKey, splitter->saveState()); });
     layout->addWidget(splitter, 1);
     connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this, [this](const QModelIndex& current) {
         m_details->showNode(m_model->checkpoint(), m_model->tree(), current.isValid() ? m_model->nodeForIndex(current) : -1);

@@ -5,6 +5,9 @@
 #include "device_selector.h"
 #include "match_panel.h"
 
+#include "core/torch_runtime.h"
+
+#include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDragEnterEvent>
@@ -12,6 +15,8 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
+#include <QFutureWatcher>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -19,6 +24,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QToolBar>
+#include <QtConcurrent>
 
 namespace statelens::ui {
 
@@ -61,6 +67,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_loader, &CheckpointLoader::loadFinished, this, [this](const QString& path, CheckpointPtr checkpoint) {
         if (CheckpointTab* tab = tabFor(path))
             tab->showCheckpoint(std::move(checkpoint));
+        rememberRecent(path);
         updateStatus();
     });
     connect(m_loader, &CheckpointLoader::loadFailed, this, [this](const QString& path, const QString& message) {
@@ -82,6 +89,13 @@ void MainWindow::createMenus()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&Open…"), QKeySequence::Open, this, &MainWindow::showOpenDialog);
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    m_recentMenu->setObjectName(QStringLiteral("recentMenu"));
+    rebuildRecentMenu();
+    file->addAction(tr("&Close Tab"), QKeySequence::Close, this, [this] {
+        if (m_tabs->currentIndex() >= 0)
+            Q_EMIT m_tabs->tabCloseRequested(m_tabs->currentIndex());
+    });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::closeAllWindows);
     QMenu* help = menuBar()->addMenu(tr("&Help"));
@@ -103,11 +117,60 @@ void MainWindow::showOpenDialog()
 
 void MainWindow::showAbout()
 {
-    QMessageBox::about(this, tr("About Statelens"),
-                       tr("<h3>Statelens %1</h3><p>Open a PyTorch checkpoint and understand it at a glance.</p>"
-                          "<p>Files are read by a pickle machine that never runs their code.</p>"
-                          "<p>Qt %2. libtorch is loaded only when a computation needs it.</p>")
-                           .arg(QStringLiteral(STATELENS_VERSION), QString::fromLatin1(qVersion())));
+    // The libtorch version needs the module loaded (~0.6 s the first time): off the GUI thread.
+    auto* watcher = new QFutureWatcher<Result<QString>>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
+        watcher->deleteLater();
+        const Result<QString> version = watcher->result();
+        const QString torch = version ? tr("libtorch %1, loaded when a computation needs it").arg(version.value())
+                                      : tr("libtorch not available: %1").arg(version.error().message.toHtmlEscaped());
+        QMessageBox::about(this, tr("About Statelens"),
+                           tr("<h3>Statelens %1</h3><p>Open a PyTorch checkpoint and understand it at a glance.</p>"
+                              "<p>Files are read by a pickle machine that never runs their code.</p>"
+                              "<p>Qt %2<br>%3</p>")
+                               .arg(QStringLiteral(STATELENS_VERSION), QString::fromLatin1(qVersion()), torch));
+    });
+    watcher->setFuture(QtConcurrent::run([] { return TorchRuntime::instance().libtorchVersion(); }));
+}
+
+namespace {
+const QString kRecentFiles = QStringLiteral("files/recent");
+constexpr int kRecentLimit = 10;
+}  // namespace
+
+void MainWindow::rememberRecent(const QString& path)
+{
+    QSettings settings;
+    QStringList recent = settings.value(kRecentFiles).toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > kRecentLimit)
+        recent.removeLast();
+    settings.setValue(kRecentFiles, recent);
+    rebuildRecentMenu();
+}
+
+// Files that are gone stay listed, disabled, so the list does not silently change.
+void MainWindow::rebuildRecentMenu()
+{
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value(kRecentFiles).toStringList();
+    for (const QString& path : recent) {
+        QAction* action = m_recentMenu->addAction(QFileInfo(path).fileName(), this, [this, path] { openPath(path); });
+        action->setToolTip(path);
+        action->setStatusTip(path);
+        if (!QFileInfo::exists(path)) {
+            action->setEnabled(false);
+            action->setText(tr("%1 (not found)").arg(QFileInfo(path).fileName()));
+        }
+    }
+    if (recent.isEmpty())
+        m_recentMenu->addAction(tr("No recent files"))->setEnabled(false);
+    m_recentMenu->addSeparator();
+    m_recentMenu->addAction(tr("Clear Menu"), this, [this] {
+        QSettings().remove(kRecentFiles);
+        rebuildRecentMenu();
+    })->setEnabled(!recent.isEmpty());
 }
 
 CheckpointTab* MainWindow::tabFor(const QString& path) const

@@ -5,6 +5,7 @@
 
 class QTabWidget;
 class QLabel;
+class QMenu;
 
 namespace statelens::ui {
 
@@ -32,6 +33,8 @@ protected:
 
 private:
     void createMenus();
+    void rememberRecent(const QString& path);
+    void rebuildRecentMenu();
     void showOpenDialog();
     void showAbout();
     void updateStatus();
@@ -42,6 +45,7 @@ private:
     CheckpointLoader* m_loader;
     DeviceSelector* m_devices;
     QString m_matchArchitecture;
+    QMenu* m_recentMenu = nullptr;
 };
 
 }  // namespace statelens::ui

@@ -15,7 +15,11 @@
 #include "core/torch_runtime.h"
 
 #include <QAbstractItemModelTester>
+#include <QAction>
+#include <QFile>
+#include <QFileInfo>
 #include <QLabel>
+#include <QMenu>
 #include <QLineEdit>
 #include <QMimeData>
 #include <QSettings>
@@ -94,6 +98,7 @@ private Q_SLOTS:
     void testSelectingAModulePlotsItsTensorsTogether();
     void testCancelStopsStatistics();
     void testDeviceSelectorListsWhatCoreFinds();
+    void testRecentFilesReopen();
 };
 
 void TestMainWindow::testDroppedFilesOpenInTabs()
@@ -375,6 +380,38 @@ void TestMainWindow::testDeviceSelectorListsWhatCoreFinds()
         listed.append(selector->itemData(i).toString());
     for (const DeviceInfo& device : devices.value())
         QVERIFY2(listed.contains(device.id), qPrintable(device.id));
+}
+
+// File › Open Recent lists what was opened, newest first, and reopens it; a file that is gone
+// stays listed but disabled.
+void TestMainWindow::testRecentFilesReopen()
+{
+    QSettings().remove(QStringLiteral("files/recent"));
+    QTemporaryDir folder;
+    const QString doomed = folder.filePath(QStringLiteral("doomed.pth"));
+    QVERIFY(QFile::copy(data("simple_cnn.pth"), doomed));
+    MainWindow window;
+    QVERIFY(openAndWait(window, doomed));
+    QVERIFY(openAndWait(window, data("tiny.safetensors")));
+    auto* recent = window.findChild<QMenu*>(QStringLiteral("recentMenu"));
+    QVERIFY(recent);
+    QCOMPARE(recent->actions().at(0)->toolTip(), QFileInfo(data("tiny.safetensors")).absoluteFilePath());
+    QCOMPARE(recent->actions().at(1)->toolTip(), QFileInfo(doomed).absoluteFilePath());
+
+    while (window.tabs()->count() > 0)
+        Q_EMIT window.tabs()->tabCloseRequested(0);
+    recent->actions().at(0)->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(window.tabs()->count(), 1, 5000);
+    QCOMPARE(window.currentTab()->path(), QFileInfo(data("tiny.safetensors")).absoluteFilePath());
+
+    QVERIFY(QFile::remove(doomed));
+    QVERIFY(openAndWait(window, data("simple_cnn.pth")));  // rebuilds the menu
+    QAction* gone = nullptr;
+    for (QAction* action : recent->actions())
+        if (action->toolTip() == QFileInfo(doomed).absoluteFilePath())
+            gone = action;
+    QVERIFY(gone);
+    QVERIFY(!gone->isEnabled());
 }
 
 QTEST_MAIN(TestMainWindow)
