@@ -14,6 +14,7 @@ QString matchStatusName(MatchStatus status)
     switch (status) {
     case MatchStatus::Matched: return QObject::tr("matched");
     case MatchStatus::Cast: return QObject::tr("matched, cast");
+    case MatchStatus::Filled: return QObject::tr("filled by torch");
     case MatchStatus::Missing: return QObject::tr("missing");
     case MatchStatus::Unexpected: return QObject::tr("unexpected");
     case MatchStatus::ShapeMismatch: return QObject::tr("shape mismatch");
@@ -34,6 +35,7 @@ QColor statusTint(MatchStatus status)
     QColor hue;
     switch (status) {
     case MatchStatus::Matched: return {};
+    case MatchStatus::Filled: hue = QColor(0x3f, 0xa0, 0x8f); break;
     case MatchStatus::Cast: hue = QColor(0x3f, 0x8f, 0xd0); break;
     case MatchStatus::Missing: hue = QColor(0xd0, 0x3f, 0x3f); break;
     case MatchStatus::Unexpected: hue = QColor(0xd0, 0x9a, 0x2c); break;
@@ -99,7 +101,8 @@ void MatchResultModel::setReport(const Checkpoint* checkpoint, const MatchReport
         } else if (row.checkpoint.isEmpty()) {
             // Absent yet not missing: torch fills it itself (BatchNorm's num_batches_tracked
             // for modules saved before version 2), so a strict load does not complain.
-            row.note = tr("not in the file; the module fills it when loading (saved before version 2)");
+            row.status = MatchStatus::Filled;
+            row.note = tr("not in the file; BatchNorm sets it to 0 when the saved module version is below 2 or unknown");
         }
         m_rows.append(row);
     }

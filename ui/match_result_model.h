@@ -9,8 +9,10 @@
 
 namespace statelens::ui {
 
-enum class MatchStatus { Matched, Cast, Missing, Unexpected, ShapeMismatch };
-constexpr int kMatchStatusCount = 5;
+// Filled: absent from the file, yet not missing, because the module fills it in while loading
+// (BatchNorm's num_batches_tracked for modules saved before version 2).
+enum class MatchStatus { Matched, Cast, Filled, Missing, Unexpected, ShapeMismatch };
+constexpr int kMatchStatusCount = 6;
 QString matchStatusName(MatchStatus status);
 
 class MatchResultModel : public QAbstractTableModel {

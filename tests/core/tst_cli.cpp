@@ -62,6 +62,7 @@ private Q_SLOTS:
     void testLoadRunsAForwardPass_data();
     void testLoadRunsAForwardPass();
     void testExportWritesAndRefusesInputs();
+    void testRenameAndTieEditKeys();
 };
 
 void TestCli::testVersion()
@@ -366,6 +367,43 @@ void TestCli::testExportWritesAndRefusesInputs()
     const CliRun over = runCli({QStringLiteral("export"), out, out});
     QCOMPARE(over.exitCode, 2);
     QVERIFY(over.err.contains("refusing to write over the input"));
+}
+
+// --rename and --tie edit single keys after the prefixes. torch loads the Lightning fixture once
+// "model." is stripped (match_expected.json); renaming each key instead must give the same
+// verdict. A tie offers one tensor under a second name as well, which a strict load of a model
+// without that name reports as unexpected.
+void TestCli::testRenameAndTieEditKeys()
+{
+    const QString file = data("match/lightning_style.ckpt");
+    const QString spec = data("match/simple_cnn.json");
+    const QStringList keys = {QStringLiteral("conv1.weight"), QStringLiteral("conv1.bias"), QStringLiteral("fc.weight"),
+                              QStringLiteral("fc.bias")};
+    QStringList renames = {QStringLiteral("match"), file, QStringLiteral("--arch"), spec, QStringLiteral("--json")};
+    for (const QString& key : keys)
+        renames << QStringLiteral("--rename") << QStringLiteral("model.") + key + u'=' + key;
+    const CliRun renamed = runCli(renames);
+    const CliRun stripped = runCli({QStringLiteral("match"), file, QStringLiteral("--arch"), spec, QStringLiteral("--json"),
+                                    QStringLiteral("--strip-prefix"), QStringLiteral("model.")});
+    QCOMPARE(stripped.exitCode, 0);
+    QCOMPARE(renamed.exitCode, 0);
+    const QJsonObject a = QJsonDocument::fromJson(renamed.out).object();
+    const QJsonObject b = QJsonDocument::fromJson(stripped.out).object();
+    QCOMPARE(a.value(QStringLiteral("missing")).toArray(), QJsonArray{});
+    QCOMPARE(a.value(QStringLiteral("unexpected")).toArray(), QJsonArray{});
+    QCOMPARE(a.value(QStringLiteral("matched")), b.value(QStringLiteral("matched")));
+    QCOMPARE(a.value(QStringLiteral("loaded_parameters")), b.value(QStringLiteral("loaded_parameters")));
+
+    const CliRun tied = runCli({QStringLiteral("match"), data("match/simple_cnn_exact.pth"), QStringLiteral("--arch"), spec,
+                                QStringLiteral("--json"), QStringLiteral("--tie"), QStringLiteral("conv1.bias=extra.bias")});
+    QCOMPARE(tied.exitCode, 1);
+    const QJsonObject t = QJsonDocument::fromJson(tied.out).object();
+    QCOMPARE(t.value(QStringLiteral("unexpected")).toArray(), QJsonArray{QStringLiteral("extra.bias")});
+    QCOMPARE(t.value(QStringLiteral("missing")).toArray(), QJsonArray{});
+
+    const CliRun bad = runCli({QStringLiteral("match"), file, QStringLiteral("--arch"), spec, QStringLiteral("--rename"), QStringLiteral("nothing")});
+    QCOMPARE(bad.exitCode, 2);
+    QVERIFY(bad.err.contains("--rename takes FROM=TO"));
 }
 
 QTEST_GUILESS_MAIN(TestCli)
