@@ -77,6 +77,12 @@ Result<CheckpointPtr> openCheckpoint(const QString& path, const OpenOptions& opt
         checkpoint->files.push_back(SourceFile{*map, nullptr});
         root = readFileInto(*checkpoint, 0, &checkpoint->format);
     }
+    // A file truncated while it was being read gave zeros past its new end: report the change,
+    // not whatever the zeros looked like.
+    for (const SourceFile& file : checkpoint->files) {
+        if (file.map && file.map->changedOnDisk())
+            return file.map->changedError();
+    }
     if (!root)
         return withPath(root.error(), path);
     checkpoint->root = *root;

@@ -1,5 +1,7 @@
 #include "mapped_file.h"
 
+#include "mapped_file_guard.h"
+
 #include <QFileInfo>
 
 #if defined(Q_OS_WIN)
@@ -30,6 +32,7 @@ Result<std::shared_ptr<MappedFile>> MappedFile::open(const QString& path)
     if (!mapped)
         return makeError(ErrorCode::Io, QStringLiteral("cannot map the file: %1").arg(file->m_file.errorString()));
     file->m_data = reinterpret_cast<const char*>(mapped);
+    file->m_guardSlot = mapguard::registerRange(file->m_data, file->m_size, &file->m_changed);
     return file;
 }
 
@@ -80,11 +83,30 @@ qint64 MappedFile::sizeOnDisk() const
 {
     if (!m_file.isOpen())
         return -1;
-    return QFileInfo(m_path).size();
+    // The open file's own size (fstat), not the path's: a file replaced by rename leaves the
+    // mapped one intact.
+    return m_file.size();
+}
+
+bool MappedFile::changedOnDisk() const
+{
+    return m_changed.load(std::memory_order_acquire);
+}
+
+Error MappedFile::changedError() const
+{
+    Error error;
+    error.code = ErrorCode::Io;
+    error.path = m_path;
+    error.message = QStringLiteral("the file changed on disk since it was opened (it was %1 bytes, it is %2 now): reload it")
+                        .arg(m_size)
+                        .arg(sizeOnDisk());
+    return error;
 }
 
 MappedFile::~MappedFile()
 {
+    mapguard::unregisterRange(m_guardSlot);
     if (m_file.isOpen() && m_data)
         m_file.unmap(reinterpret_cast<uchar*>(const_cast<char*>(m_data)));
 }

@@ -7,6 +7,10 @@
 #include "core/display_format.h"
 
 #include <QAction>
+#include <QFileInfo>
+#include <QFileSystemWatcher>
+#include <QHBoxLayout>
+#include <QPushButton>
 #include <QApplication>
 #include <QClipboard>
 #include <QHeaderView>
@@ -26,6 +30,9 @@ CheckpointTab::CheckpointTab(const QString& path, QWidget* parent)
     : QWidget(parent)
     , m_path(path)
     , m_banner(new QLabel(this))
+    , m_changedBar(new QWidget(this))
+    , m_changedText(new QLabel(m_changedBar))
+    , m_watcher(new QFileSystemWatcher(this))
     , m_filter(new QLineEdit(this))
     , m_tree(new QTreeView(this))
     , m_model(new ParameterTreeModel(this))
@@ -38,6 +45,21 @@ CheckpointTab::CheckpointTab(const QString& path, QWidget* parent)
     m_banner->setMargin(8);
     m_banner->setAutoFillBackground(true);
     m_banner->hide();
+
+    // A file rewritten under us (a training loop saving again): say so and offer to reload.
+    auto* changedLayout = new QHBoxLayout(m_changedBar);
+    changedLayout->setContentsMargins(8, 4, 8, 4);
+    m_changedText->setWordWrap(true);
+    auto* reload = new QPushButton(tr("Reload"), m_changedBar);
+    reload->setObjectName(QStringLiteral("reloadButton"));
+    connect(reload, &QPushButton::clicked, this, [this] { Q_EMIT reloadRequested(m_path); });
+    changedLayout->addWidget(m_changedText, 1);
+    changedLayout->addWidget(reload);
+    m_changedBar->setAutoFillBackground(true);
+    m_changedBar->setBackgroundRole(QPalette::ToolTipBase);
+    m_changedBar->setForegroundRole(QPalette::ToolTipText);
+    m_changedBar->hide();
+    connect(m_watcher, &QFileSystemWatcher::fileChanged, this, &CheckpointTab::showChangedOnDisk);
 
     m_filter->setPlaceholderText(tr("Filter tensors (substring or regular expression, case-insensitive)"));
     m_filter->setClearButtonEnabled(true);
@@ -64,6 +86,7 @@ CheckpointTab::CheckpointTab(const QString& path, QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(m_banner);
+    layout->addWidget(m_changedBar);
     layout->addWidget(m_filter);
     auto* splitter = new QSplitter(Qt::Horizontal, this);
     splitter->addWidget(m_tree);
@@ -141,6 +164,33 @@ void CheckpointTab::setDevice(const QString& device)
         m_details->showNode(m_model->checkpoint(), m_model->tree(), m_model->nodeForIndex(current));
 }
 
+void CheckpointTab::watchFiles(const CheckpointPtr& checkpoint)
+{
+    if (!m_watcher->files().isEmpty())
+        m_watcher->removePaths(m_watcher->files());
+    m_changedBar->hide();
+    if (!checkpoint)
+        return;
+    QStringList paths;
+    for (const SourceFile& file : checkpoint->files) {
+        if (file.map && QFileInfo(file.map->path()).isFile())
+            paths.append(file.map->path());
+    }
+    if (!paths.isEmpty())
+        m_watcher->addPaths(paths);
+}
+
+void CheckpointTab::showChangedOnDisk(const QString& file)
+{
+    const QFileInfo info(file);
+    m_changedText->setText(info.exists()
+                               ? tr("%1 changed on disk since it was opened. The tree shows the version that was "
+                                    "opened; statistics and values of a truncated file fail until it is reloaded.")
+                                     .arg(info.fileName())
+                               : tr("%1 was removed or replaced on disk since it was opened.").arg(info.fileName()));
+    m_changedBar->show();
+}
+
 void CheckpointTab::showLoading()
 {
     m_banner->setText(tr("Opening %1…").arg(m_path));
@@ -152,6 +202,7 @@ void CheckpointTab::showCheckpoint(CheckpointPtr checkpoint)
 {
     m_model->setCheckpoint(checkpoint);
     m_match->setCheckpoint(checkpoint, m_path);
+    watchFiles(checkpoint);
     expandSensibly();
     if (!checkpoint->unsafeGlobals.isEmpty()) {
         m_banner->setText(tr("This file's pickle names globals outside the allow list. Nothing was run; "
@@ -171,6 +222,7 @@ void CheckpointTab::showError(const QString& message)
 {
     m_model->setCheckpoint(nullptr);
     m_match->setCheckpoint(nullptr, m_path);
+    watchFiles(nullptr);
     m_banner->setText(tr("Cannot open this checkpoint.\n%1").arg(message));
     QPalette palette = m_banner->palette();
     palette.setColor(QPalette::Window, QColor(0xf4, 0xc7, 0xc3));

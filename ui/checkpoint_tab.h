@@ -6,6 +6,7 @@
 
 #include <QWidget>
 
+class QFileSystemWatcher;
 class QLabel;
 class QLineEdit;
 class QTabWidget;
@@ -38,15 +39,25 @@ public:
     void showPage(int page);
     QLineEdit* filterEdit() const { return m_filter; }
     QLabel* banner() const { return m_banner; }
+    QWidget* changedBar() const { return m_changedBar; }
+
+Q_SIGNALS:
+    // The user asked to read the file again (it changed on disk).
+    void reloadRequested(const QString& path);
 
 private:
     void applyFilter(const QString& text);
     void expandSensibly();
     void showContextMenu(const QPoint& position);
     void copySelection(int role, int column);
+    void watchFiles(const CheckpointPtr& checkpoint);
+    void showChangedOnDisk(const QString& file);
 
     QString m_path;
     QLabel* m_banner;
+    QWidget* m_changedBar;
+    QLabel* m_changedText;
+    QFileSystemWatcher* m_watcher;
     QLineEdit* m_filter;
     QTreeView* m_tree;
     ParameterTreeModel* m_model;

@@ -194,6 +194,7 @@ void MainWindow::openPath(const QString& path)
     CheckpointTab* tab = tabFor(absolute);
     if (!tab) {
         tab = new CheckpointTab(absolute, m_tabs);
+        connect(tab, &CheckpointTab::reloadRequested, this, &MainWindow::openPath);
         tab->setDevice(m_devices->device());
         if (!m_matchArchitecture.isEmpty()) {
             tab->matchPanel()->setArchitecture(m_matchArchitecture);

@@ -303,6 +303,12 @@ Result<ExportSummary> exportStateDict(const Checkpoint& checkpoint, const Export
     ProgressSink progress(request, total);
     const Status written = request.format == ExportFormat::TorchZip ? writeTorchZip(checkpoint, view, file, progress)
                                                                     : writeSafetensors(checkpoint, view, file, progress);
+    for (const SourceFile& source : checkpoint.files) {
+        if (written && source.map && source.map->changedOnDisk()) {
+            file.cancelWriting();  // some bytes read as zeros: the output would be wrong
+            return makeError(ErrorCode::Io, QStringLiteral("%1: %2").arg(source.map->path(), source.map->changedError().message));
+        }
+    }
     if (!written) {
         file.cancelWriting();
         return makeError(written.error().code, QStringLiteral("%1: %2").arg(request.output, written.error().message));

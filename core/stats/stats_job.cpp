@@ -318,6 +318,13 @@ void StatsJob::State::finishUnit(const Unit& unit, const Status& status, const M
     }
     if (--group.pendingUnits > 0)
         return;
+    // Bytes that vanished under the map read as zeros (mapped_file_guard.h): not a result.
+    for (const Member& member : group.members) {
+        if (!group.failed && member.file && member.file->changedOnDisk()) {
+            group.failed = true;
+            group.result.error = QStringLiteral("%1: %2").arg(member.file->path(), member.file->changedError().message);
+        }
+    }
     if (group.failed) {
         finished->push_back(group.result);
         return;

@@ -88,6 +88,8 @@ Result<ValueReader> ValueReader::create(const Checkpoint& checkpoint, const Tens
 
 QString ValueReader::fileChanged() const
 {
+    if (m_map && m_map->changedOnDisk())
+        return QStringLiteral("%1: %2").arg(m_map->path(), m_map->changedError().message);
     const qint64 now = m_map ? m_map->sizeOnDisk() : -1;
     if (now >= 0 && now < m_map->size())
         return QStringLiteral("%1 shrank from %2 to %3 bytes since it was opened; reopen it")

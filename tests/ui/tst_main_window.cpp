@@ -99,6 +99,7 @@ private Q_SLOTS:
     void testCancelStopsStatistics();
     void testDeviceSelectorListsWhatCoreFinds();
     void testRecentFilesReopen();
+    void testFileTruncatedUnderTheApp();
 };
 
 void TestMainWindow::testDroppedFilesOpenInTabs()
@@ -412,6 +413,44 @@ void TestMainWindow::testRecentFilesReopen()
             gone = action;
     QVERIFY(gone);
     QVERIFY(!gone->isEnabled());
+}
+
+// A training loop rewrites the open checkpoint in place: the tab says so and offers Reload;
+// selecting a tensor whose bytes vanished shows an error, not a crash (SIGBUS on Linux).
+void TestMainWindow::testFileTruncatedUnderTheApp()
+{
+#if defined(Q_OS_WIN)
+    QSKIP("Windows refuses to truncate a mapped file");
+#endif
+    QTemporaryDir folder;
+    const QString path = folder.filePath(QStringLiteral("training.pth"));
+    QVERIFY(QFile::copy(data("simple_cnn.pth"), path));
+    MainWindow window;
+    CheckpointTab* tab = openAndWait(window, path);
+    QVERIFY(tab);
+    QVERIFY(!tab->changedBar()->isVisible());
+    QVERIFY(QFile::resize(path, 700));
+    QTRY_VERIFY_WITH_TIMEOUT(tab->changedBar()->isVisible(), 5000);
+
+    int fcWeight = -1;
+    for (int node = 0; node < tab->model()->tree().size(); ++node) {
+        if (tab->model()->tree().path(node) == QLatin1String("fc.weight"))
+            fcWeight = node;
+    }
+    const QModelIndex index = tab->model()->indexForNode(fcWeight);
+    QVERIFY(index.isValid());
+    tab->treeView()->setCurrentIndex(index);
+    QTRY_VERIFY_WITH_TIMEOUT(tab->details()->statsLabel()->text().contains(QStringLiteral("since it was opened")), 10000);
+    QVERIFY(tab->details()->histogram()->drawnCounts().isEmpty());
+
+    QSignalSpy failed(window.loader(), &CheckpointLoader::loadFailed);
+    auto* reload = tab->changedBar()->findChild<QPushButton*>(QStringLiteral("reloadButton"));
+    QVERIFY(reload);
+    QTest::mouseClick(reload, Qt::LeftButton);
+    QVERIFY(failed.wait(10000));  // 700 bytes of a zip: a clear error in the same tab
+    QCOMPARE(window.tabs()->count(), 1);
+    QVERIFY(tab->banner()->isVisible());
+    QVERIFY(tab->banner()->text().contains(QStringLiteral("Cannot open")));
 }
 
 QTEST_MAIN(TestMainWindow)
