@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build pkg-config ccache
   qt6-base-dev libgl-dev libqcustomplot-dev libqcustomplot2.1-qt6
+  libqt6svg6   # the SVG icon engine and image plugin: the window and toolbar icons are SVG
   libtorch-dev libminizip-dev nlohmann-json3-dev libhwy-dev
   python3-torch python3-torchvision   # regenerating fixtures and the benchmarks' baseline
 )

@@ -97,6 +97,7 @@ CheckpointTab::CheckpointTab(const QString& path, QWidget* parent)
     splitter->addWidget(m_pages);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
+    splitter->setSizes({560, 460});  // the tree's columns visible; the user's split wins below
     // Every tab opens with the split the user last chose.
     const QString splitKey = QStringLiteral("layout/treeDetailsSplit");
     splitter->restoreState(QSettings().value(splitKey).toByteArray());

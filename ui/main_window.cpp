@@ -16,6 +16,7 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QFutureWatcher>
+#include <QIcon>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -43,9 +44,28 @@ MainWindow::MainWindow(QWidget* parent)
     setCentralWidget(m_tabs);
     statusBar()->addWidget(m_status, 1);
     createMenus();
-    QToolBar* toolbar = addToolBar(tr("Device"));
-    toolbar->setObjectName(QStringLiteral("deviceToolbar"));
+    QToolBar* toolbar = addToolBar(tr("Main"));
+    toolbar->setObjectName(QStringLiteral("mainToolbar"));
     toolbar->setMovable(false);
+    toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    // The desktop's own icons where it has them (follows light and dark themes), else ours.
+    auto icon = [](const char* theme, const char* fallback) {
+        return QIcon::fromTheme(QLatin1String(theme), QIcon(QStringLiteral(":/icons/") + QLatin1String(fallback)));
+    };
+    QAction* open = toolbar->addAction(icon("document-open", "open.svg"), tr("Open"), this, &MainWindow::showOpenDialog);
+    open->setToolTip(tr("Open a checkpoint, a shard index or a folder (%1)").arg(QKeySequence(QKeySequence::Open).toString()));
+    m_reloadAction = toolbar->addAction(icon("view-refresh", "reload.svg"), tr("Reload"), this, [this] {
+        if (CheckpointTab* tab = currentTab())
+            openPath(tab->path());
+    });
+    m_reloadAction->setShortcut(QKeySequence::Refresh);
+    m_reloadAction->setToolTip(tr("Read the current file again (after it changed on disk)"));
+    m_matchAction = toolbar->addAction(icon("view-list-details", "match.svg"), tr("Match to Model"), this, [this] {
+        if (CheckpointTab* tab = currentTab())
+            tab->showPage(1);
+    });
+    m_matchAction->setToolTip(tr("Does this checkpoint load into a model? Why not, and how to fix it"));
+    toolbar->addSeparator();
     toolbar->addWidget(new QLabel(tr(" Compute on: "), toolbar));
     toolbar->addWidget(m_devices);
     // A new device reruns what depends on it: the statistics shown in every tab.
@@ -83,6 +103,7 @@ MainWindow::MainWindow(QWidget* parent)
         m_devices->setDevice(device);  // selected once enumeration finds it
         m_devices->enumerate();
     }
+    updateStatus();
 }
 
 void MainWindow::createMenus()
@@ -211,6 +232,8 @@ void MainWindow::openPath(const QString& path)
 void MainWindow::updateStatus()
 {
     CheckpointTab* tab = currentTab();
+    m_reloadAction->setEnabled(tab != nullptr);
+    m_matchAction->setEnabled(tab != nullptr);
     m_status->setText(tab ? tab->summary() : tr("Drop a checkpoint here, or use File › Open"));
     setWindowTitle(tab ? tr("%1 — Statelens").arg(QFileInfo(tab->path()).fileName()) : tr("Statelens"));
 }

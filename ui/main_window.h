@@ -5,6 +5,7 @@
 
 class QTabWidget;
 class QLabel;
+class QAction;
 class QMenu;
 
 namespace statelens::ui {
@@ -46,6 +47,8 @@ private:
     DeviceSelector* m_devices;
     QString m_matchArchitecture;
     QMenu* m_recentMenu = nullptr;
+    QAction* m_reloadAction = nullptr;
+    QAction* m_matchAction = nullptr;
 };
 
 }  // namespace statelens::ui
