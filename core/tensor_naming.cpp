@@ -310,6 +310,9 @@ private:
 Status nameTensors(Checkpoint& checkpoint)
 {
     checkpoint.tensors.clear();
+    // Usually one name per rebuilt tensor: room for those up front instead of regrowing a list
+    // of 100 000 entries as it fills.
+    checkpoint.tensors.reserve(qsizetype(checkpoint.rebuilt.size()));
     TensorNamer(checkpoint).run();
     return Ok{};
 }
