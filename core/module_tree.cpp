@@ -60,8 +60,9 @@ class ModuleTree::Builder {
 public:
     Builder(ModuleTree& tree, qsizetype expectedLeaves) : m_tree(tree)
     {
-        // A hint, not a limit: a deep model has about two nodes per tensor.
-        const size_t expected = size_t(expectedLeaves) * 2 + 1;
+        // A hint, not a limit: a transformer has about 2.4 nodes per tensor, and reserved room
+        // that is never filled is never touched.
+        const size_t expected = size_t(expectedLeaves) * 3 + 1;
         m_tree.m_nodes.reserve(expected);
         m_tree.m_leafPaths.reserve(expected);
         m_index.reserve(qsizetype(expected));

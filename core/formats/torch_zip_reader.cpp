@@ -200,6 +200,9 @@ Result<Value*> readTorchZip(Checkpoint& checkpoint, int fileIndex, Format* forma
             return constants.error();
     }
     ZipStorageLoader loader(checkpoint, archive, fileIndex, prefix + QStringLiteral("data/"), bigEndian);
+    // A hint, not a bound: most files rebuild one tensor per storage record. Growing the table
+    // instead moves every 260-byte TensorInfo a dozen times into freshly faulted memory.
+    checkpoint.rebuilt.reserve(checkpoint.rebuilt.size() + archive.entries().size());
     int protocol = 0;
     auto root = runPickleRecord(checkpoint, archive, dataPkl, loader, torchScript, &protocol);
     if (!root)
