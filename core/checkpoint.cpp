@@ -2,7 +2,7 @@
 
 #include "formats/zip_archive.h"
 
-#include <QSet>
+#include <vector>
 
 namespace statelens {
 
@@ -40,11 +40,12 @@ qint64 Checkpoint::totalNbytes() const
 
 qint64 Checkpoint::distinctStorageBytes() const
 {
-    QSet<int> seen;
+    // Storage indexes are dense: a flag per storage instead of a hash set of 100 000 ints.
+    std::vector<char> seen(size_t(storages.size()), 0);
     qint64 total = 0;
     for (const TensorInfo& tensor : tensors) {
-        if (tensor.storage >= 0 && !seen.contains(tensor.storage)) {
-            seen.insert(tensor.storage);
+        if (tensor.storage >= 0 && tensor.storage < storages.size() && !seen[size_t(tensor.storage)]) {
+            seen[size_t(tensor.storage)] = 1;
             total += storages[tensor.storage].nbytes;
         }
     }

@@ -33,44 +33,139 @@ QString keyText(const Value* key)
     return key->summary(60);
 }
 
+bool isNested(const Value* value)
+{
+    return value->kind == ValueKind::Dict || value->kind == ValueKind::List || value->kind == ValueKind::Tuple;
+}
+
+// A node's key in the builder's index: its parent and its name. The name views the node's own
+// QString, which is never modified once the node exists and keeps its buffer when the node
+// vector moves it, so looking up a component of a dotted path (a view) allocates nothing.
+struct ChildKey {
+    int parent;
+    QStringView name;
+    friend bool operator==(const ChildKey& a, const ChildKey& b) { return a.parent == b.parent && a.name == b.name; }
+};
+
+size_t qHash(const ChildKey& key, size_t seed = 0)
+{
+    return qHashMulti(seed, key.parent, key.name);
+}
+
 }  // namespace
 
-int ModuleTree::child(int parent, QStringView name, QHash<QPair<int, QString>, int>& index)
-{
-    const QPair<int, QString> key(parent, name.toString());
-    if (const auto found = index.constFind(key); found != index.constEnd())
-        return found.value();
-    const int created = int(m_nodes.size());
-    ModuleTreeNode node;
-    node.name = key.second;
-    node.parent = parent;
-    m_nodes.push_back(std::move(node));
-    m_nodes[size_t(parent)].children.push_back(created);
-    m_leafPaths.emplace_back();
-    index.insert(key, created);
-    return created;
-}
+// Finds or creates the nodes along dotted paths. Components are split as QString::split(u'.')
+// does (empty components kept), without allocating a list per path.
+class ModuleTree::Builder {
+public:
+    Builder(ModuleTree& tree, qsizetype expectedLeaves) : m_tree(tree)
+    {
+        // A hint, not a limit: a transformer has about 2.4 nodes per tensor, and reserved room
+        // that is never filled is never touched.
+        const size_t expected = size_t(expectedLeaves) * 3 + 1;
+        m_tree.m_nodes.reserve(expected);
+        m_tree.m_leafPaths.reserve(expected);
+        m_index.reserve(qsizetype(expected));
+        m_tree.m_nodes.emplace_back();  // the root
+        m_tree.m_leafPaths.emplace_back();
+    }
+
+    // Names arrive in file order, where a module's tensors sit together: the components this
+    // path shares with the previous one are the previous one's nodes, and only the rest are
+    // looked up (or created) in the index.
+    int nodeFor(const QString& dotted)
+    {
+        const qsizetype shared = sharedLength(dotted);
+        size_t reused = 0;
+        while (reused < m_previousEnds.size() && m_previousEnds[reused] <= shared
+               && (m_previousEnds[reused] == dotted.size() || dotted[m_previousEnds[reused]] == u'.'))
+            ++reused;
+        m_previousEnds.resize(reused);
+        m_previousNodes.resize(reused);
+        int node = reused ? m_previousNodes.back() : kRoot;
+        const qsizetype from = reused ? m_previousEnds.back() + 1 : 0;
+        if (from <= dotted.size()) {
+            forEachComponent(QStringView(dotted).sliced(from), [&](QStringView part, qsizetype end) {
+                node = child(node, part);
+                m_previousNodes.push_back(node);
+                m_previousEnds.push_back(from + end);
+                return true;
+            });
+        }
+        m_previous = dotted;  // shares the text: it stays valid whatever the caller does with its copy
+        return node;
+    }
+
+    // The node for a dotted path, -1 when the tree has none.
+    int find(QStringView dotted) const
+    {
+        int node = kRoot;
+        forEachComponent(dotted, [&](QStringView part, qsizetype) {
+            node = m_index.value(ChildKey{node, part}, -1);
+            return node >= 0;
+        });
+        return node;
+    }
+
+private:
+    qsizetype sharedLength(const QString& dotted) const
+    {
+        const qsizetype most = qMin(dotted.size(), m_previous.size());
+        qsizetype length = 0;
+        while (length < most && dotted[length] == m_previous[length])
+            ++length;
+        return length;
+    }
+
+    // Calls visit(component, offset just past it) for each component; stops when visit says so.
+    template <typename Visit>
+    static void forEachComponent(QStringView dotted, Visit visit)
+    {
+        qsizetype start = 0;
+        for (;;) {
+            const qsizetype dot = dotted.indexOf(u'.', start);
+            const qsizetype end = dot < 0 ? dotted.size() : dot;
+            if (!visit(dotted.sliced(start, end - start), end) || dot < 0)
+                return;
+            start = dot + 1;
+        }
+    }
+
+    int child(int parent, QStringView name)
+    {
+        if (const auto found = m_index.constFind(ChildKey{parent, name}); found != m_index.cend())
+            return found.value();
+        const int created = int(m_tree.m_nodes.size());
+        ModuleTreeNode node;
+        node.name = name.toString();
+        node.parent = parent;
+        m_tree.m_nodes.push_back(std::move(node));
+        m_tree.m_nodes[size_t(parent)].children.push_back(created);
+        m_tree.m_leafPaths.emplace_back();
+        m_index.insert(ChildKey{parent, m_tree.m_nodes.back().name}, created);
+        return created;
+    }
+
+    ModuleTree& m_tree;
+    QHash<ChildKey, int> m_index;
+    QString m_previous;                   // the last path placed
+    std::vector<int> m_previousNodes;     // its node per component
+    std::vector<qsizetype> m_previousEnds;  // where each component ends in it
+};
 
 ModuleTree ModuleTree::build(const Checkpoint& checkpoint)
 {
     ModuleTree tree;
-    tree.m_nodes.emplace_back();  // the root
-    tree.m_leafPaths.emplace_back();
-    QHash<QPair<int, QString>, int> index;
-    index.reserve(checkpoint.tensors.size() * 2);
-    auto nodeFor = [&](const QString& dotted) {
-        int node = kRoot;
-        for (QStringView part : QStringView(dotted).split(u'.'))
-            node = tree.child(node, part, index);
-        return node;
-    };
+    Builder builder(tree, checkpoint.tensors.size());
     for (int i = 0; i < checkpoint.tensors.size(); ++i) {
         const TensorInfo& tensor = checkpoint.tensors[i];
-        const int node = nodeFor(tensor.name.isEmpty() ? QStringLiteral("<root>") : tensor.name);
+        const int node = builder.nodeFor(tensor.name.isEmpty() ? QStringLiteral("<root>") : tensor.name);
         tree.m_nodes[size_t(node)].tensor = i;
         tree.m_leafPaths[size_t(node)] = tensor.name.toLower();
     }
     // Scalars beside the tensors (epoch, loss, hyper-parameters), in dicts and lists, bounded.
+    // Only those and nested containers get a path built: the tensors a state dict holds (most
+    // of its entries) are placed above.
     int values = 0;
     std::function<void(const Value*, const QString&, int)> walk = [&](const Value* value, const QString& path, int depth) {
         if (!value || depth > kMaxValueDepth || values >= kMaxValues)
@@ -80,21 +175,25 @@ ModuleTree ModuleTree::build(const Checkpoint& checkpoint)
             if (isScalar(item)) {
                 if (++values > kMaxValues)
                     return;
-                const int node = nodeFor(itemPath);
+                const int node = builder.nodeFor(itemPath);
                 if (tree.m_nodes[size_t(node)].tensor < 0 && tree.m_nodes[size_t(node)].children.empty()) {
                     tree.m_nodes[size_t(node)].value = item->summary(120);
                     tree.m_leafPaths[size_t(node)] = itemPath.toLower();
                 }
-            } else if (item->kind == ValueKind::Dict || item->kind == ValueKind::List || item->kind == ValueKind::Tuple) {
+            } else {
                 walk(item, itemPath, depth + 1);
             }
         };
         if (value->kind == ValueKind::Dict) {
-            for (const auto& [key, item] : value->entries)
-                visit(item, keyText(key));
+            for (const auto& [key, item] : value->entries) {
+                if (isScalar(item) || isNested(item))
+                    visit(item, keyText(key));
+            }
         } else if (value->kind == ValueKind::List || value->kind == ValueKind::Tuple) {
-            for (size_t i = 0; i < value->items.size(); ++i)
-                visit(value->items[i], QString::number(i));
+            for (size_t i = 0; i < value->items.size(); ++i) {
+                if (isScalar(value->items[i]) || isNested(value->items[i]))
+                    visit(value->items[i], QString::number(i));
+            }
         }
     };
     if (checkpoint.root && checkpoint.format != Format::Safetensors)
@@ -105,13 +204,7 @@ ModuleTree ModuleTree::build(const Checkpoint& checkpoint)
             tree.m_nodes[kRoot].candidate = c;
             continue;
         }
-        int node = kRoot;
-        for (QStringView part : QStringView(path).split(u'.')) {
-            const auto found = index.constFind(QPair<int, QString>(node, part.toString()));
-            node = found == index.constEnd() ? -1 : found.value();
-            if (node < 0)
-                break;
-        }
+        const int node = builder.find(path);
         if (node > 0)
             tree.m_nodes[size_t(node)].candidate = c;
     }

@@ -43,7 +43,7 @@ public:
     std::vector<char> visibleFor(const QString& text) const;
 
 private:
-    int child(int parent, QStringView name, QHash<QPair<int, QString>, int>& index);
+    class Builder;
     std::vector<ModuleTreeNode> m_nodes;
     std::vector<QString> m_leafPaths;  // per node: the dotted path of leaves (tensors, values)
 };

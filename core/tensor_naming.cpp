@@ -285,14 +285,14 @@ private:
 
     void measure(CandidateStateDict& candidate, qint64 total)
     {
-        QSet<int> storages;
+        std::vector<char> counted(size_t(m_checkpoint.storages.size()), 0);  // storage indexes are dense
         const QString prefix = candidate.path.isEmpty() ? QString() : candidate.path + u'.';
         for (const TensorInfo& tensor : m_checkpoint.tensors) {
             if (!prefix.isEmpty() && !tensor.name.startsWith(prefix))
                 continue;
             ++candidate.tensorCount;
-            if (tensor.storage >= 0 && !storages.contains(tensor.storage)) {
-                storages.insert(tensor.storage);
+            if (tensor.storage >= 0 && tensor.storage < m_checkpoint.storages.size() && !counted[size_t(tensor.storage)]) {
+                counted[size_t(tensor.storage)] = 1;
                 candidate.nbytes += m_checkpoint.storages[tensor.storage].nbytes;
             }
         }
@@ -310,6 +310,9 @@ private:
 Status nameTensors(Checkpoint& checkpoint)
 {
     checkpoint.tensors.clear();
+    // Usually one name per rebuilt tensor: room for those up front instead of regrowing a list
+    // of 100 000 entries as it fills.
+    checkpoint.tensors.reserve(qsizetype(checkpoint.rebuilt.size()));
     TensorNamer(checkpoint).run();
     return Ok{};
 }

@@ -11,7 +11,7 @@
 #include <QByteArray>
 #include <QString>
 
-#include <deque>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -73,18 +73,27 @@ struct Value {
     QString summary(int maxLength = 120) const;
 };
 
+// Values are allocated in fixed blocks: one allocation per kBlock values (a pickle makes about
+// nine per tensor, and a std::deque of values this size allocates every two), pointers stay
+// valid as the arena grows, and everything is freed flat.
 class ValueArena {
 public:
     Value* make(ValueKind kind)
     {
-        m_values.emplace_back();
-        m_values.back().kind = kind;
-        return &m_values.back();
+        if (m_used == kBlock) {
+            m_blocks.push_back(std::make_unique<Value[]>(kBlock));
+            m_used = 0;
+        }
+        Value* value = &m_blocks.back()[m_used++];
+        value->kind = kind;
+        return value;
     }
-    size_t size() const { return m_values.size(); }
+    size_t size() const { return m_blocks.empty() ? 0 : (m_blocks.size() - 1) * kBlock + m_used; }
 
 private:
-    std::deque<Value> m_values;  // deque: pointers stay valid as it grows
+    static constexpr size_t kBlock = 1024;
+    std::vector<std::unique_ptr<Value[]>> m_blocks;
+    size_t m_used = kBlock;  // values taken from the last block; a full "none" block to start
 };
 
 }  // namespace statelens

@@ -53,11 +53,15 @@ void ParameterTreeModel::sort(int column, Qt::SortOrder order)
 void ParameterTreeModel::rebuildVisible()
 {
     const int count = m_tree.size();
-    m_visibleChildren.assign(size_t(count), {});
+    m_childStart.assign(size_t(count) + 1, 0);
+    m_children.clear();
+    m_children.reserve(size_t(count));
     m_row.assign(size_t(count), 0);
     m_visibleTensors = 0;
-    if (count == 0)
+    if (count == 0) {
+        m_childStart.clear();
         return;
+    }
     const auto& nodes = m_tree.nodes();
     const QVector<TensorInfo>* tensors = m_checkpoint ? &m_checkpoint->tensors : nullptr;
     auto key = [&](int n) -> qint64 {
@@ -71,15 +75,17 @@ void ParameterTreeModel::rebuildVisible()
         }
     };
     for (int n = 0; n < count; ++n) {
+        m_childStart[size_t(n)] = int(m_children.size());
         if (!m_visible[size_t(n)])
             continue;
-        std::vector<int>& children = m_visibleChildren[size_t(n)];
         for (int child : nodes[size_t(n)].children) {
             if (m_visible[size_t(child)])
-                children.push_back(child);
+                m_children.push_back(child);
         }
+        const auto first = m_children.begin() + m_childStart[size_t(n)];
+        const auto last = m_children.end();
         if (m_sortColumn == NameColumn || m_sortColumn == NotesColumn) {
-            std::stable_sort(children.begin(), children.end(), [&](int a, int b) {
+            std::stable_sort(first, last, [&](int a, int b) {
                 // Numeric components ("10" after "9") compare as numbers, names as text.
                 bool aNumber = false, bNumber = false;
                 const qint64 av = nodes[size_t(a)].name.toLongLong(&aNumber), bv = nodes[size_t(b)].name.toLongLong(&bNumber);
@@ -90,15 +96,16 @@ void ParameterTreeModel::rebuildVisible()
                 return m_sortOrder == Qt::AscendingOrder ? less : greater;
             });
         } else if (m_sortColumn >= 0) {
-            std::stable_sort(children.begin(), children.end(), [&](int a, int b) {
+            std::stable_sort(first, last, [&](int a, int b) {
                 return m_sortOrder == Qt::AscendingOrder ? key(a) < key(b) : key(a) > key(b);
             });
         }
-        for (size_t row = 0; row < children.size(); ++row)
-            m_row[size_t(children[row])] = int(row);
+        for (auto it = first; it != last; ++it)
+            m_row[size_t(*it)] = int(it - first);
         if (n > 0 && nodes[size_t(n)].tensor >= 0)
             ++m_visibleTensors;
     }
+    m_childStart[size_t(count)] = int(m_children.size());
 }
 
 int ParameterTreeModel::nodeForIndex(const QModelIndex& index) const
@@ -115,12 +122,12 @@ QModelIndex ParameterTreeModel::indexForNode(int node, int column) const
 
 QModelIndex ParameterTreeModel::index(int row, int column, const QModelIndex& parent) const
 {
-    if (column < 0 || column >= ColumnCount || row < 0 || m_visibleChildren.empty())
+    if (column < 0 || column >= ColumnCount || row < 0 || m_childStart.empty())
         return {};
-    const std::vector<int>& children = m_visibleChildren[size_t(nodeForIndex(parent))];
-    if (row >= int(children.size()))
+    const int node = nodeForIndex(parent);
+    if (row >= visibleChildCount(node))
         return {};
-    return createIndex(row, column, quintptr(children[size_t(row)]));
+    return createIndex(row, column, quintptr(m_children[size_t(m_childStart[size_t(node)] + row)]));
 }
 
 QModelIndex ParameterTreeModel::parent(const QModelIndex& child) const
@@ -132,9 +139,9 @@ QModelIndex ParameterTreeModel::parent(const QModelIndex& child) const
 
 int ParameterTreeModel::rowCount(const QModelIndex& parent) const
 {
-    if (m_visibleChildren.empty() || (parent.isValid() && parent.column() != 0))
+    if (m_childStart.empty() || (parent.isValid() && parent.column() != 0))
         return 0;
-    return int(m_visibleChildren[size_t(nodeForIndex(parent))].size());
+    return visibleChildCount(nodeForIndex(parent));
 }
 
 int ParameterTreeModel::columnCount(const QModelIndex&) const

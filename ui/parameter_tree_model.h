@@ -45,13 +45,18 @@ public:
 
 private:
     void rebuildVisible();
+    int visibleChildCount(int node) const { return m_childStart[size_t(node) + 1] - m_childStart[size_t(node)]; }
     QString notes(const ModuleTreeNode& node) const;
 
     CheckpointPtr m_checkpoint;
     ModuleTree m_tree;
     QString m_filter;
     std::vector<char> m_visible;
-    std::vector<std::vector<int>> m_visibleChildren;  // per node, in display order
+    // The visible children of every node in display order, one flat list grouped by parent:
+    // node n's are m_children[m_childStart[n] .. m_childStart[n + 1]). Two allocations for the
+    // whole tree, where a list per node cost one per module at every reset.
+    std::vector<int> m_childStart;
+    std::vector<int> m_children;
     std::vector<int> m_row;                           // per node: its row under its parent
     int m_sortColumn = -1;                            // -1: file order
     Qt::SortOrder m_sortOrder = Qt::AscendingOrder;

@@ -134,6 +134,7 @@ Result<std::shared_ptr<ZipArchive>> ZipArchive::open(std::shared_ptr<MappedFile>
     if (global.number_entry > quint64(archive->m_file->size()) / 46)
         return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip archive: it claims %1 entries in %2 bytes").arg(global.number_entry).arg(archive->m_file->size()));
     archive->m_entries.reserve(size_t(global.number_entry));
+    archive->m_index.reserve(qsizetype(global.number_entry));  // the same bound, and no rehashing
 
     char name[65536];
     int status = unzGoToFirstFile(unz);

@@ -477,6 +477,33 @@ bool decodeRawUnicodeEscape(QByteArrayView line, QString* out, QString* problem)
 
 // ---- the machine ---------------------------------------------------------------------------------
 
+// A dict key or set item as Python compares it (Unpickler::keyToken): an equality class, a
+// number and a text. A string key shares the key's own text, so indexing the 100 000 keys of a
+// state dict allocates nothing per key.
+struct KeyToken {
+    KeyToken(char kind, qint64 number = 0, QString text = {}) : kind(kind), number(number), text(std::move(text)) {}
+    char kind;
+    qint64 number;
+    QString text;
+    friend bool operator==(const KeyToken& a, const KeyToken& b)
+    {
+        return a.kind == b.kind && a.number == b.number && a.text == b.text;
+    }
+};
+
+// Equal doubles that are neither NaN nor zero (both keyed apart) have equal bits.
+qint64 floatBits(double value)
+{
+    qint64 bits = 0;
+    std::memcpy(&bits, &value, sizeof bits);
+    return bits;
+}
+
+size_t qHash(const KeyToken& token, size_t seed = 0)
+{
+    return qHashMulti(seed, token.kind, token.number, token.text);
+}
+
 class Unpickler final : public ValueBuilder {
 public:
     Unpickler(Checkpoint& checkpoint, const PickleLimits& limits, const PickleMachine::PersistentLoader& loader,
@@ -504,7 +531,7 @@ public:
 
 private:
     struct KeyIndex {
-        QHash<QString, size_t> positions;  // key token -> index in entries (dicts) or items (sets)
+        QHash<KeyToken, size_t> positions;  // key token -> index in entries (dicts) or items (sets)
         size_t indexed = 0;                // how many entries/items the hash covers
     };
 
@@ -538,7 +565,7 @@ private:
     Status account(Value* value);
     Result<Value*> sequence(ValueKind kind, std::vector<Value*> items);
     KeyIndex& keyIndex(Value* container);
-    QString keyToken(const Value* key);
+    KeyToken keyToken(const Value* key);
 
     Status step();
     Status pushInteger(QByteArrayView text);
@@ -602,7 +629,7 @@ private:
     qint64 m_memoCount = 0;
     Value** memoSlot(quint64 key);
     std::unordered_map<const Value*, KeyIndex> m_keyIndexes;
-    std::unordered_map<const Value*, QString> m_longKeyTokens;  // digests, computed once per value
+    std::unordered_map<const Value*, KeyToken> m_longKeyTokens;  // digests, computed once per value
     QSet<QString> m_listed;
 
     // Immutable values shared like Python's own singletons: no opcode or interpretation
@@ -817,47 +844,47 @@ Result<Value*> Unpickler::sequence(ValueKind kind, std::vector<Value*> items)
     return value;
 }
 
-// Python's equality classes for the keys pickles use, as hashable text: 1, 1.0 and True are one
-// key; strings, bytes and None are themselves; a class, dtype or device by its name. Anything
-// else (tensors, objects, NaN) is hashed by identity, as Python does. A long string key is
-// reduced to a digest once per value, so that setting one huge key again and again through the
-// memo costs no more than a short one.
-QString Unpickler::keyToken(const Value* key)
+// Python's equality classes for the keys pickles use: 1, 1.0 and True are one key; strings,
+// bytes and None are themselves; a class, dtype or device by its name. Anything else (tensors,
+// objects, NaN) is hashed by identity, as Python does. A long string key is reduced to a digest
+// once per value, so that setting one huge key again and again through the memo costs no more
+// than a short one.
+KeyToken Unpickler::keyToken(const Value* key)
 {
-    const auto digest = [this, key](QChar kind, const QByteArray& content) {
+    const auto digest = [this, key](char kind, const QByteArray& content) {
         auto cached = m_longKeyTokens.find(key);
         if (cached == m_longKeyTokens.end()) {
             const QByteArray sha = QCryptographicHash::hash(content, QCryptographicHash::Sha256);
-            cached = m_longKeyTokens.emplace(key, kind + QStringLiteral("#%1:").arg(content.size()) + QString::fromLatin1(sha.toHex())).first;
+            cached = m_longKeyTokens.emplace(key, KeyToken{kind, content.size(), QString::fromLatin1(sha.toHex())}).first;
         }
         return cached->second;
     };
     switch (key->kind) {
-    case ValueKind::None: return QStringLiteral("n");
-    case ValueKind::Bool: return key->boolean ? QStringLiteral("i1") : QStringLiteral("i0");
-    case ValueKind::Int: return u'i' + QString::number(key->integer);
-    case ValueKind::BigInt: return u'i' + key->text;  // at most ~2,500 digits
+    case ValueKind::None: return {'n'};
+    case ValueKind::Bool: return {'i', key->boolean ? 1 : 0};
+    case ValueKind::Int: return {'i', key->integer};
+    case ValueKind::BigInt: return {'i', 0, key->text};  // never equal to an Int: those fit in 64 bits
     case ValueKind::Float:
         if (std::isnan(key->real))
             break;
         if (key->real >= -9.2e18 && key->real <= 9.2e18 && key->real == std::trunc(key->real))
-            return u'i' + QString::number(qint64(key->real));
-        return u'f' + QString::number(key->real, 'g', 17);
+            return {'i', qint64(key->real)};
+        return {'f', floatBits(key->real)};
     case ValueKind::String:
         if (key->text.size() > kMaxInlineKey)
-            return digest(u's', key->text.toUtf8());
-        return u's' + key->text;
+            return digest('S', key->text.toUtf8());
+        return {'s', 0, key->text};
     case ValueKind::Bytes:
         if (key->bytes.size() > kMaxInlineKey)
-            return digest(u'b', key->bytes);
-        return u'b' + QString::fromLatin1(key->bytes);
-    case ValueKind::Global: return u'g' + key->text;
-    case ValueKind::DType: return u'd' + QString::number(int(key->dtype));
-    case ValueKind::Device: return u'v' + key->text;
-    case ValueKind::Layout: return u'l' + key->text;
+            return digest('B', key->bytes);
+        return {'b', 0, QString::fromLatin1(key->bytes)};
+    case ValueKind::Global: return {'g', 0, key->text};
+    case ValueKind::DType: return {'d', qint64(key->dtype)};
+    case ValueKind::Device: return {'v', 0, key->text};
+    case ValueKind::Layout: return {'l', 0, key->text};
     default: break;
     }
-    return u'p' + QString::number(quintptr(key), 16);
+    return {'p', qint64(quintptr(key))};
 }
 
 Unpickler::KeyIndex& Unpickler::keyIndex(Value* container)
@@ -869,7 +896,7 @@ Unpickler::KeyIndex& Unpickler::keyIndex(Value* container)
     const size_t count = set ? container->items.size() : container->entries.size();
     for (; index.indexed < count; ++index.indexed) {
         const Value* key = set ? container->items[index.indexed] : container->entries[index.indexed].first;
-        const QString token = keyToken(key);
+        const KeyToken token = keyToken(key);
         if (!index.positions.contains(token))
             index.positions.insert(token, index.indexed);
     }
@@ -881,7 +908,7 @@ Status Unpickler::setItem(Value* dict, Value* key, Value* value)
     if (dict->kind != ValueKind::Dict && dict->kind != ValueKind::Object)
         return corrupt(QStringLiteral("the target is a %1, not a dict").arg(kindName(dict->kind)));
     KeyIndex& index = keyIndex(dict);
-    const QString token = keyToken(key);
+    const KeyToken token = keyToken(key);
     if (auto existing = index.positions.constFind(token); existing != index.positions.cend()) {
         dict->entries[*existing].second = value;
         return Ok{};
@@ -897,7 +924,7 @@ Status Unpickler::addItem(Value* set, Value* item)
     if (set->kind != ValueKind::Set && set->kind != ValueKind::FrozenSet)
         return corrupt(QStringLiteral("the target is a %1, not a set").arg(kindName(set->kind)));
     KeyIndex& index = keyIndex(set);
-    const QString token = keyToken(item);
+    const KeyToken token = keyToken(item);
     if (index.positions.contains(token))
         return Ok{};
     index.positions.insert(token, set->items.size());
