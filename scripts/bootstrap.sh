@@ -9,6 +9,7 @@ packages=(
   qt6-base-dev libgl-dev libqcustomplot-dev libqcustomplot2.1-qt6
   libtorch-dev libminizip-dev nlohmann-json3-dev libhwy-dev
   python3-torch python3-torchvision   # regenerating fixtures and the benchmarks' baseline
+  desktop-file-utils appstream shared-mime-info   # ctest -L packaging validates the desktop files
 )
 missing=()
 for package in "${packages[@]}"; do
