@@ -10,6 +10,7 @@ packages=(
   libqt6svg6   # the SVG icon engine and image plugin: the window and toolbar icons are SVG
   libtorch-dev libminizip-dev nlohmann-json3-dev libhwy-dev
   python3-torch python3-torchvision   # regenerating fixtures and the benchmarks' baseline
+  desktop-file-utils appstream shared-mime-info   # ctest -L packaging validates the desktop files
 )
 missing=()
 for package in "${packages[@]}"; do
