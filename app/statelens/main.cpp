@@ -4,7 +4,33 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QFileOpenEvent>
 #include <QIcon>
+#include <QPointer>
+
+namespace {
+
+// macOS hands files double-clicked in Finder (CFBundleDocumentTypes) to a running app as
+// QFileOpenEvents, not as arguments.
+class FileOpenForwarder : public QObject {
+public:
+    explicit FileOpenForwarder(statelens::ui::MainWindow* window) : m_window(window) {}
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override
+    {
+        if (event->type() == QEvent::FileOpen && m_window) {
+            m_window->openPath(static_cast<QFileOpenEvent*>(event)->file());
+            return true;
+        }
+        return QObject::eventFilter(watched, event);
+    }
+
+private:
+    QPointer<statelens::ui::MainWindow> m_window;
+};
+
+}  // namespace
 
 int main(int argc, char** argv)
 {
@@ -14,6 +40,8 @@ int main(int argc, char** argv)
     QApplication::setOrganizationDomain(QStringLiteral("statelens.dev"));
     QApplication::setApplicationVersion(QStringLiteral(STATELENS_VERSION));
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/statelens.svg")));
+    // Lets Wayland compositors match windows to the installed desktop entry and its icon.
+    QGuiApplication::setDesktopFileName(QStringLiteral("dev.statelens.statelens"));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Open a PyTorch checkpoint and understand it at a glance."));
@@ -33,6 +61,8 @@ int main(int argc, char** argv)
     parser.process(app);
 
     statelens::ui::MainWindow window;
+    FileOpenForwarder forwarder(&window);
+    app.installEventFilter(&forwarder);
     window.show();  // first paint before any file work
     if (parser.isSet(match) && !parser.isSet(screenshot))
         window.setMatchArchitecture(parser.value(match));
