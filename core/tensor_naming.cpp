@@ -11,6 +11,10 @@ namespace {
 
 constexpr int kMaxDepth = 256;
 constexpr qint64 kMaxVisits = 20'000'000;
+// Listings of a tensor already listed under another path (tied weights, views of one object).
+// Memo references let a few hundred bytes reach one tensor by 2^40 paths (tests/data/hostile/
+// memo_laughs.pt): without this bound the listing grew by millions of names until memory ran out.
+constexpr qint64 kMaxRepeatedListings = 100'000;
 
 QString keyText(const Value* key)
 {
@@ -49,6 +53,8 @@ public:
             m_checkpoint.warnings.append(QStringLiteral("the object tree contains a cycle; it was listed once"));
         if (m_visits > kMaxVisits)
             m_checkpoint.warnings.append(QStringLiteral("the object tree is too large to list fully (shared sub-trees repeat %1+ times)").arg(kMaxVisits));
+        if (m_repeatCut)
+            m_checkpoint.warnings.append(QStringLiteral("the same tensors are reached by more than %1 further paths; the listing stops there").arg(kMaxRepeatedListings));
         markViews();
     }
 
@@ -56,7 +62,7 @@ private:
     // Returns false when this value must not be entered (depth, cycle or work limit).
     bool enter(const Value* value, int depth)
     {
-        if (++m_visits > kMaxVisits)
+        if (++m_visits > kMaxVisits || m_repeatCut)
             return false;
         if (depth > kMaxDepth) {
             m_depthCut = true;
@@ -72,8 +78,12 @@ private:
 
     void emitTensor(const Value* value, const QString& name)
     {
-        if (value->index < 0 || size_t(value->index) >= m_checkpoint.rebuilt.size())
+        if (value->index < 0 || size_t(value->index) >= m_checkpoint.rebuilt.size() || m_repeatCut)
             return;
+        if (!m_emitted.insert(value).second && ++m_repeats > kMaxRepeatedListings) {
+            m_repeatCut = true;
+            return;
+        }
         TensorInfo tensor = m_checkpoint.rebuilt[size_t(value->index)];
         tensor.name = name;
         m_checkpoint.tensors.append(std::move(tensor));
@@ -217,6 +227,9 @@ private:
     std::unordered_set<const Value*> m_onPath;
     qint64 m_visits = 0;
     bool m_depthCut = false;
+    std::unordered_set<const Value*> m_emitted;
+    qint64 m_repeats = 0;
+    bool m_repeatCut = false;
     bool m_cycle = false;
 };
 

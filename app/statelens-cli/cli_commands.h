@@ -15,7 +15,8 @@ int runStats(const QStringList& arguments);
 int runArchs(const QStringList& arguments);    // archs [--json]
 int runMatch(const QStringList& arguments);    // match FILE --arch ARCH [--strict | --lenient] ...
 int runLoad(const QStringList& arguments);     // load FILE --arch ARCH [--device DEV] ...
-int runExport(const QStringList& arguments);   // export FILE OUT [--format pt|safetensors] ...    // stats FILE [--json] [--bins N] [--device DEV] [--filter REGEX]
+int runExport(const QStringList& arguments);   // export FILE OUT [--format pt|safetensors] ...
+int runScan(const QStringList& arguments);     // scan FILE [--json]: globals, unsafe ones, torch's weights_only verdict    // stats FILE [--json] [--bins N] [--device DEV] [--filter REGEX]
 
 // --rename FROM=TO and --tie FROM=TO, in the order given (renames first, then ties, as the
 // one-click fixes apply them). False after printing the error for a value without '='.

@@ -189,6 +189,16 @@ Result<QByteArray> ZipArchive::read(int entry, qint64 maxBytes) const
         return makeError(ErrorCode::LimitExceeded, QStringLiteral("record '%1' is %2 bytes, more than the %3 allowed").arg(info.name).arg(info.uncompressedSize).arg(maxBytes));
     if (info.method != 0 && info.method != Z_DEFLATED)
         return makeError(ErrorCode::Unsupported, QStringLiteral("record '%1' uses zip compression method %2").arg(info.name).arg(info.method));
+    // The buffer below is sized by the directory's claim. Deflate cannot expand more than 1032:1,
+    // so a larger claim is a zip bomb's lie: refuse it before allocating (a few hundred bytes
+    // claiming 4 GiB would otherwise allocate 4 GiB).
+    constexpr quint64 kMaxDeflateRatio = 1032;
+    if (info.method == Z_DEFLATED && info.uncompressedSize > info.compressedSize * kMaxDeflateRatio + 1024)
+        return makeError(ErrorCode::Corrupt, QStringLiteral("record '%1' claims %2 bytes from %3 compressed bytes, more than deflate can produce (a zip bomb?)")
+                                                 .arg(info.name).arg(info.uncompressedSize).arg(info.compressedSize));
+    if (info.method == 0 && (info.uncompressedSize != info.compressedSize || info.uncompressedSize > quint64(m_file->size())))
+        return makeError(ErrorCode::Corrupt, QStringLiteral("stored record '%1' claims %2 bytes but holds %3 in a file of %4")
+                                                 .arg(info.name).arg(info.uncompressedSize).arg(info.compressedSize).arg(m_file->size()));
     auto* unz = static_cast<unzFile>(m_unz);
     if (unzOpenCurrentFile(unz) != UNZ_OK)
         return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt local header for record '%1'").arg(info.name));

@@ -1,0 +1,96 @@
+// statelens-cli scan FILE [--json]: every global the file's pickle(s) name, those outside the allow
+// list, and what torch.load(FILE, weights_only=True) of torch 1.13 would do. Exit 1 when any global
+// is unsafe. Nothing in the file is imported or called.
+#include "cli_commands.h"
+
+#include "core/checkpoint_reader.h"
+#include "core/scan/weights_only_rules.h"
+
+#include <QCommandLineParser>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <cstdio>
+
+namespace statelens::cli {
+
+namespace {
+
+QJsonObject verdictJson(const WeightsOnlyVerdict& verdict)
+{
+    QJsonObject object{{QStringLiteral("torch"), verdict.torchVersion},
+                       {QStringLiteral("loads"), verdict.loads},
+                       {QStringLiteral("exception"), verdict.exception.isEmpty() ? QJsonValue() : QJsonValue(verdict.exception)},
+                       {QStringLiteral("error"), verdict.loads ? QJsonValue() : QJsonValue(verdict.error)},
+                       {QStringLiteral("message"), verdict.loads ? QJsonValue() : QJsonValue(verdict.message)},
+                       {QStringLiteral("rejected"), QJsonArray::fromStringList(verdict.rejected)}};
+    if (!verdict.note.isEmpty())
+        object.insert(QStringLiteral("note"), verdict.note);
+    return object;
+}
+
+void write(const QByteArray& bytes) { std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stdout); }
+
+}  // namespace
+
+int runScan(const QStringList& arguments)
+{
+    QCommandLineParser parser;
+    parser.addPositionalArgument(QStringLiteral("verb"), QStringLiteral("scan"));
+    parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("checkpoint, shard index or folder"));
+    const QCommandLineOption jsonOption(QStringLiteral("json"), QStringLiteral("print one JSON document"));
+    parser.addOption(jsonOption);
+    if (!parser.parse(arguments)) {
+        printError(parser.errorText());
+        return 2;
+    }
+    if (parser.positionalArguments().size() != 2) {
+        printError(QStringLiteral("usage: statelens-cli scan FILE [--json]"));
+        return 2;
+    }
+    const QString file = parser.positionalArguments()[1];
+    auto opened = openCheckpoint(file);
+    if (!opened) {
+        printError(opened.error().toString());
+        return 2;
+    }
+    const Checkpoint& checkpoint = **opened;
+    const WeightsOnlyVerdict verdict = weightsOnlyVerdict(checkpoint);
+    const bool safe = checkpoint.unsafeGlobals.isEmpty();
+
+    if (parser.isSet(jsonOption)) {
+        QJsonObject object{{QStringLiteral("file"), file},
+                           {QStringLiteral("format"), formatName(checkpoint.format)},
+                           {QStringLiteral("safe"), safe},
+                           {QStringLiteral("globals"), QJsonArray::fromStringList(checkpoint.globals)},
+                           {QStringLiteral("unsafe"), QJsonArray::fromStringList(checkpoint.unsafeGlobals)},
+                           {QStringLiteral("weights_only"), verdict.applies ? QJsonValue(verdictJson(verdict)) : QJsonValue()}};
+        if (!verdict.applies)
+            object.insert(QStringLiteral("weights_only_note"), verdict.note);
+        write(QJsonDocument(object).toJson(QJsonDocument::Indented));
+        return safe ? 0 : 1;
+    }
+    QString out;
+    out += QStringLiteral("File:    %1\nFormat:  %2\n").arg(file, formatName(checkpoint.format));
+    out += QStringLiteral("Globals: %1\n").arg(checkpoint.globals.isEmpty() ? QStringLiteral("none") : QString::number(checkpoint.globals.size()));
+    for (const QString& name : checkpoint.globals)
+        out += QStringLiteral("  %1%2\n").arg(name, checkpoint.unsafeGlobals.contains(name) ? QStringLiteral("   UNSAFE") : QString());
+    out += safe ? QStringLiteral("Safe:    yes, every global is a known tensor rebuilder or container\n")
+                : QStringLiteral("Safe:    NO, %1 unsafe global(s): %2 (nothing was run)\n")
+                      .arg(checkpoint.unsafeGlobals.size()).arg(checkpoint.unsafeGlobals.join(QStringLiteral(", ")));
+    if (!verdict.applies) {
+        out += QStringLiteral("torch.load(weights_only=True): does not apply: %1\n").arg(verdict.note);
+    } else {
+        out += QStringLiteral("torch.load(weights_only=True), torch %1: %2\n")
+                   .arg(verdict.torchVersion, verdict.loads ? QStringLiteral("loads") : QStringLiteral("refuses: %1: %2").arg(verdict.exception, verdict.error));
+        if (!verdict.note.isEmpty())
+            out += QStringLiteral("  (%1)\n").arg(verdict.note);
+        for (const QString& reason : verdict.rejected)
+            out += QStringLiteral("  rejects: %1\n").arg(reason);
+    }
+    write(out.toUtf8());
+    return safe ? 0 : 1;
+}
+
+}  // namespace statelens::cli

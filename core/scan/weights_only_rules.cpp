@@ -1,0 +1,1056 @@
+#include "weights_only_rules.h"
+
+#include "pickle_opcodes.h"
+
+#include "../formats/zip_archive.h"
+
+#include <QHash>
+#include <QSet>
+#include <QStringDecoder>
+
+#include <cstring>
+#include <optional>
+#include <vector>
+
+namespace statelens {
+
+QString weightsOnlyUnsafeMessage()
+{
+    return QStringLiteral(
+        "Weights only load failed. Re-running `torch.load` with `weights_only` set to `False` will likely succeed, "
+        "but it can result in arbitrary code execution.Do it only if you get the file from a trusted source. "
+        "WeightsUnpickler error: ");
+}
+
+namespace {
+
+// ---- torch 1.13's allow list (_get_allowed_globals) ---------------------------------------------
+
+enum class GlobalKind { Class, Function, DType, TensorType, StorageClass };
+
+struct AllowedGlobal {
+    GlobalKind kind;
+    int itemSize = 0;  // storage classes
+};
+
+const QHash<QString, AllowedGlobal>& allowedGlobals()
+{
+    static const QHash<QString, AllowedGlobal> table = [] {
+        QHash<QString, AllowedGlobal> t;
+        for (const char* name : {"collections.OrderedDict", "torch.nn.parameter.Parameter", "torch.Size", "torch.Tensor"})
+            t.insert(QLatin1String(name), {GlobalKind::Class});
+        t.insert(QStringLiteral("torch.serialization._get_layout"), {GlobalKind::Function});
+        for (const char* name : {"_rebuild_parameter", "_rebuild_tensor", "_rebuild_tensor_v2", "_rebuild_sparse_tensor",
+                                 "_rebuild_meta_tensor_no_storage", "_rebuild_sparse_csr_tensor"})
+            t.insert(QStringLiteral("torch._utils.") + QLatin1String(name), {GlobalKind::Function});
+        for (const char* name : {"complex32", "complex64", "complex128", "float16", "float32", "float64", "int8", "int16", "int32", "int64"})
+            t.insert(QStringLiteral("torch.") + QLatin1String(name), {GlobalKind::DType});
+        const char* const tensorTypes[] = {"Byte", "Double", "Short", "Char", "Long", "Bool", "Half", "BFloat16", "Float", "Int"};
+        for (const char* type : tensorTypes) {
+            const QString name = QLatin1String(type) + QStringLiteral("Tensor");
+            t.insert(QStringLiteral("torch.") + name, {GlobalKind::TensorType});
+            t.insert(QStringLiteral("torch.cuda.") + name, {GlobalKind::TensorType});
+            if (qstrcmp(type, "Bool") != 0) {  // no sparse bool tensor type
+                t.insert(QStringLiteral("torch.sparse.") + name, {GlobalKind::TensorType});
+                t.insert(QStringLiteral("torch.cuda.sparse.") + name, {GlobalKind::TensorType});
+            }
+        }
+        const std::pair<const char*, int> storages[] = {
+            {"Double", 8}, {"Float", 4}, {"Half", 2}, {"BFloat16", 2}, {"Long", 8}, {"Int", 4}, {"Short", 2},
+            {"Char", 1}, {"Byte", 1}, {"Bool", 1}, {"ComplexDouble", 16}, {"ComplexFloat", 8}};
+        for (const auto& [type, size] : storages) {
+            const QString name = QLatin1String(type) + QStringLiteral("Storage");
+            t.insert(QStringLiteral("torch.") + name, {GlobalKind::StorageClass, size});
+            t.insert(QStringLiteral("torch.cuda.") + name, {GlobalKind::StorageClass, size});
+        }
+        for (const auto& [type, size] : std::initializer_list<std::pair<const char*, int>>{
+                 {"QUInt8", 1}, {"QInt8", 1}, {"QInt32", 4}, {"QUInt4x2", 1}, {"QUInt2x4", 1}})
+            t.insert(QStringLiteral("torch.") + QLatin1String(type) + QStringLiteral("Storage"), {GlobalKind::StorageClass, size});
+        t.insert(QStringLiteral("torch.storage.TypedStorage"), {GlobalKind::StorageClass, 1});
+        t.insert(QStringLiteral("torch.storage.UntypedStorage"), {GlobalKind::StorageClass, 1});
+        return t;
+    }();
+    return table;
+}
+
+// ---- symbolic values ------------------------------------------------------------------------------
+
+enum class Kind { None, Bool, Int, BigInt, Float, Str, Bytes, Tuple, List, Dict, OrderedDict, Set, FrozenSet,
+                  Global, Tensor, Parameter, Storage, Size, Layout, Opaque };
+
+struct Node {
+    Kind kind = Kind::Opaque;
+    qint64 integer = 0;    // Int, Bool
+    QString text;          // Str (value), Global (qualified name), Opaque (what made it)
+    std::vector<int> items;  // Tuple and List items (node indices)
+    bool magic = false;    // BigInt equal to torch's MAGIC_NUMBER
+    qint64 nbytes = -1;    // Storage: bytes of its record (zip; fixed size), -1 when unknown
+    int itemSize = 1;      // Storage
+};
+
+// A Python exception as the unpickler would raise it.
+struct PyError {
+    QString type;
+    QString message;
+};
+
+const char kMagicLE[] = "\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";  // 0x1950A86A20F9469CFC6C
+
+class Emulator {
+public:
+    explicit Emulator(const WeightsOnlyPickle& pickle) : m_pickle(pickle), m_walker(pickle.data, pickle.size) {}
+
+    WeightsOnlyRun run()
+    {
+        WeightsOnlyRun out;
+        PickleOp op;
+        while (true) {
+            if (!m_walker.next(&op)) {
+                fail({QStringLiteral("EOFError"), QString()});
+                break;
+            }
+            if (op.code == '.') {
+                out.end = m_walker.position();
+                if (m_stack.empty()) {
+                    fail({QStringLiteral("IndexError"), QStringLiteral("pop from empty list")});
+                    break;
+                }
+                describeResult(m_stack.back(), &out);
+                break;
+            }
+            step(op);
+            if (m_stopped)
+                break;
+            if (m_nodes.size() > kMaxNodes) {
+                fail({QStringLiteral("MemoryError"), QStringLiteral("more than %1 values").arg(kMaxNodes)});
+                break;
+            }
+        }
+        if (out.end == 0)
+            out.end = m_walker.position();
+        out.ok = !m_first.has_value();
+        if (m_first) {
+            out.exception = m_first->type;
+            out.error = m_first->message;
+        }
+        out.rejected = m_rejected;
+        out.storageKeys = m_storageKeys;
+        out.storageItemSizes = m_storageItemSizes;
+        out.storageNumels = m_storageNumels;
+        return out;
+    }
+
+private:
+    static constexpr size_t kMaxNodes = size_t(1) << 26;
+
+    // The first error decides torch's outcome. Rule violations (RuntimeErrors of the weights-only
+    // unpickler) are also collected past the first, with a neutral value standing in, so that the
+    // listing shows every reason; other exceptions (malformed pickles) stop the walk.
+    void fail(PyError error)
+    {
+        if (!m_first)
+            m_first = error;
+        m_stopped = true;
+    }
+    void reject(const QString& reason, qint64 offset, const char* opName = nullptr)
+    {
+        if (!m_first)
+            m_first = PyError{QStringLiteral("RuntimeError"), reason};
+        QString entry = reason;
+        if (opName)
+            entry += QStringLiteral(" (%1)").arg(QLatin1String(opName));
+        entry += QStringLiteral(" at byte %1").arg(offset);
+        const QString key = opName ? reason + QLatin1String(opName) : reason;
+        if (!m_seenReasons.contains(key) && m_rejected.size() < 100) {
+            m_seenReasons.insert(key);
+            m_rejected.append(entry);
+        }
+    }
+
+    int make(Kind kind)
+    {
+        m_nodes.push_back(Node{});
+        m_nodes.back().kind = kind;
+        return int(m_nodes.size() - 1);
+    }
+    int makeText(Kind kind, QString text)
+    {
+        const int n = make(kind);
+        m_nodes[size_t(n)].text = std::move(text);
+        return n;
+    }
+    void push(int node) { m_stack.push_back(node); }
+    bool pop(int* node)
+    {
+        if (m_stack.empty()) {
+            fail({QStringLiteral("IndexError"), QStringLiteral("pop from empty list")});
+            return false;
+        }
+        *node = m_stack.back();
+        m_stack.pop_back();
+        return true;
+    }
+    bool top(int* node)
+    {
+        if (m_stack.empty()) {
+            fail({QStringLiteral("IndexError"), QStringLiteral("list index out of range")});
+            return false;
+        }
+        *node = m_stack.back();
+        return true;
+    }
+    bool popMark(std::vector<int>* items)
+    {
+        if (m_metastack.empty()) {
+            fail({QStringLiteral("IndexError"), QStringLiteral("pop from empty list")});
+            return false;
+        }
+        *items = std::move(m_stack);
+        m_stack = std::move(m_metastack.back());
+        m_metastack.pop_back();
+        return true;
+    }
+    const Node& node(int n) const { return m_nodes[size_t(n)]; }
+
+    // Python's type(x) as an f-string prints it.
+    QString typeRepr(int n) const
+    {
+        const Node& v = node(n);
+        switch (v.kind) {
+        case Kind::None: return QStringLiteral("<class 'NoneType'>");
+        case Kind::Bool: return QStringLiteral("<class 'bool'>");
+        case Kind::Int: case Kind::BigInt: return QStringLiteral("<class 'int'>");
+        case Kind::Float: return QStringLiteral("<class 'float'>");
+        case Kind::Str: return QStringLiteral("<class 'str'>");
+        case Kind::Bytes: return QStringLiteral("<class 'bytes'>");
+        case Kind::Tuple: return QStringLiteral("<class 'tuple'>");
+        case Kind::List: return QStringLiteral("<class 'list'>");
+        case Kind::Dict: return QStringLiteral("<class 'dict'>");
+        case Kind::OrderedDict: return QStringLiteral("<class 'collections.OrderedDict'>");
+        case Kind::Set: return QStringLiteral("<class 'set'>");
+        case Kind::FrozenSet: return QStringLiteral("<class 'frozenset'>");
+        case Kind::Tensor: return QStringLiteral("<class 'torch.Tensor'>");
+        case Kind::Parameter: return QStringLiteral("<class 'torch.nn.parameter.Parameter'>");
+        case Kind::Storage: return QStringLiteral("<class 'torch.storage.TypedStorage'>");
+        case Kind::Size: return QStringLiteral("<class 'torch.Size'>");
+        case Kind::Layout: return QStringLiteral("<class 'torch.layout'>");
+        case Kind::Global: {
+            const AllowedGlobal g = allowedGlobals().value(v.text, {GlobalKind::Class});
+            switch (g.kind) {
+            case GlobalKind::Function: return QStringLiteral("<class 'function'>");
+            case GlobalKind::DType: return QStringLiteral("<class 'torch.dtype'>");
+            case GlobalKind::TensorType: return QStringLiteral("<class 'torch.tensortype'>");
+            case GlobalKind::StorageClass:
+                return v.text.startsWith(QLatin1String("torch.storage.")) ? QStringLiteral("<class 'type'>")
+                                                                         : QStringLiteral("<class 'torch.storage._LegacyStorageMeta'>");
+            case GlobalKind::Class:
+                if (v.text == QLatin1String("torch.nn.parameter.Parameter"))
+                    return QStringLiteral("<class 'torch.nn.parameter._ParameterMeta'>");
+                if (v.text == QLatin1String("torch.Tensor"))
+                    return QStringLiteral("<class 'torch._C._TensorMeta'>");
+                return QStringLiteral("<class 'type'>");
+            }
+            break;
+        }
+        case Kind::Opaque: break;
+        }
+        return QStringLiteral("<class '%1'>").arg(v.text.isEmpty() ? QStringLiteral("object") : v.text);
+    }
+
+    // str(x) for the values messages print (f-strings call format(), i.e. str()).
+    QString str(int n, int depth = 0) const
+    {
+        const Node& v = node(n);
+        switch (v.kind) {
+        case Kind::None: return QStringLiteral("None");
+        case Kind::Bool: return v.integer ? QStringLiteral("True") : QStringLiteral("False");
+        case Kind::Int: return QString::number(v.integer);
+        case Kind::Str: return depth == 0 ? v.text : QStringLiteral("'%1'").arg(v.text);
+        case Kind::Tuple: {
+            if (depth > 3)
+                return QStringLiteral("(...)");
+            QStringList parts;
+            for (int item : v.items)
+                parts.append(str(item, depth + 1));
+            return QStringLiteral("(") + parts.join(QStringLiteral(", ")) + (parts.size() == 1 ? QStringLiteral(",)") : QStringLiteral(")"));
+        }
+        case Kind::List: return v.items.empty() ? QStringLiteral("[]") : QStringLiteral("[...]");
+        case Kind::Dict: return QStringLiteral("{}");
+        case Kind::OrderedDict: return QStringLiteral("OrderedDict()");
+        case Kind::Global: {
+            const AllowedGlobal g = allowedGlobals().value(v.text, {GlobalKind::Class});
+            if (g.kind == GlobalKind::DType)
+                return v.text;
+            if (g.kind == GlobalKind::Function)  // the address differs from run to run
+                return QStringLiteral("<function %1 at 0x>").arg(v.text.section(u'.', -1));
+            return QStringLiteral("<class '%1'>").arg(v.text);
+        }
+        default: return typeRepr(n).mid(8).chopped(2);
+        }
+    }
+
+    bool hashable(int n) const
+    {
+        const Kind k = node(n).kind;
+        if (k == Kind::List || k == Kind::Dict || k == Kind::OrderedDict || k == Kind::Set)
+            return false;
+        if (k == Kind::Tuple) {
+            for (int item : node(n).items) {
+                if (!hashable(item))
+                    return false;
+            }
+        }
+        return true;
+    }
+
+    QString lineText(qint64 offset, qint64 length) const { return QString::fromUtf8(m_pickle.data + offset, int(qMin<qint64>(length, 1 << 20))); }
+
+    bool validUtf8(qint64 offset, qint64 length) const
+    {
+        QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+        (void)decoder.decode(QByteArrayView(m_pickle.data + offset, length));
+        return !decoder.hasError();
+    }
+
+    // The Python names of the unsupported opcodes, with their ordinary stack effect so that the
+    // walk can go on and list every reason.
+    void unsupported(const PickleOp& op)
+    {
+        const PickleOpInfo info = pickleOpInfo(op.code);
+        reject(QStringLiteral("Unsupported operand %1").arg(op.code), op.offset, info.arg == PickleArg::Unknown ? nullptr : info.name);
+        if (info.arg == PickleArg::Unknown) {  // not a pickle at all: nothing sensible follows
+            m_stopped = true;
+            return;
+        }
+        int a = 0, b = 0, c = 0;
+        std::vector<int> items;
+        switch (op.code) {
+        case 0x93: {  // STACK_GLOBAL: the name is what a scanner wants to know
+            if (!pop(&b) || !pop(&a))
+                return;
+            const QString name = node(a).text + u'.' + node(b).text;
+            noteGlobal(name, op.offset, "STACK_GLOBAL");
+            // an allowed name stands for itself, so that the walk goes on as torch would with GLOBAL
+            push(makeText(allowedGlobals().contains(name) ? Kind::Global : Kind::Opaque, name));
+            return;
+        }
+        case 'i': {  // INST module\nname\n: pops to MARK, pushes the instance
+            const QString both = lineText(op.argOffset, op.argLength);
+            const QString name = both.section(u'\n', 0, 0) + u'.' + both.section(u'\n', 1, 1);
+            noteGlobal(name, op.offset, "INST");
+            if (!popMark(&items))
+                return;
+            push(makeText(Kind::Opaque, name));
+            return;
+        }
+        case 'o':  // OBJ: MARK cls args... -> instance
+            if (!popMark(&items))
+                return;
+            if (!items.empty() && node(items[0]).kind == Kind::Global)
+                noteGlobal(node(items[0]).text, op.offset, "OBJ");
+            push(makeText(Kind::Opaque, items.empty() ? QString() : node(items[0]).text));
+            return;
+        case 0x92:  // NEWOBJ_EX cls args kwargs
+            if (!pop(&c) || !pop(&b) || !pop(&a))
+                return;
+            push(makeText(Kind::Opaque, node(a).text));
+            return;
+        case '0':
+            pop(&a);
+            return;
+        case '1':
+            popMark(&items);
+            return;
+        case '2':
+            if (top(&a))
+                push(a);
+            return;
+        case 'd': case 'l':
+            if (!popMark(&items))
+                return;
+            push(make(op.code == 'd' ? Kind::Dict : Kind::List));
+            return;
+        case 0x90:  // ADDITEMS
+            popMark(&items);
+            return;
+        case 0x91:  // FROZENSET
+            if (popMark(&items))
+                push(make(Kind::FrozenSet));
+            return;
+        case 0x94:  // MEMOIZE
+            if (top(&a))
+                m_memo.insert(quint32(m_memo.size()), a);
+            return;
+        case 'p': {  // PUT n\n
+            bool ok = false;
+            const quint32 index = lineText(op.argOffset, op.argLength).trimmed().toUInt(&ok);
+            if (ok && top(&a))
+                m_memo.insert(index, a);
+            return;
+        }
+        case 'g': {  // GET n\n
+            bool ok = false;
+            const quint32 index = lineText(op.argOffset, op.argLength).trimmed().toUInt(&ok);
+            push(ok && m_memo.contains(index) ? m_memo.value(index) : make(Kind::Opaque));
+            return;
+        }
+        case 0x95:  // FRAME: advisory
+        case 0x97: case 0x98:
+            return;
+        case 'P': case 0x82: case 0x83: case 0x84:  // PERSID, EXT1/2/4
+            push(make(Kind::Opaque));
+            return;
+        case 'G': case 'F':
+            push(make(Kind::Float));
+            return;
+        case 'I': case 'L': case 0x8b:
+            push(make(Kind::Int));
+            return;
+        case 0x8c: case 'V': case 0x8d: {
+            const int n = make(Kind::Str);
+            m_nodes[size_t(n)].text = op.code == 'V' || op.argLength > 1024 ? QString() : lineText(op.argOffset, op.argLength);
+            push(n);
+            return;
+        }
+        case 'C': case 'B': case 0x8e: case 0x96: case 'T': case 'S':
+            push(make(Kind::Bytes));
+            return;
+        default:
+            push(make(Kind::Opaque));
+            return;
+        }
+    }
+
+    void noteGlobal(const QString& name, qint64 offset, const char* how)
+    {
+        if (!allowedGlobals().contains(name))
+            reject(QStringLiteral("Unsupported class %1").arg(name), offset, how);
+    }
+
+    qint64 signedLE(const PickleOp& op, int bytes) const
+    {
+        const quint64 raw = m_walker.readLE(op.argOffset, bytes);
+        if (bytes == 4)
+            return qint64(qint32(quint32(raw)));
+        return qint64(raw);
+    }
+
+    // struct.unpack of a short read, or `read(1)[0]` of nothing.
+    bool shortRead(const PickleOp& op, int bytes)
+    {
+        if (op.argLength >= bytes)
+            return false;
+        if (bytes == 1)
+            fail({QStringLiteral("IndexError"), QStringLiteral("index out of range")});
+        else
+            fail({QStringLiteral("struct.error"), QStringLiteral("unpack requires a buffer of %1 bytes").arg(bytes)});
+        return true;
+    }
+
+    void reduce(int func, int args, qint64 offset)
+    {
+        const Node& f = node(func);
+        const auto found = f.kind == Kind::Global ? allowedGlobals().constFind(f.text) : allowedGlobals().constEnd();
+        const AllowedGlobal* g = found == allowedGlobals().constEnd() ? nullptr : &found.value();
+        if (!g) {
+            // A stand-in for an already rejected global or opcode: torch stopped before this call.
+            if (f.kind == Kind::Opaque) {
+                m_stack.back() = makeText(Kind::Opaque, f.text);
+                return;
+            }
+            reject(QStringLiteral("Trying to call reduce for unrecognized function %1").arg(str(func)), offset, "REDUCE");
+            m_stack.back() = makeText(Kind::Opaque, f.text);
+            return;
+        }
+        const QString& name = f.text;
+        int result = -1;
+        switch (g->kind) {
+        case GlobalKind::DType:
+            fail({QStringLiteral("TypeError"), QStringLiteral("'torch.dtype' object is not callable")});
+            return;
+        case GlobalKind::TensorType:
+            result = make(Kind::Tensor);
+            break;
+        case GlobalKind::StorageClass:
+            result = make(Kind::Storage);
+            break;
+        case GlobalKind::Function:
+        case GlobalKind::Class:
+            if (name == QLatin1String("collections.OrderedDict"))
+                result = make(Kind::OrderedDict);
+            else if (name == QLatin1String("torch.nn.parameter.Parameter") || name.endsWith(QLatin1String("_rebuild_parameter")))
+                result = make(Kind::Parameter);
+            else if (name == QLatin1String("torch.Size"))
+                result = make(Kind::Size);
+            else if (name == QLatin1String("torch.serialization._get_layout"))
+                result = make(Kind::Layout);
+            else {
+                if (name == QLatin1String("torch._utils._rebuild_tensor_v2") || name == QLatin1String("torch._utils._rebuild_tensor")) {
+                    if (!storageFits(args))
+                        return;
+                }
+                result = make(Kind::Tensor);
+            }
+            break;
+        }
+        m_stack.back() = result;
+    }
+
+    // _rebuild_tensor(_v2)(storage, offset, size, stride, ...) calls Tensor.set_, which refuses a
+    // view larger than a storage read from a zip record (those cannot grow).
+    bool storageFits(int args)
+    {
+        const Node& a = node(args);
+        if (a.kind != Kind::Tuple || a.items.size() < 4)
+            return true;
+        const Node& storage = node(a.items[0]);
+        const Node& offset = node(a.items[1]);
+        const Node& size = node(a.items[2]);
+        const Node& stride = node(a.items[3]);
+        if (storage.kind != Kind::Storage || storage.nbytes < 0 || offset.kind != Kind::Int || size.kind != Kind::Tuple
+            || stride.kind != Kind::Tuple || size.items.size() != stride.items.size())
+            return true;
+        __int128 last = offset.integer;
+        for (size_t i = 0; i < size.items.size(); ++i) {
+            const Node& s = node(size.items[i]);
+            const Node& t = node(stride.items[i]);
+            if (s.kind != Kind::Int || t.kind != Kind::Int)
+                return true;
+            if (s.integer == 0)
+                return true;  // no elements: no storage needed
+            last += __int128(s.integer - 1) * t.integer;
+        }
+        const __int128 needed = (last + 1) * storage.itemSize;
+        if (needed > storage.nbytes) {
+            fail({QStringLiteral("RuntimeError"), QStringLiteral("Trying to resize storage that is not resizable")});
+            return false;
+        }
+        return true;
+    }
+
+    void persistentLoad(int pid, qint64 offset)
+    {
+        const Node& p = node(pid);
+        if (p.kind == Kind::Int || p.kind == Kind::Bool) {
+            // torch 1.13's check is inverted ("not type(pid) is not int"): it refuses ints only.
+            reject(QStringLiteral("persistent_load id must be tuple or int, but got %1").arg(typeRepr(pid)), offset, "BINPERSID");
+            push(make(Kind::Opaque));
+            return;
+        }
+        if (p.kind == Kind::Tuple && !p.items.empty()) {
+            const Node& tag = node(p.items[0]);
+            if (!(tag.kind == Kind::Str || tag.kind == Kind::Bytes) || tag.text != QLatin1String("storage")) {
+                reject(QStringLiteral("Only persistent_load of storage is allowed, but got %1").arg(str(p.items[0])), offset, "BINPERSID");
+                push(make(Kind::Opaque));
+                return;
+            }
+        }
+        if (m_stopped)
+            return;
+        if (m_pickle.tarPersistentIds && p.kind != Kind::Tuple) {
+            push(make(Kind::Tensor));  // deserialized_objects[int(saved_id)]: a tensor read from member 'tensors'
+            return;
+        }
+        if (p.kind != Kind::Tuple) {
+            fail({QStringLiteral("AssertionError"), QString()});
+            return;
+        }
+        if (p.items.empty()) {
+            fail({QStringLiteral("IndexError"), QStringLiteral("tuple index out of range")});
+            return;
+        }
+        const size_t expected = m_pickle.legacyPersistentIds ? 5 : 4;
+        const size_t got = p.items.size() - 1;
+        if (got < expected) {
+            fail({QStringLiteral("ValueError"), QStringLiteral("not enough values to unpack (expected %1, got %2)").arg(expected).arg(got)});
+            return;
+        }
+        if (got > expected) {
+            fail({QStringLiteral("ValueError"), QStringLiteral("too many values to unpack (expected %1)").arg(expected)});
+            return;
+        }
+        const Node& type = node(p.items[1]);
+        const AllowedGlobal global = type.kind == Kind::Global ? allowedGlobals().value(type.text, {GlobalKind::Class}) : AllowedGlobal{GlobalKind::Class};
+        if (global.kind != GlobalKind::StorageClass) {
+            fail({QStringLiteral("AttributeError"), QStringLiteral("'%1' object has no attribute 'dtype'").arg(typeRepr(p.items[1]).mid(8).chopped(2))});
+            return;
+        }
+        const Node& key = node(p.items[2]);
+        const QString keyText = key.kind == Kind::Int ? QString::number(key.integer) : key.text;
+        const int result = make(Kind::Storage);
+        m_nodes[size_t(result)].itemSize = global.itemSize;
+        if (m_pickle.recordBytes) {
+            const qint64 bytes = m_pickle.recordBytes(keyText);
+            if (bytes < 0) {
+                fail({QStringLiteral("RuntimeError"), QStringLiteral("PytorchStreamReader failed locating file data/%1: file not found").arg(keyText)});
+                return;
+            }
+            if (bytes > m_pickle.fileSize) {
+                // torch allocates the record's size before reading it (a lying ZIP64 size)
+                fail({QStringLiteral("RuntimeError"), bytes >= (qint64(1) << 40)
+                          ? QStringLiteral("[enforce fail at alloc_cpu.cpp:75] err == 0. DefaultCPUAllocator: can't allocate memory: you tried to allocate %1 bytes. Error code 12 (Cannot allocate memory)").arg(bytes)
+                          : QStringLiteral("PytorchStreamReader failed reading file data/%1").arg(keyText)});
+                return;
+            }
+            m_nodes[size_t(result)].nbytes = bytes;
+        } else if (!m_storageKeys.contains(keyText)) {
+            const Node& numel = node(p.items[4]);
+            m_storageKeys.append(keyText);
+            m_storageItemSizes.append(global.itemSize);
+            m_storageNumels.append(numel.kind == Kind::Int ? numel.integer : -1);
+        }
+        push(result);
+    }
+
+    void step(const PickleOp& op)
+    {
+        int a = 0, b = 0;
+        std::vector<int> items;
+        switch (op.code) {
+        case 'c': {  // GLOBAL: readline()[:-1] twice, decoded as UTF-8
+            if (op.truncated) {
+                // readline() at the end returns what is left without a newline; [:-1] still cuts a byte.
+                QByteArrayView rest(m_pickle.data + op.argOffset, op.argLength);
+                QByteArrayView module = op.lineBreak >= 0 ? rest.first(op.lineBreak - op.argOffset) : rest.chopped(rest.isEmpty() ? 0 : 1);
+                QByteArrayView name = op.lineBreak >= 0 ? QByteArrayView(m_pickle.data + op.lineBreak + 1, m_pickle.size - op.lineBreak - 1) : QByteArrayView();
+                if (!name.isEmpty())
+                    name.chop(1);
+                reject(QStringLiteral("Unsupported class %1.%2").arg(QString::fromUtf8(module), QString::fromUtf8(name)), op.offset, "GLOBAL");
+                m_stopped = true;
+                return;
+            }
+            if (!validUtf8(op.argOffset, op.argLength)) {
+                fail({QStringLiteral("UnicodeDecodeError"), QStringLiteral("'utf-8' codec can't decode a GLOBAL name")});
+                return;
+            }
+            const QString both = lineText(op.argOffset, op.argLength);
+            const QString name = both.section(u'\n', 0, 0) + u'.' + both.section(u'\n', 1);
+            if (!allowedGlobals().contains(name)) {
+                reject(QStringLiteral("Unsupported class %1").arg(name), op.offset, "GLOBAL");
+                push(makeText(Kind::Opaque, name));
+                return;
+            }
+            push(makeText(Kind::Global, name));
+            return;
+        }
+        case 0x81: {  // NEWOBJ
+            if (!pop(&b) || !pop(&a))
+                return;
+            if (!(node(a).kind == Kind::Global && node(a).text == QLatin1String("torch.nn.parameter.Parameter"))) {
+                reject(QStringLiteral("Trying to instantiate unsupported class %1").arg(str(a)), op.offset, "NEWOBJ");
+                push(makeText(Kind::Opaque, node(a).text));
+                return;
+            }
+            push(make(Kind::Parameter));
+            return;
+        }
+        case 'R': {
+            if (!pop(&b) || !top(&a))
+                return;
+            reduce(a, b, op.offset);
+            return;
+        }
+        case 'b': {  // BUILD
+            if (!pop(&b) || !top(&a))
+                return;
+            const Kind k = node(a).kind;
+            if (k != Kind::Tensor && k != Kind::Parameter && k != Kind::OrderedDict)
+                reject(QStringLiteral("Can only build Tensor, parameter or dict objects, but got %1").arg(typeRepr(a)), op.offset, "BUILD");
+            return;
+        }
+        case 'a': {
+            if (!pop(&b) || !top(&a))
+                return;
+            if (node(a).kind != Kind::List)
+                reject(QStringLiteral("Can only append to lists, but got %1").arg(typeRepr(a)), op.offset, "APPEND");
+            else if (m_nodes[size_t(a)].items.size() < 1000000)
+                m_nodes[size_t(a)].items.push_back(b);
+            return;
+        }
+        case 'e': {
+            if (!popMark(&items) || !top(&a))
+                return;
+            if (node(a).kind != Kind::List)
+                reject(QStringLiteral("Can only extend lists, but got %1").arg(typeRepr(a)), op.offset, "APPENDS");
+            else if (m_nodes[size_t(a)].items.size() + items.size() < 1000000)
+                m_nodes[size_t(a)].items.insert(m_nodes[size_t(a)].items.end(), items.begin(), items.end());
+            return;
+        }
+        case 's': {
+            int v = 0, k = 0;
+            if (!pop(&v) || !pop(&k) || !top(&a))
+                return;
+            setItem(a, k);
+            return;
+        }
+        case 'u': {
+            if (!popMark(&items) || !top(&a))
+                return;
+            for (size_t i = 0; i + 1 < items.size() && !m_stopped; i += 2)
+                setItem(a, items[i]);
+            if (items.size() % 2 && !m_stopped)
+                fail({QStringLiteral("IndexError"), QStringLiteral("list index out of range")});
+            return;
+        }
+        case '(':
+            m_metastack.push_back(std::move(m_stack));
+            m_stack.clear();
+            return;
+        case 't': {
+            if (!popMark(&items))
+                return;
+            const int n = make(Kind::Tuple);
+            m_nodes[size_t(n)].items = std::move(items);
+            push(n);
+            return;
+        }
+        case 0x85: case 0x86: case 0x87: {
+            const size_t count = size_t(op.code - 0x84);
+            if (m_stack.size() < count) {
+                fail({QStringLiteral("IndexError"), QStringLiteral("list index out of range")});
+                return;
+            }
+            const int n = make(Kind::Tuple);
+            m_nodes[size_t(n)].items.assign(m_stack.end() - std::ptrdiff_t(count), m_stack.end());
+            m_stack.resize(m_stack.size() - count);
+            push(n);
+            return;
+        }
+        case 'N': push(make(Kind::None)); return;
+        case 0x88: case 0x89: {
+            const int n = make(Kind::Bool);
+            m_nodes[size_t(n)].integer = op.code == 0x88;
+            push(n);
+            return;
+        }
+        case ')': push(make(Kind::Tuple)); return;
+        case ']': push(make(Kind::List)); return;
+        case '}': push(make(Kind::Dict)); return;
+        case 0x8f: push(make(Kind::Set)); return;
+        case 'J': case 'K': case 'M': {
+            const int bytes = op.code == 'J' ? 4 : op.code == 'K' ? 1 : 2;
+            if (shortRead(op, bytes))
+                return;
+            const int n = make(Kind::Int);
+            m_nodes[size_t(n)].integer = op.code == 'J' ? signedLE(op, 4) : qint64(m_walker.readLE(op.argOffset, bytes));
+            push(n);
+            return;
+        }
+        case 'X': {
+            if (op.truncated && op.argOffset == op.offset + 1) {  // the length itself is cut
+                fail({QStringLiteral("struct.error"), QStringLiteral("unpack requires a buffer of 4 bytes")});
+                return;
+            }
+            // str(read(n), 'utf-8', 'surrogatepass'): a short read is decoded as it is
+            const int n = make(Kind::Str);
+            if (op.argLength <= 4096)
+                m_nodes[size_t(n)].text = lineText(op.argOffset, op.argLength);
+            if (!validUtf8(op.argOffset, op.argLength)) {
+                fail({QStringLiteral("UnicodeDecodeError"), QStringLiteral("'utf-8' codec can't decode a BINUNICODE string")});
+                return;
+            }
+            push(n);
+            return;
+        }
+        case 'U': {  // SHORT_BINSTRING, decoded with encoding='utf-8' (torch.load's default)
+            if (op.truncated && op.argOffset == op.offset + 1) {
+                fail({QStringLiteral("IndexError"), QStringLiteral("index out of range")});
+                return;
+            }
+            if (!validUtf8(op.argOffset, op.argLength)) {
+                fail({QStringLiteral("UnicodeDecodeError"), QStringLiteral("'utf-8' codec can't decode a SHORT_BINSTRING")});
+                return;
+            }
+            push(makeText(Kind::Str, lineText(op.argOffset, op.argLength)));
+            return;
+        }
+        case 'Q': {
+            if (!pop(&a))
+                return;
+            persistentLoad(a, op.offset);
+            return;
+        }
+        case 'h': case 'j': {
+            const int bytes = op.code == 'h' ? 1 : 4;
+            if (shortRead(op, bytes))
+                return;
+            const quint32 index = quint32(m_walker.readLE(op.argOffset, bytes));
+            if (!m_memo.contains(index)) {
+                fail({QStringLiteral("KeyError"), QString::number(index)});
+                return;
+            }
+            push(m_memo.value(index));
+            return;
+        }
+        case 'q': case 'r': {
+            const int bytes = op.code == 'q' ? 1 : 4;
+            if (shortRead(op, bytes) || !top(&a))
+                return;
+            if (m_memo.size() >= (1 << 24) && !m_memo.contains(quint32(m_walker.readLE(op.argOffset, bytes)))) {
+                fail({QStringLiteral("MemoryError"), QStringLiteral("memo too large")});
+                return;
+            }
+            m_memo.insert(quint32(m_walker.readLE(op.argOffset, bytes)), a);
+            return;
+        }
+        case 0x8a: {  // LONG1
+            if (op.truncated && op.argOffset == op.offset + 1) {
+                fail({QStringLiteral("IndexError"), QStringLiteral("index out of range")});
+                return;
+            }
+            const int n = make(Kind::BigInt);
+            if (op.argLength <= 8) {
+                m_nodes[size_t(n)].kind = Kind::Int;
+                quint64 raw = op.argLength ? m_walker.readLE(op.argOffset, int(op.argLength)) : 0;
+                if (op.argLength > 0 && op.argLength < 8 && (raw >> (op.argLength * 8 - 1)) & 1)
+                    raw |= ~quint64(0) << (op.argLength * 8);  // sign-extend
+                m_nodes[size_t(n)].integer = qint64(raw);
+            }
+            m_nodes[size_t(n)].magic = op.argLength == 10 && std::memcmp(m_pickle.data + op.argOffset, kMagicLE, 10) == 0;
+            push(n);
+            return;
+        }
+        case 0x80:
+            shortRead(op, 1);
+            return;
+        default:
+            unsupported(op);
+            return;
+        }
+    }
+
+    void setItem(int container, int key)
+    {
+        const Kind k = node(container).kind;
+        if (k == Kind::Dict || k == Kind::OrderedDict) {
+            if (!hashable(key))
+                fail({QStringLiteral("TypeError"), QStringLiteral("unhashable type: '%1'").arg(typeRepr(key).mid(8).chopped(2))});
+            return;
+        }
+        if (k == Kind::Opaque)
+            return;  // a stand-in for a rejected value: the real one is unknown
+        fail({QStringLiteral("TypeError"), QStringLiteral("'%1' object does not support item assignment").arg(typeRepr(container).mid(8).chopped(2))});
+    }
+
+    void describeResult(int n, WeightsOnlyRun* out) const
+    {
+        const Node& v = node(n);
+        out->isMagic = v.magic;
+        out->isInt = v.kind == Kind::Int;
+        out->integer = v.integer;
+        out->text = str(n);
+        if (v.kind == Kind::List) {
+            for (int item : v.items)
+                out->strings.append(node(item).kind == Kind::Int ? QString::number(node(item).integer) : node(item).text);
+        }
+    }
+
+    const WeightsOnlyPickle& m_pickle;
+    PickleOpWalker m_walker;
+    std::vector<Node> m_nodes;
+    std::vector<int> m_stack;
+    std::vector<std::vector<int>> m_metastack;
+    QHash<quint32, int> m_memo;
+    std::optional<PyError> m_first;
+    bool m_stopped = false;
+    QStringList m_rejected;
+    QSet<QString> m_seenReasons;
+    QStringList m_storageKeys;
+    QList<int> m_storageItemSizes;
+    QList<qint64> m_storageNumels;
+};
+
+void finish(WeightsOnlyVerdict* verdict, const QString& exception, const QString& error, bool wrapped)
+{
+    verdict->loads = false;
+    verdict->error = error;
+    if (wrapped && exception == QLatin1String("RuntimeError")) {
+        verdict->exception = QStringLiteral("UnpicklingError");
+        verdict->message = weightsOnlyUnsafeMessage() + error;
+    } else {
+        verdict->exception = exception;
+        verdict->message = error;
+    }
+}
+
+void fromRun(WeightsOnlyVerdict* verdict, const WeightsOnlyRun& run)
+{
+    for (const QString& reason : run.rejected) {
+        if (!verdict->rejected.contains(reason))
+            verdict->rejected.append(reason);
+    }
+    if (!run.ok && verdict->exception.isEmpty())
+        finish(verdict, run.exception, run.error, true);
+}
+
+// torch.load of a zip that is not TorchScript: `_load` unpickles data.pkl (stored or deflated:
+// torch's reader inflates) and fetches each data/<key> record the persistent ids name.
+void zipVerdict(const Checkpoint& checkpoint, const SourceFile& source, WeightsOnlyVerdict* verdict)
+{
+    const ZipArchive& zip = *source.zip;
+    const QString first = zip.entries().front().name;
+    const QString prefix = first.left(first.indexOf(u'/') + 1);
+    if (zip.find(prefix + QStringLiteral("version")) < 0 && zip.find(prefix + QStringLiteral(".data/version")) < 0) {
+        // PyTorchStreamReader's constructor, before torch.load's weights_only handling
+        finish(verdict, QStringLiteral("RuntimeError"), QStringLiteral("Expected hasRecord(\"version\") to be true, but got false."), false);
+        verdict->rejected.append(QStringLiteral("no version record"));
+        return;
+    }
+    const int dataPkl = zip.find(prefix + QStringLiteral("data.pkl"));
+    if (dataPkl < 0) {
+        finish(verdict, QStringLiteral("RuntimeError"), QStringLiteral("PytorchStreamReader failed locating file data.pkl: file not found"), true);
+        verdict->rejected.append(QStringLiteral("no data.pkl record"));
+        return;
+    }
+    auto bytes = zip.read(dataPkl, qint64(4) << 30);
+    if (!bytes) {
+        finish(verdict, QStringLiteral("RuntimeError"), bytes.error().message, true);
+        return;
+    }
+    WeightsOnlyPickle pickle;
+    pickle.data = bytes->constData();
+    pickle.size = bytes->size();
+    pickle.fileSize = zip.file().size();
+    pickle.recordBytes = [&zip, &prefix](const QString& key) -> qint64 {
+        const int entry = zip.find(prefix + QStringLiteral("data/") + key);
+        return entry < 0 ? -1 : qint64(zip.entries()[size_t(entry)].uncompressedSize);
+    };
+    fromRun(verdict, runWeightsOnlyPickle(pickle));
+    if (verdict->exception.isEmpty())
+        verdict->loads = true;
+    Q_UNUSED(checkpoint);
+}
+
+// The legacy format: magic number, protocol version, sys_info, the object, the storage keys, then
+// each storage as an 8-byte element count and its bytes (_set_from_file).
+void legacyVerdict(const MappedFile& file, WeightsOnlyVerdict* verdict)
+{
+    qint64 position = 0;
+    WeightsOnlyRun parts[5];
+    for (int part = 0; part < 5; ++part) {
+        WeightsOnlyPickle pickle;
+        pickle.data = file.data() + position;
+        pickle.size = file.size() - position;
+        pickle.legacyPersistentIds = true;
+        parts[part] = runWeightsOnlyPickle(pickle);
+        fromRun(verdict, parts[part]);
+        if (!parts[part].ok)
+            return;
+        position += parts[part].end;
+        if (part == 0 && !parts[0].isMagic) {
+            finish(verdict, QStringLiteral("RuntimeError"), QStringLiteral("Invalid magic number; corrupt file?"), true);
+            return;
+        }
+        if (part == 1 && !(parts[1].isInt && parts[1].integer == 1001)) {
+            finish(verdict, QStringLiteral("RuntimeError"), QStringLiteral("Invalid protocol version: %1").arg(parts[1].text), true);
+            return;
+        }
+    }
+    const WeightsOnlyRun& object = parts[3];
+    for (const QString& key : parts[4].strings) {
+        const qsizetype index = object.storageKeys.indexOf(key);
+        if (index < 0) {
+            finish(verdict, QStringLiteral("AssertionError"), QString(), false);
+            return;
+        }
+        if (!file.contains(position, 8)) {
+            finish(verdict, QStringLiteral("RuntimeError"), QStringLiteral("unexpected EOF, expected 8 more bytes. The file might be corrupted."), true);
+            return;
+        }
+        qint64 count = 0;
+        std::memcpy(&count, file.data() + position, 8);
+        position += 8;
+        const qint64 expected = object.storageNumels[index];
+        if (count != expected) {
+            finish(verdict, QStringLiteral("RuntimeError"), QStringLiteral("storage has wrong size: expected %1 got %2").arg(expected).arg(count), true);
+            return;
+        }
+        const qint64 nbytes = count * object.storageItemSizes[index];
+        if (!file.contains(position, nbytes)) {
+            finish(verdict, QStringLiteral("RuntimeError"), QStringLiteral("unexpected EOF, expected %1 more bytes. The file might be corrupted.").arg(nbytes - (file.size() - position)), true);
+            return;
+        }
+        position += nbytes;
+    }
+    verdict->loads = true;
+}
+
+// The 0.1.x tar format: torch's legacy_load reads members `storages` and `tensors` (pickles and
+// raw bytes) and then unpickles member `pickle`; only that last one names classes.
+void tarVerdict(const MappedFile& file, WeightsOnlyVerdict* verdict)
+{
+    qint64 position = 0;
+    while (file.contains(position, 512)) {
+        const char* header = file.data() + position;
+        if (header[0] == '\0')
+            break;
+        const QByteArray sizeField = QByteArray(header + 124, 12).trimmed();
+        bool ok = false;
+        const qint64 size = QString::fromLatin1(sizeField.constData()).trimmed().toLongLong(&ok, 8);
+        if (!ok || size < 0 || !file.contains(position + 512, size))
+            break;
+        QByteArray name(header, int(qstrnlen(header, 100)));
+        if (name.startsWith("./"))
+            name = name.mid(2);
+        if (name == "pickle" && header[156] != 'x') {
+            WeightsOnlyPickle pickle;
+            pickle.data = file.data() + position + 512;
+            pickle.size = size;
+            pickle.tarPersistentIds = true;
+            WeightsOnlyRun run = runWeightsOnlyPickle(pickle);
+            fromRun(verdict, run);
+            if (verdict->exception.isEmpty())
+                verdict->loads = true;
+            verdict->note = QStringLiteral("torch 0.1.x tar: only member 'pickle' is checked");
+            return;
+        }
+        position += 512 + (size + 511) / 512 * 512;
+    }
+    finish(verdict, QStringLiteral("KeyError"), QStringLiteral("\"filename 'pickle' not found\""), false);
+}
+
+}  // namespace
+
+WeightsOnlyRun runWeightsOnlyPickle(const WeightsOnlyPickle& pickle)
+{
+    return Emulator(pickle).run();
+}
+
+WeightsOnlyVerdict weightsOnlyVerdict(const Checkpoint& checkpoint)
+{
+    WeightsOnlyVerdict verdict;
+    if (checkpoint.files.empty()) {
+        verdict.applies = false;
+        return verdict;
+    }
+    switch (checkpoint.format) {
+    case Format::Safetensors:
+        verdict.applies = false;
+        verdict.note = QStringLiteral("safetensors is not a pickle: torch.load cannot read it (safetensors.torch.load_file does, without running code)");
+        return verdict;
+    case Format::Sharded:
+        verdict.applies = false;
+        verdict.note = QStringLiteral("a shard index: torch.load reads one shard at a time, see `shards`");
+        return verdict;
+    case Format::TorchScript:
+        // torch.load hands TorchScript archives to torch.jit.load, weights_only or not: the archive's
+        // TorchScript code is compiled and its pickles read by the C++ unpickler, which only
+        // builds TorchScript classes (no Python globals).
+        verdict.loads = true;
+        verdict.note = QStringLiteral("a TorchScript archive: torch.load dispatches to torch.jit.load, which ignores weights_only");
+        return verdict;
+    case Format::TorchZip:
+    case Format::TorchExport:
+        zipVerdict(checkpoint, checkpoint.files.front(), &verdict);
+        return verdict;
+    case Format::TorchLegacy:
+        legacyVerdict(*checkpoint.files.front().map, &verdict);
+        return verdict;
+    case Format::TorchTar:
+        tarVerdict(*checkpoint.files.front().map, &verdict);
+        return verdict;
+    }
+    return verdict;
+}
+
+}  // namespace statelens

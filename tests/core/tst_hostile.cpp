@@ -1,0 +1,162 @@
+// The hostile corpus (tests/data/hostile, made by make_hostile_fixtures.py, described in its
+// README): each file opened through core and through statelens-cli ls, info, stats and scan.
+// Each gives a safe listing (exit 0, scan 1 when it names unsafe globals) or a one-line error
+// naming the file (exit 2); never a crash or a hang; and no canary file appears.
+#include "core/checkpoint_reader.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTest>
+
+using namespace statelens;
+
+namespace {
+
+QString hostile(const QString& name) { return QStringLiteral(STATELENS_TEST_DATA "/hostile/") + name; }
+
+QStringList canaries()
+{
+    return QDir(QStringLiteral("/tmp")).entryList({QStringLiteral("statelens-canary-*")}, QDir::Files | QDir::System | QDir::Hidden);
+}
+
+void removeCanaries()
+{
+    for (const QString& name : canaries())
+        QFile::remove(QStringLiteral("/tmp/") + name);
+}
+
+struct CliRun {
+    int exitCode = -1;
+    QByteArray out, err;
+};
+
+CliRun runCli(const QStringList& arguments)
+{
+    QProcess process;
+    process.start(QStringLiteral(STATELENS_BIN_DIR "/statelens-cli"), arguments);
+    CliRun run;
+    if (!process.waitForFinished(30000)) {
+        process.kill();
+        process.waitForFinished();
+        return run;
+    }
+    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    run.out = process.readAllStandardOutput();
+    run.err = process.readAllStandardError();
+    return run;
+}
+
+QStringList sorted(QStringList list)
+{
+    list.removeDuplicates();
+    list.sort();
+    return list;
+}
+
+}  // namespace
+
+class TestHostile : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void testFile_data();
+    void testFile();
+    void cleanupTestCase();
+};
+
+void TestHostile::initTestCase()
+{
+    removeCanaries();
+}
+
+void TestHostile::testFile_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<bool>("opens");
+    QTest::addColumn<QString>("error");
+    QTest::addColumn<QStringList>("unsafe");
+    QFile file(hostile(QStringLiteral("manifest.json")));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject manifest = QJsonDocument::fromJson(file.readAll()).object();
+    QVERIFY(manifest.size() >= 40);
+    for (auto it = manifest.begin(); it != manifest.end(); ++it) {
+        const QJsonObject entry = it.value().toObject();
+        QStringList unsafe;
+        for (const QJsonValue& name : entry.value(QStringLiteral("unsafe")).toArray())
+            unsafe.append(name.toString());
+        QTest::addRow("%s", qPrintable(it.key())) << it.key() << (entry.value(QStringLiteral("open")).toString() == QLatin1String("ok"))
+                                                  << entry.value(QStringLiteral("error")).toString() << unsafe;
+    }
+}
+
+void TestHostile::testFile()
+{
+    QFETCH(QString, name);
+    QFETCH(bool, opens);
+    QFETCH(QString, error);
+    QFETCH(QStringList, unsafe);
+    const QString path = hostile(name);
+    QVERIFY(QFileInfo::exists(path));
+
+    // Through core.
+    QElapsedTimer clock;
+    clock.start();
+    auto opened = openCheckpoint(path);
+    QVERIFY2(clock.elapsed() < 10000, "opening took more than 10 s");
+    if (opens) {
+        QVERIFY2(opened.ok(), qPrintable(opened ? QString() : opened.error().toString()));
+        QCOMPARE(sorted((*opened)->unsafeGlobals), sorted(unsafe));
+    } else {
+        QVERIFY2(!opened.ok(), "a file that must be refused opened");
+        QVERIFY2(opened.error().toString().contains(error, Qt::CaseInsensitive), qPrintable(opened.error().toString()));
+        QCOMPARE(opened.error().path, path);
+    }
+
+    // Through the CLI: ls, info, stats, scan.
+    for (const char* verb : {"ls", "info", "stats", "scan"}) {
+        const CliRun run = runCli({QLatin1String(verb), path, QStringLiteral("--json")});
+        QVERIFY2(run.exitCode >= 0, qPrintable(QStringLiteral("%1 crashed or hung").arg(QLatin1String(verb))));
+        const QString err = QString::fromUtf8(run.err);
+        if (run.exitCode == 2) {
+            // stats may refuse what listing accepts (a compressed or lying tensor record)
+            QVERIFY2(!opens || qstrcmp(verb, "stats") == 0, qPrintable(QStringLiteral("%1: %2").arg(QLatin1String(verb), err)));
+            QVERIFY2(err.startsWith(QStringLiteral("statelens-cli: ") + path + QStringLiteral(": ")), qPrintable(err));
+            QCOMPARE(err.count(u'\n'), 1);
+            QVERIFY(run.out.isEmpty());
+            continue;
+        }
+        QVERIFY2(opens, qPrintable(QStringLiteral("%1 accepted a file that must be refused").arg(QLatin1String(verb))));
+        const QJsonObject root = QJsonDocument::fromJson(run.out).object();
+        QVERIFY2(!root.isEmpty(), qPrintable(QLatin1String(verb)));
+        if (qstrcmp(verb, "scan") == 0) {
+            QCOMPARE(run.exitCode, unsafe.isEmpty() ? 0 : 1);
+            QStringList listed;
+            for (const QJsonValue& value : root.value(QStringLiteral("unsafe")).toArray())
+                listed.append(value.toString());
+            QCOMPARE(sorted(listed), sorted(unsafe));
+        } else {
+            QCOMPARE(run.exitCode, 0);
+        }
+        if (qstrcmp(verb, "ls") == 0) {
+            QStringList listed;
+            for (const QJsonValue& value : root.value(QStringLiteral("unsafe_globals")).toArray())
+                listed.append(value.toString());
+            QCOMPARE(sorted(listed), sorted(unsafe));
+        }
+    }
+    QVERIFY2(canaries().isEmpty(), qPrintable(QStringLiteral("a payload ran: ") + canaries().join(u' ')));
+}
+
+void TestHostile::cleanupTestCase()
+{
+    QVERIFY2(canaries().isEmpty(), qPrintable(canaries().join(u' ')));
+}
+
+QTEST_GUILESS_MAIN(TestHostile)
+#include "tst_hostile.moc"

@@ -1,0 +1,233 @@
+// statelens-cli scan against torch itself: for every fixture under tests/data (hostile corpus
+// included), what torch.load(f, weights_only=True) of torch 1.13 did (recorded by
+// tests/data/hostile/make_hostile_fixtures.py in weights_only_expected.json) must be what our
+// torch-free emulation says: the verdict, the exception and its message. Plus the contract's JSON
+// and exit codes (0 all safe, 1 any unsafe, 2 unreadable), and the opcode walker's bounds.
+#include "core/checkpoint_reader.h"
+#include "core/scan/pickle_opcodes.h"
+#include "core/scan/weights_only_rules.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTest>
+
+using namespace statelens;
+
+namespace {
+
+QString data(const QString& rel) { return QStringLiteral(STATELENS_TEST_DATA "/") + rel; }
+
+QJsonObject expectedVerdicts()
+{
+    QFile file(data(QStringLiteral("hostile/weights_only_expected.json")));
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("files")).toObject();
+}
+
+// torch's C++ messages end in a stack trace or a plea for a better message; function addresses
+// differ from run to run.
+QString normalised(QString message)
+{
+    const qsizetype trace = message.indexOf(QLatin1String("\nException raised from"));
+    if (trace >= 0)
+        message.truncate(trace);
+    const qsizetype plea = message.indexOf(QLatin1String("  (Could this error message be improved?"));
+    if (plea >= 0)
+        message.truncate(plea);
+    message.replace(QRegularExpression(QStringLiteral(" at 0x[0-9a-f]+")), QStringLiteral(" at 0x"));
+    return message.trimmed();
+}
+
+// Files where our emulation knowingly differs from torch, and why. Each is still opened safely.
+const QHash<QString, QString>& knownDifferences()
+{
+    static const QHash<QString, QString> table{
+        {QStringLiteral("hostile/zip64_lying_size.pt"),
+         QStringLiteral("both refuse the 2^62-byte record, in other words: torch's zip reader takes the ZIP64 "
+                        "size and fails to allocate it; minizip, under us, reports the 32-bit field")},
+    };
+    return table;
+}
+
+struct Figures {
+    int files = 0, unreadable = 0, compared = 0, verdictAgrees = 0, messageCompared = 0, messageAgrees = 0, notApplicable = 0;
+} g_figures;
+
+struct CliRun {
+    int exitCode = -1;
+    QByteArray out, err;
+};
+
+CliRun runCli(const QStringList& arguments)
+{
+    QProcess process;
+    process.start(QStringLiteral(STATELENS_BIN_DIR "/statelens-cli"), arguments);
+    CliRun run;
+    if (!process.waitForFinished(30000)) {
+        process.kill();
+        process.waitForFinished();
+        return run;
+    }
+    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    run.out = process.readAllStandardOutput();
+    run.err = process.readAllStandardError();
+    return run;
+}
+
+}  // namespace
+
+class TestScan : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void testWalkerBoundsEveryLength();
+    void testAgreesWithTorch_data();
+    void testAgreesWithTorch();
+    void testCliContract();
+    void cleanupTestCase();
+};
+
+void TestScan::testWalkerBoundsEveryLength()
+{
+    // BINUNICODE8 of 2^63+ bytes, BINBYTES of 4 GiB, SHORT_BINUNICODE past the end, an unfinished
+    // GLOBAL: reported truncated, never read past the end.
+    const QByteArray cases[] = {
+        QByteArray("\x8d\xff\xff\xff\xff\xff\xff\xff\xff", 9), QByteArray("B\xff\xff\xff\xff" "abc", 8),
+        QByteArray("\x8c\x10" "ab", 4), QByteArray("cos\nsys", 7), QByteArray("J\x01", 2), QByteArray("\x8a", 1)};
+    for (const QByteArray& bytes : cases) {
+        PickleOpWalker walker(bytes.constData(), bytes.size());
+        PickleOp op;
+        QVERIFY(walker.next(&op));
+        QVERIFY(op.truncated);
+        QVERIFY(op.argOffset + op.argLength <= bytes.size());
+        QCOMPARE(walker.position(), qint64(bytes.size()));
+        QVERIFY(!walker.next(&op));
+    }
+    // A pickle that torch's unpickler rejects at its first opcode
+    const QByteArray frame("\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00N.", 13);
+    WeightsOnlyPickle pickle;
+    pickle.data = frame.constData();
+    pickle.size = frame.size();
+    const WeightsOnlyRun run = runWeightsOnlyPickle(pickle);
+    QVERIFY(!run.ok);
+    QCOMPARE(run.error, QStringLiteral("Unsupported operand 149"));
+}
+
+void TestScan::testAgreesWithTorch_data()
+{
+    QTest::addColumn<QString>("rel");
+    QTest::addColumn<bool>("loads");
+    QTest::addColumn<QString>("exception");
+    QTest::addColumn<QString>("message");
+    const QJsonObject files = expectedVerdicts();
+    QVERIFY2(files.size() > 100, "tests/data/hostile/weights_only_expected.json is missing or short");
+    for (auto it = files.begin(); it != files.end(); ++it) {
+        const QJsonObject v = it.value().toObject();
+        QTest::addRow("%s", qPrintable(it.key())) << it.key() << v.value(QStringLiteral("loads")).toBool()
+                                                  << v.value(QStringLiteral("exception")).toString()
+                                                  << v.value(QStringLiteral("message")).toString();
+    }
+}
+
+void TestScan::testAgreesWithTorch()
+{
+    QFETCH(QString, rel);
+    QFETCH(bool, loads);
+    QFETCH(QString, exception);
+    QFETCH(QString, message);
+    ++g_figures.files;
+    auto opened = openCheckpoint(data(rel));
+    if (!opened) {
+        ++g_figures.unreadable;  // scan exits 2: no verdict to compare (the hostile tests check the message)
+        return;
+    }
+    const WeightsOnlyVerdict verdict = weightsOnlyVerdict(**opened);
+    if (!verdict.applies) {
+        ++g_figures.notApplicable;
+        QVERIFY2(!loads, "torch.load read a file we call unreadable by torch");
+        QVERIFY(!verdict.note.isEmpty());
+        return;
+    }
+    ++g_figures.compared;
+    const QString why = knownDifferences().value(rel);
+    if (verdict.loads == loads)
+        ++g_figures.verdictAgrees;
+    else if (why.isEmpty())
+        QFAIL(qPrintable(QStringLiteral("torch %1, we say %2: %3 %4").arg(loads ? QStringLiteral("loads") : message,
+                                                                          verdict.loads ? QStringLiteral("loads") : verdict.exception, verdict.message, QString())));
+    if (!loads && !verdict.loads) {
+        ++g_figures.messageCompared;
+        if (verdict.exception == exception && normalised(verdict.message) == normalised(message))
+            ++g_figures.messageAgrees;
+        else if (why.isEmpty()) {
+            QCOMPARE(verdict.exception, exception);
+            QCOMPARE(normalised(verdict.message), normalised(message));
+        }
+    }
+    if (!why.isEmpty())
+        qInfo("%s: known difference: %s", qPrintable(rel), qPrintable(why));
+}
+
+void TestScan::testCliContract()
+{
+    const QJsonObject files = expectedVerdicts();
+    int runs = 0;
+    for (auto it = files.begin(); it != files.end(); ++it) {
+        const QString path = data(it.key());
+        const CliRun run = runCli({QStringLiteral("scan"), path, QStringLiteral("--json")});
+        ++runs;
+        QVERIFY2(run.exitCode >= 0, qPrintable(it.key() + QStringLiteral(": crashed or hung")));
+        if (run.exitCode == 2) {
+            QVERIFY(run.out.isEmpty());
+            const QString err = QString::fromUtf8(run.err);
+            QVERIFY2(err.startsWith(QStringLiteral("statelens-cli: ") + path + QStringLiteral(": ")), qPrintable(err));
+            QCOMPARE(err.count(u'\n'), 1);
+            continue;
+        }
+        QJsonParseError parseError;
+        const QJsonObject root = QJsonDocument::fromJson(run.out, &parseError).object();
+        QVERIFY2(parseError.error == QJsonParseError::NoError, qPrintable(it.key()));
+        QCOMPARE(root.value(QStringLiteral("file")).toString(), path);
+        const QJsonArray unsafe = root.value(QStringLiteral("unsafe")).toArray();
+        const QJsonArray globals = root.value(QStringLiteral("globals")).toArray();
+        QCOMPARE(root.value(QStringLiteral("safe")).toBool(), unsafe.isEmpty());
+        QCOMPARE(run.exitCode, unsafe.isEmpty() ? 0 : 1);
+        for (const QJsonValue& name : unsafe)
+            QVERIFY2(globals.contains(name), qPrintable(name.toString()));
+        const QJsonValue weightsOnly = root.value(QStringLiteral("weights_only"));
+        if (weightsOnly.isNull()) {
+            QVERIFY(!root.value(QStringLiteral("weights_only_note")).toString().isEmpty());
+        } else {
+            const QJsonObject w = weightsOnly.toObject();
+            QCOMPARE(w.value(QStringLiteral("torch")).toString(), QStringLiteral("1.13"));
+            QVERIFY(w.value(QStringLiteral("loads")).isBool());
+            QVERIFY(w.value(QStringLiteral("rejected")).isArray());
+            QCOMPARE(w.value(QStringLiteral("error")).isNull(), w.value(QStringLiteral("loads")).toBool());
+        }
+    }
+    QVERIFY(runs > 100);
+    // The text form says the same and exits the same way.
+    const CliRun text = runCli({QStringLiteral("scan"), data(QStringLiteral("hostile/global_os_system.pt"))});
+    QCOMPARE(text.exitCode, 1);
+    QVERIFY(text.out.contains("os.system   UNSAFE"));
+    QVERIFY(text.out.contains("refuses: UnpicklingError: Unsupported class os.system"));
+    const CliRun usage = runCli({QStringLiteral("scan")});
+    QCOMPARE(usage.exitCode, 2);
+}
+
+void TestScan::cleanupTestCase()
+{
+    qInfo("scan vs torch 1.13 weights_only: %d files; %d unreadable by us (exit 2); %d where torch.load does not apply; "
+          "verdict agrees on %d of %d; exception and message agree on %d of %d refusals",
+          g_figures.files, g_figures.unreadable, g_figures.notApplicable, g_figures.verdictAgrees, g_figures.compared,
+          g_figures.messageAgrees, g_figures.messageCompared);
+}
+
+QTEST_GUILESS_MAIN(TestScan)
+#include "tst_scan.moc"
