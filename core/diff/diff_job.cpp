@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace statelens {
@@ -301,7 +302,7 @@ void DiffJob::State::reportProgress(bool force)
 void DiffJob::State::deliver(int entry)
 {
     if (onResult)
-        onResult(results[entry]);
+        onResult(std::as_const(results)[entry]);  // const: never detaches while workers write
 }
 
 void DiffJob::State::worker()

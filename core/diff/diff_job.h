@@ -51,7 +51,8 @@ public:
     bool isCancelled() const;
 
     const DiffPlan& plan() const;
-    // The plan with every delivered result in place (after run(): the whole diff).
+    // The plan with every result in place: read it after run() returns (during the run, use the
+    // copies onResult delivers).
     const QVector<TensorDiff>& results() const;
     qint64 totalBytes() const;  // known once run() has started
 
