@@ -9,6 +9,14 @@ struct StatelensMoments {
     double min, max, mean, m2;
 };
 
+// Sums over pairs (a[i], b[i]) with d = a - b, in float64 (float32 on MPS), as core/diff/tensor_diff.h
+// keeps them: pairs with a != b, pairs whose d is NaN, max |d|, and the sums of |d|, d^2, a^2,
+// b^2 and a * b.
+struct StatelensDiffSums {
+    long long count, differing, nanDiffs;
+    double maxAbs, sumAbs, sumSq, sumA2, sumB2, dot;
+};
+
 // Receives what the module reports about architectures; unused callbacks may be null.
 struct StatelensArchitectureSink {
     void* context;
@@ -63,10 +71,14 @@ struct StatelensTorchApi {
     // for built-ins with runForward runs one forward pass on the zero example input.
     int (*loadModel)(const char* spec, const char* device, const StatelensLoadTensor* tensors, int count,
                      int runForward, StatelensLoadOutcome* outcome, char* error, int capacity);
+    // Copies `count` pairs of values (float32, or float64 when isDouble) to `device` and reduces
+    // their differences there with libtorch's own operators.
+    int (*diffSums)(const char* device, int isDouble, const void* a, const void* b, long long count,
+                    StatelensDiffSums* out, char* error, int capacity);
 };
 
 }  // extern "C"
 
 namespace statelens {
-constexpr int kTorchApiAbiVersion = 3;  // bump on any change to StatelensTorchApi
+constexpr int kTorchApiAbiVersion = 4;  // bump on any change to StatelensTorchApi
 }

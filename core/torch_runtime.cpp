@@ -145,6 +145,28 @@ Status TorchRuntime::histogram(const QByteArray& device, bool isDouble, const vo
     return Ok{};
 }
 
+Result<DiffSums> TorchRuntime::diffSums(const QByteArray& device, bool isDouble, const void* a, const void* b,
+                                        qint64 count)
+{
+    if (auto status = load(); !status)
+        return status.error();
+    StatelensDiffSums out{};
+    char error[512] = {};
+    if (m_api->diffSums(device.constData(), isDouble ? 1 : 0, a, b, count, &out, error, int(sizeof(error))) != 0)
+        return makeError(ErrorCode::Unsupported, QStringLiteral("libtorch on %1: %2").arg(QString::fromUtf8(device), QString::fromUtf8(error)));
+    DiffSums sums;
+    sums.count = out.count;
+    sums.differing = out.differing;
+    sums.nanDiffs = out.nanDiffs;
+    sums.maxAbs = out.maxAbs;
+    sums.sumAbs.add(out.sumAbs);
+    sums.sumSq.add(out.sumSq);
+    sums.sumA2.add(out.sumA2);
+    sums.sumB2.add(out.sumB2);
+    sums.dot.add(out.dot);
+    return sums;
+}
+
 namespace {
 
 // Collects what the module reports through StatelensArchitectureSink.

@@ -5,6 +5,7 @@
 // This header is torch-free; core/torch/ builds the module behind it.
 #pragma once
 
+#include "diff/tensor_diff.h"
 #include "match/architecture.h"
 #include "result.h"
 #include "stats/moments.h"
@@ -43,6 +44,8 @@ public:
     Result<Moments> moments(const QByteArray& device, bool isDouble, const void* values, qint64 count);
     Status histogram(const QByteArray& device, bool isDouble, const void* values, qint64 count,
                      double lo, double hi, int bins, qint64* counts);
+    // libtorch's float64 sums over the differences of `count` pairs copied to `device`.
+    Result<DiffSums> diffSums(const QByteArray& device, bool isDouble, const void* a, const void* b, qint64 count);
 
     // Where load() looks: $STATELENS_TORCH_MODULE, beside the executable, then the installed module folder.
     static QStringList candidatePaths();

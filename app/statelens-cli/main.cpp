@@ -32,6 +32,9 @@ const char kUsage[] =
     "                            never over an input; --snippet prints the same key map in Python\n"
     "  scan FILE [--json]        every global the pickle names, the unsafe ones, and what\n"
     "                            torch.load(weights_only=True) would do; exit 1 when any is unsafe\n"
+    "  diff A B [--json] [--device DEV] [--key-a PATH] [--key-b PATH] [--strip-prefix-a P]... [--strip-prefix-b P]... [--all]\n"
+    "                            per tensor same, changed, shape_changed, dtype_changed, only_a or only_b,\n"
+    "                            with max/mean |a-b|, relative L2 and cosine; exit 1 when anything differs\n"
     "ARCH: a built-in name (resnet18:num_classes=10), a TorchScript or .pt2 file, a JSON spec, or\n"
     "      ref:CHECKPOINT (any readable checkpoint).\n"
     "FILE: a torch.save file (zip or legacy), TorchScript, .pt2, .safetensors, a shard index or its folder.\n";
@@ -58,7 +61,8 @@ int main(int argc, char** argv)
     using Verb = int (*)(const QStringList&);
     static const std::pair<const char*, Verb> verbs[] = {
         {"ls", runList}, {"info", runInfo}, {"devices", runDevices}, {"stats", runStats},
-        {"archs", runArchs}, {"match", runMatch}, {"load", runLoad}, {"export", runExport}, {"scan", runScan}};
+        {"archs", runArchs}, {"match", runMatch}, {"load", runLoad}, {"export", runExport},
+        {"scan", runScan}, {"diff", runDiff}};
     for (const auto& [name, run] : verbs) {
         if (verb == QLatin1String(name))
             return run(verbArguments);

@@ -83,38 +83,6 @@ bool parseStatsArguments(const QStringList& arguments, StatsArguments* out)
     return true;
 }
 
-// "[#######-------------]  35%  1.2 GiB of 3.4 GiB", redrawn in place on stderr.
-class ProgressBar {
-public:
-    explicit ProgressBar(bool enabled) : m_enabled(enabled) { m_clock.start(); }
-    void update(qint64 done, qint64 total)
-    {
-        if (!m_enabled || total <= 0 || m_clock.elapsed() < 200)  // no bar for quick runs
-            return;
-        constexpr int kWidth = 30;
-        const int filled = int(double(done) / double(total) * kWidth);
-        const QString bar = QString(filled, u'#') + QString(kWidth - filled, u'-');
-        const QByteArray line = QStringLiteral("\r[%1] %2%  %3 of %4 ")
-                                    .arg(bar)
-                                    .arg(int(100.0 * double(done) / double(total)), 3)
-                                    .arg(formatBytes(done), formatBytes(total))
-                                    .toUtf8();
-        std::fwrite(line.constData(), 1, size_t(line.size()), stderr);
-        std::fflush(stderr);
-        m_drawn = true;
-    }
-    void clear()
-    {
-        if (m_drawn)
-            std::fputs("\r\033[K", stderr);
-    }
-
-private:
-    bool m_enabled;
-    bool m_drawn = false;
-    QElapsedTimer m_clock;
-};
-
 QString formatValue(double value, bool exists)
 {
     if (!exists || !std::isfinite(value))

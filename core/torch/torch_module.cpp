@@ -59,7 +59,8 @@ int listDevices(char (*ids)[32], char (*names)[128], long long* memory, int capa
 const StatelensTorchApi kApi = {statelens::kTorchApiAbiVersion, &libtorchVersion, &listDevices,
                                 &statelens::torchmodule::checkDevice, &statelens::torchmodule::moments,
                                 &statelens::torchmodule::histogram, &statelens::torchmodule::listArchitectures,
-                                &statelens::torchmodule::describeArchitecture, &statelens::torchmodule::loadModel};
+                                &statelens::torchmodule::describeArchitecture, &statelens::torchmodule::loadModel,
+                                &statelens::torchmodule::diffSums};
 
 }  // namespace
 

@@ -137,4 +137,40 @@ int histogram(const char* device, int isDouble, const void* values, long long co
     return 1;
 }
 
+int diffSums(const char* device, int isDouble, const void* a, const void* b, long long count, StatelensDiffSums* out,
+             char* error, int capacity)
+{
+    try {
+        at::Tensor ta = onDevice(device, isDouble, a, count);
+        at::Tensor tb = onDevice(device, isDouble, b, count);
+        out->count = count;
+        out->differing = ta.ne(tb).sum().item<int64_t>();
+        // MPS has no float64: its sums stay in float32 there, as the statistics' do.
+        if (!ta.device().is_mps()) {
+            ta = ta.to(at::kDouble);
+            tb = tb.to(at::kDouble);
+        }
+        const at::Tensor d = ta - tb;
+        out->nanDiffs = at::isnan(d).sum().item<int64_t>();
+        out->maxAbs = 0.0;
+        out->sumAbs = out->sumSq = out->sumA2 = out->sumB2 = out->dot = 0.0;
+        if (count == 0)
+            return 0;
+        const at::Tensor absolute = d.abs();
+        if (out->nanDiffs == 0)
+            out->maxAbs = absolute.max().item<double>();
+        out->sumAbs = absolute.sum().item<double>();
+        out->sumSq = at::dot(d, d).item<double>();
+        out->sumA2 = at::dot(ta, ta).item<double>();
+        out->sumB2 = at::dot(tb, tb).item<double>();
+        out->dot = at::dot(ta, tb).item<double>();
+        return 0;
+    } catch (const c10::Error& e) {
+        writeError(error, capacity, e.what_without_backtrace());
+    } catch (const std::exception& e) {
+        writeError(error, capacity, e.what());
+    }
+    return 1;
+}
+
 }  // namespace statelens::torchmodule

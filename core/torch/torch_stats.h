@@ -10,5 +10,7 @@ int moments(const char* device, int isDouble, const void* values, long long coun
             char* error, int capacity);
 int histogram(const char* device, int isDouble, const void* values, long long count, double lo, double hi,
               int bins, long long* counts, char* error, int capacity);
+int diffSums(const char* device, int isDouble, const void* a, const void* b, long long count, StatelensDiffSums* out,
+             char* error, int capacity);
 
 }  // namespace statelens::torchmodule
