@@ -1,5 +1,7 @@
 #include "histogram_plot.h"
 
+#include "plot_style.h"
+
 #include "qcustomplot_include.h"
 
 #include "core/display_format.h"
@@ -40,16 +42,8 @@ HistogramPlot::HistogramPlot(QWidget* parent)
     , m_log(new QCheckBox(tr("Log scale"), this))
     , m_readout(new QLabel(this))
 {
-    // Follow the system palette, light or dark.
+    applyPalette(m_plot);  // light or dark, as the system
     const QPalette palette = this->palette();
-    m_plot->setBackground(palette.brush(QPalette::Base));
-    for (QCPAxis* axis : {m_plot->xAxis, m_plot->yAxis}) {
-        axis->setBasePen(QPen(palette.color(QPalette::Text)));
-        axis->setTickPen(QPen(palette.color(QPalette::Text)));
-        axis->setSubTickPen(QPen(palette.color(QPalette::Text)));
-        axis->setTickLabelColor(palette.color(QPalette::Text));
-        axis->setLabelColor(palette.color(QPalette::Text));
-    }
     m_plot->yAxis->setLabel(tr("count"));
     m_bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
     m_bars->setPen(Qt::NoPen);

@@ -3,6 +3,8 @@
 #include "checkpoint_loader.h"
 #include "checkpoint_tab.h"
 #include "device_selector.h"
+#include "diff_runner.h"
+#include "diff_tab.h"
 #include "match_panel.h"
 
 #include "core/torch_runtime.h"
@@ -74,6 +76,8 @@ MainWindow::MainWindow(QWidget* parent)
         for (int i = 0; i < m_tabs->count(); ++i) {
             if (auto* tab = qobject_cast<CheckpointTab*>(m_tabs->widget(i)))
                 tab->setDevice(device);
+            else if (auto* diff = qobject_cast<DiffTab*>(m_tabs->widget(i)))
+                diff->start(device);
         }
     });
 
@@ -110,6 +114,8 @@ void MainWindow::createMenus()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&Open…"), QKeySequence::Open, this, &MainWindow::showOpenDialog);
+    file->addAction(tr("&Compare Two Files…"), this, [this] { showCompareDialog(false); });
+    file->addAction(tr("Compare Current &With…"), this, [this] { showCompareDialog(true); });
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     m_recentMenu->setObjectName(QStringLiteral("recentMenu"));
     rebuildRecentMenu();
@@ -134,6 +140,48 @@ void MainWindow::showOpenDialog()
         return;
     settings.setValue(QStringLiteral("files/lastFolder"), QFileInfo(path).absolutePath());
     openPath(path);
+}
+
+void MainWindow::showCompareDialog(bool withCurrent)
+{
+    QSettings settings;
+    const QString start = settings.value(QStringLiteral("files/lastFolder")).toString();
+    const QString filter = tr("Checkpoints (*.pt *.pth *.bin *.ckpt *.pt2 *.safetensors *.json *.jit);;All files (*)");
+    QString first;
+    if (withCurrent) {
+        auto* tab = qobject_cast<CheckpointTab*>(m_tabs->currentWidget());
+        if (!tab) {
+            statusBar()->showMessage(tr("Open a checkpoint first, then compare it with another"), 5000);
+            return;
+        }
+        first = tab->path();
+    } else {
+        first = QFileDialog::getOpenFileName(this, tr("Compare: the first checkpoint (A)"), start, filter);
+        if (first.isEmpty())
+            return;
+    }
+    const QString second = QFileDialog::getOpenFileName(this, tr("Compare %1 with (B)").arg(QFileInfo(first).fileName()),
+                                                        QFileInfo(first).absolutePath(), filter);
+    if (second.isEmpty())
+        return;
+    settings.setValue(QStringLiteral("files/lastFolder"), QFileInfo(second).absolutePath());
+    openDiff(first, second);
+}
+
+void MainWindow::openDiff(const QString& pathA, const QString& pathB)
+{
+    const QString a = QFileInfo(pathA).absoluteFilePath();
+    const QString b = QFileInfo(pathB).absoluteFilePath();
+    auto* tab = new DiffTab(a, b, m_tabs);
+    const int index = m_tabs->addTab(tab, tr("%1 ↔ %2").arg(QFileInfo(a).fileName(), QFileInfo(b).fileName()));
+    m_tabs->setTabToolTip(index, tr("A: %1\nB: %2").arg(a, b));
+    m_tabs->setCurrentWidget(tab);
+    connect(tab->runner(), &DiffRunner::result, this, [this, tab] {
+        if (m_tabs->currentWidget() == tab)
+            updateStatus();
+    });
+    connect(tab, &DiffTab::comparisonFinished, this, &MainWindow::updateStatus);
+    tab->start(m_devices->device());
 }
 
 void MainWindow::showAbout()
@@ -234,6 +282,11 @@ void MainWindow::updateStatus()
     CheckpointTab* tab = currentTab();
     m_reloadAction->setEnabled(tab != nullptr);
     m_matchAction->setEnabled(tab != nullptr);
+    if (auto* diff = qobject_cast<DiffTab*>(m_tabs->currentWidget())) {
+        m_status->setText(diff->summary());
+        setWindowTitle(tr("%1 — Statelens").arg(m_tabs->tabText(m_tabs->currentIndex())));
+        return;
+    }
     m_status->setText(tab ? tab->summary() : tr("Drop a checkpoint here, or use File › Open"));
     setWindowTitle(tab ? tr("%1 — Statelens").arg(QFileInfo(tab->path()).fileName()) : tr("Statelens"));
 }
@@ -247,12 +300,22 @@ void MainWindow::closeEvent(QCloseEvent* event)
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event)
 {
-    if (event->mimeData()->hasUrls())
+    if (event->mimeData()->hasUrls()) {
         event->acceptProposedAction();
+        if (event->mimeData()->urls().size() == 2)
+            statusBar()->showMessage(tr("Hold Ctrl while dropping to compare the two files"), 3000);
+    }
 }
 
 void MainWindow::dropEvent(QDropEvent* event)
 {
+    // Two files dropped with Ctrl held are compared; otherwise every file opens in its tab.
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if ((event->modifiers() & Qt::ControlModifier) && urls.size() == 2 && urls[0].isLocalFile() && urls[1].isLocalFile()) {
+        openDiff(urls[0].toLocalFile(), urls[1].toLocalFile());
+        event->acceptProposedAction();
+        return;
+    }
     bool opened = false;
     for (const QUrl& url : event->mimeData()->urls()) {
         if (url.isLocalFile()) {

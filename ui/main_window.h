@@ -12,6 +12,7 @@ namespace statelens::ui {
 
 class CheckpointLoader;
 class CheckpointTab;
+class DiffTab;
 class DeviceSelector;
 
 class MainWindow : public QMainWindow {
@@ -20,6 +21,8 @@ public:
     explicit MainWindow(QWidget* parent = nullptr);
 
     void openPath(const QString& path);
+    // Compares two checkpoints in a new tab.
+    void openDiff(const QString& pathA, const QString& pathB);
     // Files opened from now on are matched against `spec` and show the matching panel.
     void setMatchArchitecture(const QString& spec) { m_matchArchitecture = spec; }
     QTabWidget* tabs() const { return m_tabs; }
@@ -37,6 +40,7 @@ private:
     void rememberRecent(const QString& path);
     void rebuildRecentMenu();
     void showOpenDialog();
+    void showCompareDialog(bool withCurrent);
     void showAbout();
     void updateStatus();
     CheckpointTab* tabFor(const QString& path) const;

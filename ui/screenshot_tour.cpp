@@ -2,6 +2,10 @@
 
 #include "checkpoint_loader.h"
 #include "checkpoint_tab.h"
+#include "diff_histograms.h"
+#include "diff_runner.h"
+#include "diff_tab.h"
+#include "diff_tree_model.h"
 #include "main_window.h"
 #include "match_panel.h"
 #include "parameter_tree_model.h"
@@ -12,7 +16,11 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QTabWidget>
+#include <QSortFilterProxyModel>
 #include <QTimer>
+
+#include <cmath>
+#include <functional>
 #include <QTreeView>
 
 #include <cstdio>
@@ -46,6 +54,10 @@ void ScreenshotTour::next()
         return;
     }
     m_window->tabs()->setCurrentIndex(m_tab);
+    if (auto* diff = qobject_cast<DiffTab*>(m_window->tabs()->widget(m_tab))) {
+        shootDiff(diff);
+        return;
+    }
     auto* tab = qobject_cast<CheckpointTab*>(m_window->tabs()->widget(m_tab));
     ParameterTreeModel* model = tab->model();
     const ModuleTree& tree = model->tree();
@@ -83,6 +95,49 @@ void ScreenshotTour::next()
     tab->treeView()->setCurrentIndex(index);
 }
 
+// A comparison: once every result is in, select the largest compared tensor (the most telling
+// histograms) and wait for its two histograms.
+void ScreenshotTour::shootDiff(DiffTab* diff)
+{
+    auto shootWhenDrawn = [this, diff] {
+        QSortFilterProxyModel* proxy = diff->proxy();
+        QModelIndex best;
+        double bestChange = -1.0;
+        std::function<void(const QModelIndex&)> visit = [&](const QModelIndex& parent) {
+            for (int row = 0; row < proxy->rowCount(parent); ++row) {
+                const QModelIndex index = proxy->index(row, 0, parent);
+                visit(index);
+                const int entry = index.data(DiffTreeModel::EntryRole).toInt();
+                if (entry < 0 || !diff->model()->plan().entries[entry].hasDeltas())
+                    continue;
+                qint64 numel = 1;
+                for (qint64 size : diff->model()->plan().entries[entry].a.shape)
+                    numel *= size;
+                if (double(numel) > bestChange) {
+                    bestChange = double(numel);
+                    best = index;
+                }
+            }
+        };
+        visit({});
+        auto shoot = [this] {
+            QTimer::singleShot(200, this, [this] {
+                shootCurrent(QString());
+                next();
+            });
+        };
+        if (!best.isValid())
+            return shoot();
+        connect(diff->histograms(), &DiffHistograms::drawn, this, shoot, Qt::SingleShotConnection);
+        diff->treeView()->scrollTo(best);
+        diff->treeView()->setCurrentIndex(best);
+    };
+    if (!diff->runner()->isBusy())
+        shootWhenDrawn();
+    else
+        connect(diff, &DiffTab::comparisonFinished, this, shootWhenDrawn, Qt::SingleShotConnection);
+}
+
 void ScreenshotTour::matchCurrent()
 {
     auto* tab = qobject_cast<CheckpointTab*>(m_window->tabs()->currentWidget());
@@ -111,7 +166,10 @@ void ScreenshotTour::matchCurrent()
 void ScreenshotTour::shootCurrent(const QString& suffix)
 {
     auto* tab = qobject_cast<CheckpointTab*>(m_window->tabs()->currentWidget());
-    const QString name = QStringLiteral("%1-%2%3.png").arg(m_tab + 1).arg(QFileInfo(tab ? tab->path() : QString()).completeBaseName(), suffix);
+    auto* diff = qobject_cast<DiffTab*>(m_window->tabs()->currentWidget());
+    const QString base = diff ? QStringLiteral("diff-%1").arg(QFileInfo(diff->pathB()).completeBaseName())
+                              : QFileInfo(tab ? tab->path() : QString()).completeBaseName();
+    const QString name = QStringLiteral("%1-%2%3.png").arg(m_tab + 1).arg(base, suffix);
     const QString path = QDir(m_folder).filePath(name);
     const bool saved = m_window->grab().save(path);
     std::fprintf(saved ? stdout : stderr, "%s %s\n", saved ? "wrote" : "could not write", qPrintable(path));

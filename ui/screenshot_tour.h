@@ -9,6 +9,7 @@
 
 namespace statelens::ui {
 
+class DiffTab;
 class MainWindow;
 
 class ScreenshotTour : public QObject {
@@ -21,6 +22,7 @@ private:
     void next();
     void shootCurrent(const QString& suffix);
     void matchCurrent();
+    void shootDiff(DiffTab* diff);
 
     MainWindow* m_window;
     QString m_folder;

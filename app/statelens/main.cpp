@@ -57,7 +57,8 @@ int main(int argc, char** argv)
                                    QStringLiteral("Match each file against this model (built-in name, TorchScript/.pt2 file, JSON spec or ref:FILE) "
                                                   "and show the matching panel; with --screenshot, also save a picture of it."),
                                    QStringLiteral("ARCH"));
-    parser.addOptions({screenshot, select, match});
+    const QCommandLineOption diff(QStringLiteral("diff"), QStringLiteral("Compare the first two files in a tab of their own."));
+    parser.addOptions({screenshot, select, match, diff});
     parser.process(app);
 
     statelens::ui::MainWindow window;
@@ -66,7 +67,10 @@ int main(int argc, char** argv)
     window.show();  // first paint before any file work
     if (parser.isSet(match) && !parser.isSet(screenshot))
         window.setMatchArchitecture(parser.value(match));
-    for (const QString& path : parser.positionalArguments())
+    const QStringList files = parser.positionalArguments();
+    if (parser.isSet(diff) && files.size() >= 2)
+        window.openDiff(files[0], files[1]);
+    for (const QString& path : parser.isSet(diff) ? files.mid(2) : files)
         window.openPath(path);
     if (parser.isSet(screenshot)) {
         window.resize(1300, 760);

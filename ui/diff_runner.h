@@ -1,0 +1,43 @@
+// Runs a comparison off the GUI thread: opens both files, pairs their tensors (planDiff), then
+// compares the values with core's DiffJob on the chosen device. The plan arrives first (every
+// row, provisional statuses), then each tensor's result as it finishes, with progress; Cancel
+// stops the job within milliseconds.
+#pragma once
+
+#include "core/diff/checkpoint_diff.h"
+
+#include <QObject>
+
+#include <memory>
+
+namespace statelens {
+class DiffJob;
+}
+
+namespace statelens::ui {
+
+class DiffRunner : public QObject {
+    Q_OBJECT
+public:
+    explicit DiffRunner(QObject* parent = nullptr);
+    ~DiffRunner() override;
+
+    void start(const QString& pathA, const QString& pathB, const QString& device);
+    void cancel();
+    bool isBusy() const { return m_busy; }
+
+Q_SIGNALS:
+    void planned(statelens::CheckpointPtr a, statelens::CheckpointPtr b, const statelens::DiffPlan& plan);
+    void result(const statelens::TensorDiff& diff);
+    void progress(qint64 done, qint64 total);
+    void finished(bool cancelled);
+    void failed(const QString& message);
+
+private:
+    quint64 m_generation = 0;
+    bool m_busy = false;
+    std::shared_ptr<std::shared_ptr<DiffJob>> m_job;  // set by the worker once the plan exists
+    std::shared_ptr<std::atomic<bool>> m_cancelled;
+};
+
+}  // namespace statelens::ui
