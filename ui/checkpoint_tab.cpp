@@ -213,6 +213,7 @@ void CheckpointTab::showCheckpoint(CheckpointPtr checkpoint)
         palette.setColor(QPalette::Window, QColor(0xff, 0xe0, 0x82));
         palette.setColor(QPalette::WindowText, Qt::black);
         m_banner->setPalette(palette);
+        m_banner->setBackgroundRole(QPalette::Window);  // showLoading() used AlternateBase
         m_banner->show();
     } else {
         m_banner->hide();
@@ -229,6 +230,7 @@ void CheckpointTab::showError(const QString& message)
     palette.setColor(QPalette::Window, QColor(0xf4, 0xc7, 0xc3));
     palette.setColor(QPalette::WindowText, Qt::black);
     m_banner->setPalette(palette);
+    m_banner->setBackgroundRole(QPalette::Window);  // showLoading() used AlternateBase
     m_banner->show();
 }
 
