@@ -25,19 +25,29 @@ void CheckpointLoader::open(const QString& path)
     m_generations.insert(path, generation);
     ++m_pending;
     Q_EMIT loadStarted(path);
-    auto* watcher = new QFutureWatcher<Result<CheckpointPtr>>(this);
+    struct Opened {
+        Result<CheckpointPtr> checkpoint = Error{};
+        std::shared_ptr<ModuleTree> tree;
+    };
+    auto* watcher = new QFutureWatcher<Opened>(this);
     connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, path, generation]() {
         watcher->deleteLater();
         --m_pending;
         if (m_generations.value(path) != generation)
             return;  // superseded by a newer open() of the same path
-        Result<CheckpointPtr> result = watcher->result();
-        if (result)
-            Q_EMIT loadFinished(path, *result);
+        Opened opened = watcher->result();
+        if (opened.checkpoint)
+            Q_EMIT loadFinished(path, opened.checkpoint.value(), opened.tree);
         else
-            Q_EMIT loadFailed(path, result.error().toString());
+            Q_EMIT loadFailed(path, opened.checkpoint.error().toString());
     });
-    watcher->setFuture(QtConcurrent::run(&m_pool, [path]() { return openCheckpoint(path); }));
+    watcher->setFuture(QtConcurrent::run(&m_pool, [path]() {
+        Opened opened;
+        opened.checkpoint = openCheckpoint(path);
+        if (opened.checkpoint)
+            opened.tree = std::make_shared<ModuleTree>(ModuleTree::build(*opened.checkpoint.value()));
+        return opened;
+    }));
 }
 
 }  // namespace statelens::ui

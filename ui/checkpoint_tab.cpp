@@ -199,9 +199,12 @@ void CheckpointTab::showLoading()
     m_banner->show();
 }
 
-void CheckpointTab::showCheckpoint(CheckpointPtr checkpoint)
+void CheckpointTab::showCheckpoint(CheckpointPtr checkpoint, std::shared_ptr<ModuleTree> tree)
 {
-    m_model->setCheckpoint(checkpoint);
+    if (tree)
+        m_model->setCheckpoint(checkpoint, std::move(*tree));  // the loader hands it to this tab alone
+    else
+        m_model->setCheckpoint(checkpoint);
     m_match->setCheckpoint(checkpoint, m_path);
     watchFiles(checkpoint);
     expandSensibly();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/checkpoint.h"
+#include "core/module_tree.h"
 
 #include <QWidget>
 
@@ -24,7 +25,7 @@ public:
     explicit CheckpointTab(const QString& path, QWidget* parent = nullptr);
 
     const QString& path() const { return m_path; }
-    void showCheckpoint(CheckpointPtr checkpoint);
+    void showCheckpoint(CheckpointPtr checkpoint, std::shared_ptr<ModuleTree> tree = {});
     void showError(const QString& message);
     void showLoading();
     // The device statistics run on; reruns the current selection's.

@@ -88,9 +88,10 @@ MainWindow::MainWindow(QWidget* parent)
         updateStatus();
     });
     connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::updateStatus);
-    connect(m_loader, &CheckpointLoader::loadFinished, this, [this](const QString& path, CheckpointPtr checkpoint) {
+    connect(m_loader, &CheckpointLoader::loadFinished, this,
+            [this](const QString& path, CheckpointPtr checkpoint, std::shared_ptr<ModuleTree> tree) {
         if (CheckpointTab* tab = tabFor(path))
-            tab->showCheckpoint(std::move(checkpoint));
+            tab->showCheckpoint(std::move(checkpoint), std::move(tree));
         rememberRecent(path);
         updateStatus();
     });

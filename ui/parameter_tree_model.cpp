@@ -12,9 +12,15 @@ ParameterTreeModel::ParameterTreeModel(QObject* parent) : QAbstractItemModel(par
 
 void ParameterTreeModel::setCheckpoint(CheckpointPtr checkpoint)
 {
+    ModuleTree tree = checkpoint ? ModuleTree::build(*checkpoint) : ModuleTree();
+    setCheckpoint(std::move(checkpoint), std::move(tree));
+}
+
+void ParameterTreeModel::setCheckpoint(CheckpointPtr checkpoint, ModuleTree tree)
+{
     beginResetModel();
     m_checkpoint = std::move(checkpoint);
-    m_tree = m_checkpoint ? ModuleTree::build(*m_checkpoint) : ModuleTree();
+    m_tree = std::move(tree);
     m_visible = m_tree.visibleFor(m_filter);
     rebuildVisible();
     endResetModel();

@@ -23,6 +23,8 @@ public:
     explicit ParameterTreeModel(QObject* parent = nullptr);
 
     void setCheckpoint(CheckpointPtr checkpoint);
+    // With its tree already built (off the GUI thread, by CheckpointLoader).
+    void setCheckpoint(CheckpointPtr checkpoint, ModuleTree tree);
     const CheckpointPtr& checkpoint() const { return m_checkpoint; }
     const ModuleTree& tree() const { return m_tree; }
 

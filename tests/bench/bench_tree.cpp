@@ -48,12 +48,21 @@ int main(int argc, char** argv)
         return 1;
     }
     const double readMs = timer.nsecsElapsed() / 1e6;
-    model.setCheckpoint(*opened);
+    // As the application does it: the module tree is built on the loader's thread, and the GUI
+    // thread only installs it and paints.
+    ModuleTree tree = ModuleTree::build(**opened);
+    const double builtMs = timer.nsecsElapsed() / 1e6;
+    QElapsedTimer gui;
+    gui.start();
+    model.setCheckpoint(*opened, std::move(tree));
     view.expand(model.index(0, 0));
     QCoreApplication::processEvents();
+    const double guiMs = gui.nsecsElapsed() / 1e6;
     const double shownMs = timer.nsecsElapsed() / 1e6;
     std::printf("%d tensors, %d tree nodes\n", int((*opened)->tensors.size()), model.tree().size());
-    std::printf("open: read %.0f ms, tree shown after %.0f ms (goal < 1000 ms)\n", readMs, shownMs);
+    std::printf("open: read %.0f ms, tree built %.0f ms, tree shown after %.0f ms (goal < 1000 ms)\n", readMs,
+                builtMs - readMs, shownMs);
+    std::printf("GUI thread busy %.0f ms while showing it (goal < 100 ms)\n", guiMs);
     for (const char* filter : {"q_proj", "layers\\.1[0-9]{3}\\.mlp", "no-such-tensor", "LAYERNORM", ""}) {
         timer.restart();
         model.setFilterText(QLatin1String(filter));
