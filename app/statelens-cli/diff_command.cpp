@@ -3,6 +3,7 @@
 //                        [--all] [--engine fused|torch] [--threads N]
 // Exit 0 when every tensor is the same, 1 when anything differs (as diff(1)), 2 on errors.
 #include "cli_commands.h"
+#include "compute_options.h"
 #include "terminal.h"
 #include "text_table.h"
 
@@ -49,16 +50,15 @@ bool parseDiffArguments(const QStringList& arguments, DiffArguments* out)
     parser.addPositionalArgument(QStringLiteral("B"), QStringLiteral("second checkpoint"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("print one JSON document"));
     const QCommandLineOption all(QStringLiteral("all"), QStringLiteral("list unchanged tensors too"));
-    const QCommandLineOption device(QStringLiteral("device"), QStringLiteral("cpu, cuda, cuda:N or mps"), QStringLiteral("DEV"), QStringLiteral("cpu"));
     const QCommandLineOption key(QStringLiteral("key"), QStringLiteral("state dict path in both files"), QStringLiteral("PATH"));
     const QCommandLineOption keyA(QStringLiteral("key-a"), QStringLiteral("state dict path in A"), QStringLiteral("PATH"));
     const QCommandLineOption keyB(QStringLiteral("key-b"), QStringLiteral("state dict path in B"), QStringLiteral("PATH"));
     const QCommandLineOption strip(QStringLiteral("strip-prefix"), QStringLiteral("remove this prefix from both sides' keys"), QStringLiteral("P"));
     const QCommandLineOption stripA(QStringLiteral("strip-prefix-a"), QStringLiteral("remove this prefix from A's keys"), QStringLiteral("P"));
     const QCommandLineOption stripB(QStringLiteral("strip-prefix-b"), QStringLiteral("remove this prefix from B's keys"), QStringLiteral("P"));
-    const QCommandLineOption engine(QStringLiteral("engine"), QStringLiteral("fused (default on cpu) or torch"), QStringLiteral("ENGINE"));
-    const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("worker threads (default: one per core)"), QStringLiteral("N"), QStringLiteral("0"));
-    parser.addOptions({json, all, device, key, keyA, keyB, strip, stripA, stripB, engine, threads});
+    parser.addOptions({json, all, key, keyA, keyB, strip, stripA, stripB});
+    const ComputeOptions compute;
+    compute.addTo(parser);
     if (!parser.parse(arguments)) {
         printError(parser.errorText());
         return false;
@@ -77,24 +77,8 @@ bool parseDiffArguments(const QStringList& arguments, DiffArguments* out)
     out->alignment.keyB = parser.isSet(keyB) ? keyValue(parser, keyB) : keyValue(parser, key);
     out->alignment.stripA = parser.values(strip) + parser.values(stripA);
     out->alignment.stripB = parser.values(strip) + parser.values(stripB);
-    bool ok = false;
-    out->options.threads = parser.value(threads).toInt(&ok);
-    if (!ok || out->options.threads < 0) {
-        printError(QStringLiteral("--threads must be a whole number (0: one per core)"));
+    if (!compute.read(parser, &out->options))
         return false;
-    }
-    out->options.device = parser.value(device).trimmed().toLower();
-    if (parser.isSet(engine)) {
-        const QString name = parser.value(engine);
-        if (name == QLatin1String("fused"))
-            out->options.engine = DiffOptions::Engine::Fused;
-        else if (name == QLatin1String("torch"))
-            out->options.engine = DiffOptions::Engine::Torch;
-        else {
-            printError(QStringLiteral("--engine must be fused or torch, not '%1'").arg(name));
-            return false;
-        }
-    }
     return true;
 }
 

@@ -1,6 +1,7 @@
 // statelens-cli stats FILE [--json] [--bins N] [--device DEV] [--filter REGEX]
 //                        [--group PREFIX]... [--engine fused|torch] [--threads N]
 #include "cli_commands.h"
+#include "compute_options.h"
 #include "terminal.h"
 #include "text_table.h"
 
@@ -38,12 +39,11 @@ bool parseStatsArguments(const QStringList& arguments, StatsArguments* out)
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("checkpoint, shard index or folder"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("print one JSON document"));
     const QCommandLineOption bins(QStringLiteral("bins"), QStringLiteral("histogram bins (default 64)"), QStringLiteral("N"), QStringLiteral("64"));
-    const QCommandLineOption device(QStringLiteral("device"), QStringLiteral("cpu, cuda, cuda:N or mps"), QStringLiteral("DEV"), QStringLiteral("cpu"));
     const QCommandLineOption filter(QStringLiteral("filter"), QStringLiteral("only tensors whose name matches"), QStringLiteral("REGEX"));
     const QCommandLineOption group(QStringLiteral("group"), QStringLiteral("also one aggregate over names starting with PREFIX"), QStringLiteral("PREFIX"));
-    const QCommandLineOption engine(QStringLiteral("engine"), QStringLiteral("fused (default on cpu) or torch"), QStringLiteral("ENGINE"));
-    const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("worker threads (default: one per core)"), QStringLiteral("N"), QStringLiteral("0"));
-    parser.addOptions({json, bins, device, filter, group, engine, threads});
+    parser.addOptions({json, bins, filter, group});
+    const ComputeOptions compute;
+    compute.addTo(parser);
     if (!parser.parse(arguments)) {
         printError(parser.errorText());
         return false;
@@ -61,23 +61,8 @@ bool parseStatsArguments(const QStringList& arguments, StatsArguments* out)
         printError(QStringLiteral("--bins must be a whole number from 1 to %1").arg(StatsJob::kMaxBins));
         return false;
     }
-    out->options.threads = parser.value(threads).toInt(&ok);
-    if (!ok || out->options.threads < 0) {
-        printError(QStringLiteral("--threads must be a whole number (0: one per core)"));
+    if (!compute.read(parser, &out->options))
         return false;
-    }
-    out->options.device = parser.value(device).trimmed().toLower();
-    if (parser.isSet(engine)) {
-        const QString name = parser.value(engine);
-        if (name == QLatin1String("fused"))
-            out->options.engine = StatsOptions::Engine::Fused;
-        else if (name == QLatin1String("torch"))
-            out->options.engine = StatsOptions::Engine::Torch;
-        else {
-            printError(QStringLiteral("--engine must be fused or torch, not '%1'").arg(name));
-            return false;
-        }
-    }
     out->filter = parser.value(filter);
     out->groups = parser.values(group);
     return true;
