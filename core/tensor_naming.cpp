@@ -62,22 +62,43 @@ private:
     // Returns false when this value must not be entered (depth, cycle or work limit).
     bool enter(const Value* value, int depth)
     {
-        if (++m_visits > kMaxVisits || m_repeatCut)
+        if (++m_visits > kMaxVisits || m_repeatCut) {
+            ++m_cuts;
             return false;
+        }
         if (depth > kMaxDepth) {
             m_depthCut = true;
+            ++m_cuts;
             return false;
         }
         if (!m_onPath.insert(value).second) {
             m_cycle = true;
+            ++m_cuts;
             return false;
         }
         return true;
     }
     void leave(const Value* value) { m_onPath.erase(value); }
 
+    // Memo references let a pickle share one sub-tree along exponentially many paths. With
+    // tensors inside, the repeat limit stops the walk; without, every path was walked up to
+    // kMaxVisits (a 900-byte billion-laughs pickle whose leaf is not a tensor: 5 s of `ls`; found
+    // by fuzz_pickle_machine). A value whose whole sub-tree was walked once without emitting a
+    // tensor or being cut short holds no tensor on any other path either: it is not walked again.
+    bool knownTensorFree(const Value* value) const { return m_tensorFree.count(value) != 0; }
+    struct WalkMark {
+        qint64 emits, cuts;
+    };
+    WalkMark mark() const { return {m_emitCalls, m_cuts}; }
+    void rememberIfTensorFree(const Value* value, WalkMark before)
+    {
+        if (m_emitCalls == before.emits && m_cuts == before.cuts)
+            m_tensorFree.insert(value);
+    }
+
     void emitTensor(const Value* value, const QString& name)
     {
+        ++m_emitCalls;
         if (value->index < 0 || size_t(value->index) >= m_checkpoint.rebuilt.size() || m_repeatCut)
             return;
         if (!m_emitted.insert(value).second && ++m_repeats > kMaxRepeatedListings) {
@@ -99,6 +120,9 @@ private:
         }
         if (!value->isContainer() && value->kind != ValueKind::Object)
             return;
+        if (knownTensorFree(value))
+            return;
+        const WalkMark before = mark();
         if (!enter(value, depth))
             return;
         switch (value->kind) {
@@ -120,6 +144,7 @@ private:
             break;
         }
         leave(value);
+        rememberIfTensorFree(value, before);
     }
 
     void walkObject(const Value* object, const QString& path, int depth)
@@ -178,10 +203,14 @@ private:
         }
         if (modules && modules->kind == ValueKind::Dict) {
             for (const auto& [key, child] : modules->entries) {
-                if (child->kind != ValueKind::Object || !isModuleState(child->state) || !enter(child, depth + 1))
+                if (child->kind != ValueKind::Object || !isModuleState(child->state) || knownTensorFree(child))
+                    continue;
+                const WalkMark before = mark();
+                if (!enter(child, depth + 1))
                     continue;
                 walkModule(child->state, join(path, keyText(key)), depth + 1);
                 leave(child);
+                rememberIfTensorFree(child, before);
             }
         }
     }
@@ -231,6 +260,9 @@ private:
     qint64 m_repeats = 0;
     bool m_repeatCut = false;
     bool m_cycle = false;
+    qint64 m_emitCalls = 0;  // emitTensor calls, listed or not
+    qint64 m_cuts = 0;       // walks refused by a limit or a cycle
+    std::unordered_set<const Value*> m_tensorFree;
 };
 
 // ---- candidate state dicts --------------------------------------------------------------------

@@ -577,6 +577,9 @@ private:
         }
         const Node& key = node(p.items[2]);
         const QString keyText = key.kind == Kind::Int ? QString::number(key.integer) : key.text;
+        // make() may grow m_nodes and move every node: `p`, `type` and `key` dangle after it.
+        // Keep the index of the numel node, not a reference into the vector (found by fuzz_legacy).
+        const int numelNode = p.items[4];
         const int result = make(Kind::Storage);
         m_nodes[size_t(result)].itemSize = global.itemSize;
         if (m_pickle.recordBytes) {
@@ -594,7 +597,7 @@ private:
             }
             m_nodes[size_t(result)].nbytes = bytes;
         } else if (!m_storageKeys.contains(keyText)) {
-            const Node& numel = node(p.items[4]);
+            const Node& numel = node(numelNode);
             m_storageKeys.append(keyText);
             m_storageItemSizes.append(global.itemSize);
             m_storageNumels.append(numel.kind == Kind::Int ? numel.integer : -1);

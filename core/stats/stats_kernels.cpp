@@ -320,8 +320,12 @@ inline int32_t scalarBin(T x, T lo, T hi, T range, T binsT, int bins)
     if (!(x >= lo && x <= hi))
         return bins;
     const T position = (x - lo) * binsT / range;
-    const int32_t bin = int32_t(position);
-    return bin >= bins ? bins - 1 : bin;
+    // (x - lo) * bins overflows to infinity for values near the type's limit (a range of 3e38
+    // in float): clamp before converting, as the vector path does, since converting infinity
+    // to an integer is undefined (found by fuzz_safetensors).
+    if (!(position < binsT))
+        return bins - 1;
+    return int32_t(position);
 }
 
 // One histogram sweep for both precisions; only the float-to-int conversion differs (a double

@@ -2,6 +2,8 @@
 // README): each file opened through core and through statelens-cli ls, info, stats and scan.
 // Each gives a safe listing (exit 0, scan 1 when it names unsafe globals) or a one-line error
 // naming the file (exit 2); never a crash or a hang; and no canary file appears.
+// tests/data/fuzz holds what the fuzzers (fuzz/) found: each must now open or fail with a message,
+// and ls/info/stats/scan must neither crash nor hang on it (run under ASan + UBSan in CI).
 #include "core/checkpoint_reader.h"
 
 #include <QDir>
@@ -11,6 +13,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTest>
 
 using namespace statelens;
@@ -67,6 +70,8 @@ private Q_SLOTS:
     void initTestCase();
     void testFile_data();
     void testFile();
+    void testFuzzFinding_data();
+    void testFuzzFinding();
     void cleanupTestCase();
 };
 
@@ -151,6 +156,41 @@ void TestHostile::testFile()
         }
     }
     QVERIFY2(canaries().isEmpty(), qPrintable(QStringLiteral("a payload ran: ") + canaries().join(u' ')));
+}
+
+void TestHostile::testFuzzFinding_data()
+{
+    QTest::addColumn<QString>("path");
+    const QDir folder(QStringLiteral(STATELENS_TEST_DATA "/fuzz"));
+    const QStringList names = folder.entryList(QDir::Files, QDir::Name).filter(QRegularExpression(QStringLiteral("^(?!README)")));
+    QVERIFY(!names.isEmpty());
+    for (const QString& name : names)
+        QTest::addRow("%s", qPrintable(name)) << folder.filePath(name);
+}
+
+void TestHostile::testFuzzFinding()
+{
+    QFETCH(QString, path);
+    QElapsedTimer clock;
+    clock.start();
+    auto opened = openCheckpoint(path);
+    QVERIFY2(clock.elapsed() < 10000, "opening took more than 10 s");
+    if (!opened) {
+        QVERIFY(!opened.error().message.isEmpty());
+        QCOMPARE(opened.error().path, path);
+    }
+    for (const char* verb : {"ls", "info", "stats", "scan"}) {
+        const CliRun run = runCli({QLatin1String(verb), path, QStringLiteral("--json")});
+        QVERIFY2(run.exitCode >= 0, qPrintable(QStringLiteral("%1 crashed or hung").arg(QLatin1String(verb))));
+        QVERIFY2(run.exitCode <= 2, qPrintable(QStringLiteral("%1 exited with %2").arg(QLatin1String(verb)).arg(run.exitCode)));
+        if (run.exitCode == 2) {
+            const QString err = QString::fromUtf8(run.err);
+            QVERIFY2(err.startsWith(QStringLiteral("statelens-cli: ") + path + QStringLiteral(": ")), qPrintable(err));
+            QCOMPARE(err.count(u'\n'), 1);
+        } else {
+            QVERIFY2(!QJsonDocument::fromJson(run.out).object().isEmpty(), qPrintable(QLatin1String(verb)));
+        }
+    }
 }
 
 void TestHostile::cleanupTestCase()
