@@ -1,5 +1,7 @@
 #include "architecture_chooser.h"
 
+#include "file_filters.h"
+
 #include "core/torch_runtime.h"
 
 #include <QFileDialog>
@@ -130,7 +132,7 @@ QString ArchitectureChooser::askForFile(const QString& kind)
     else if (kind == kJsonSpec)
         filter = tr("Architecture specs (*.json);;All files (*)");
     else
-        filter = tr("Checkpoints (*.pt *.pth *.bin *.ckpt *.pt2 *.safetensors *.json);;All files (*)");
+        filter = checkpointFileFilter();
     const QString path = QFileDialog::getOpenFileName(this, tr("Choose the model"), start, filter);
     if (!path.isEmpty())
         settings.setValue(QStringLiteral("files/lastFolder"), QFileInfo(path).absolutePath());

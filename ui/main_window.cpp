@@ -4,6 +4,7 @@
 #include "checkpoint_tab.h"
 #include "device_selector.h"
 #include "diff_runner.h"
+#include "file_filters.h"
 #include "diff_tab.h"
 #include "match_panel.h"
 
@@ -136,7 +137,7 @@ void MainWindow::showOpenDialog()
     const QString start = settings.value(QStringLiteral("files/lastFolder")).toString();
     const QString path = QFileDialog::getOpenFileName(
         this, tr("Open checkpoint"), start,
-        tr("Checkpoints (*.pt *.pth *.bin *.ckpt *.pt2 *.safetensors *.json *.jit);;All files (*)"));
+        checkpointFileFilter());
     if (path.isEmpty())
         return;
     settings.setValue(QStringLiteral("files/lastFolder"), QFileInfo(path).absolutePath());
@@ -147,7 +148,7 @@ void MainWindow::showCompareDialog(bool withCurrent)
 {
     QSettings settings;
     const QString start = settings.value(QStringLiteral("files/lastFolder")).toString();
-    const QString filter = tr("Checkpoints (*.pt *.pth *.bin *.ckpt *.pt2 *.safetensors *.json *.jit);;All files (*)");
+    const QString filter = checkpointFileFilter();
     QString first;
     if (withCurrent) {
         auto* tab = qobject_cast<CheckpointTab*>(m_tabs->currentWidget());

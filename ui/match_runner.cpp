@@ -133,13 +133,7 @@ void MatchRunner::exportStateDict(CheckpointPtr checkpoint, ExportRequest reques
     };
     start<ExportSummary>(
         tr("Exporting to %1…").arg(request.output),
-        [checkpoint, request]() -> Result<ExportSummary> {
-            auto summary = statelens::exportStateDict(*checkpoint, request);
-            if (!summary)
-                return summary.error();
-            ExportSummary result = summary.value();
-            return result;
-        },
+        [checkpoint, request] { return statelens::exportStateDict(*checkpoint, request); },
         [this, checkpoint, request](const ExportSummary& summary) {
             Q_EMIT exported(summary, exportSnippet(*checkpoint, request, summary.view));
         });

@@ -82,13 +82,6 @@ bool parseDiffArguments(const QStringList& arguments, DiffArguments* out)
     return true;
 }
 
-QString figure(double value, bool exists)
-{
-    if (!exists || !std::isfinite(value))
-        return QStringLiteral("-");
-    return QString::number(value, 'g', 6);
-}
-
 QString describeSide(const DiffSide& side)
 {
     return side.tensor < 0 ? QStringLiteral("-") : dtypeName(side.dtype) + formatShape(side.shape);
@@ -110,8 +103,8 @@ void writeText(const DiffReport& report, bool all)
         const bool deltas = diff.hasDeltas();
         const DiffDeltas d = diff.deltas();
         table.addRow({diffStatusName(diff.status), diff.name, describeSide(diff.a), describeSide(diff.b),
-                      deltas ? formatCount(diff.sums.differing) : QStringLiteral("-"), figure(d.maxAbs, deltas),
-                      figure(d.meanAbs, deltas), figure(d.relL2, deltas), figure(d.cosine, deltas), diff.error});
+                      deltas ? formatCount(diff.sums.differing) : QStringLiteral("-"), tableFigure(d.maxAbs, deltas),
+                      tableFigure(d.meanAbs, deltas), tableFigure(d.relL2, deltas), tableFigure(d.cosine, deltas), diff.error});
         ++listed;
     }
     QString out;

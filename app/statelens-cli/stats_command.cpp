@@ -68,13 +68,6 @@ bool parseStatsArguments(const QStringList& arguments, StatsArguments* out)
     return true;
 }
 
-QString formatValue(double value, bool exists)
-{
-    if (!exists || !std::isfinite(value))
-        return QStringLiteral("-");
-    return QString::number(value, 'g', 6);
-}
-
 QString problemsOf(const TensorStats& stats)
 {
     QStringList problems;
@@ -111,8 +104,8 @@ void writeText(const StatsReport& report)
         const Moments& m = stats.moments;
         const bool finite = stats.hasValues() && m.finite > 0;
         const QString note = !stats.skipped.isEmpty() ? stats.skipped : !stats.error.isEmpty() ? stats.error : QString();
-        table.addRow({stats.name, dtype, formatCount(stats.numel), formatValue(m.min, finite), formatValue(m.max, finite),
-                      formatValue(m.mean, finite), formatValue(m.std(), finite),
+        table.addRow({stats.name, dtype, formatCount(stats.numel), tableFigure(m.min, finite), tableFigure(m.max, finite),
+                      tableFigure(m.mean, finite), tableFigure(m.std(), finite),
                       stats.hasValues() ? formatCount(m.nan) : QStringLiteral("-"),
                       stats.hasValues() ? formatCount(m.inf()) : QStringLiteral("-"),
                       stats.hasValues() ? formatCount(m.zeros) : QStringLiteral("-"), note});

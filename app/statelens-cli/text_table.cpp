@@ -1,5 +1,7 @@
 #include "text_table.h"
 
+#include <cmath>
+
 namespace statelens::cli {
 
 void TextTable::setHeader(const QStringList& header, const QVector<Align>& align)
@@ -41,6 +43,13 @@ QString TextTable::render() const
     for (const QStringList& row : m_rows)
         out += line(row);
     return out;
+}
+
+QString tableFigure(double value, bool exists)
+{
+    if (!exists || !std::isfinite(value))
+        return QStringLiteral("-");
+    return QString::number(value, 'g', 6);
 }
 
 }  // namespace statelens::cli

@@ -20,4 +20,7 @@ private:
     QVector<QStringList> m_rows;
 };
 
+// A figure in a table cell: six significant digits, "-" when it does not exist or is not finite.
+QString tableFigure(double value, bool exists = true);
+
 }  // namespace statelens::cli

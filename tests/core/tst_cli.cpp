@@ -1,5 +1,6 @@
 // statelens-cli as scripts use it: exit codes, JSON per the contract, messages on stderr,
 // and no libtorch on the listing path.
+#include "cli_runner.h"
 #include <QFile>
 #include <QTemporaryDir>
 #include <QFileInfo>
@@ -10,27 +11,6 @@
 #include <QTest>
 
 namespace {
-
-struct CliRun {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-CliRun runCli(const QStringList& arguments)
-{
-    QProcess process;
-    process.start(QStringLiteral(STATELENS_BIN_DIR "/statelens-cli"), arguments);
-    CliRun run;
-    if (!process.waitForFinished(30000)) {
-        process.kill();
-        return run;
-    }
-    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    run.out = process.readAllStandardOutput();
-    run.err = process.readAllStandardError();
-    return run;
-}
 
 QString data(const char* name)
 {

@@ -3,6 +3,7 @@
 // pass in tiny chunks and libtorch; the kernel against a plain float64 loop; alignment of a
 // Lightning checkpoint against a plain state dict; the job's streaming, progress, cancellation
 // and device errors; and the CLI's JSON and exit codes.
+#include "cli_runner.h"
 #include "core/checkpoint_reader.h"
 #include "core/diff/checkpoint_diff.h"
 #include "core/diff/diff_job.h"
@@ -145,27 +146,6 @@ QString differences(const TensorDiff& got, const QJsonObject& expected)
             problems.append(problem);
     }
     return problems.join(QStringLiteral("; "));
-}
-
-struct CliRun {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-CliRun runCli(const QStringList& arguments)
-{
-    QProcess process;
-    process.start(QStringLiteral(STATELENS_BIN_DIR "/statelens-cli"), arguments);
-    CliRun run;
-    if (!process.waitForFinished(60000)) {
-        process.kill();
-        return run;
-    }
-    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    run.out = process.readAllStandardOutput();
-    run.err = process.readAllStandardError();
-    return run;
 }
 
 }  // namespace
@@ -453,7 +433,7 @@ void TestDiff::testCliJson()
         arguments << QStringLiteral("--key-b") << key;
     for (const QString& prefix : strings(expected.value(QStringLiteral("strip_b"))))
         arguments << QStringLiteral("--strip-prefix-b") << prefix;
-    const CliRun run = runCli(arguments);
+    const CliRun run = runCli(arguments, 60000);
     const QJsonArray tensors = expected.value(QStringLiteral("tensors")).toArray();
     bool identical = true;
     for (const QJsonValue& tensor : tensors)
@@ -520,7 +500,7 @@ void TestDiff::testCliErrors()
 {
     QFETCH(QStringList, arguments);
     QFETCH(QString, message);
-    const CliRun run = runCli(arguments);
+    const CliRun run = runCli(arguments, 60000);
     QCOMPARE(run.exitCode, 2);
     QVERIFY(run.out.isEmpty());
     QVERIFY2(QString::fromUtf8(run.err).contains(message), run.err.constData());

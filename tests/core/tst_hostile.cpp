@@ -4,6 +4,7 @@
 // naming the file (exit 2); never a crash or a hang; and no canary file appears.
 // tests/data/fuzz holds what the fuzzers (fuzz/) found: each must now open or fail with a message,
 // and ls/info/stats/scan must neither crash nor hang on it (run under ASan + UBSan in CI).
+#include "cli_runner.h"
 #include "core/checkpoint_reader.h"
 
 #include <QDir>
@@ -31,27 +32,6 @@ void removeCanaries()
 {
     for (const QString& name : canaries())
         QFile::remove(QStringLiteral("/tmp/") + name);
-}
-
-struct CliRun {
-    int exitCode = -1;
-    QByteArray out, err;
-};
-
-CliRun runCli(const QStringList& arguments)
-{
-    QProcess process;
-    process.start(QStringLiteral(STATELENS_BIN_DIR "/statelens-cli"), arguments);
-    CliRun run;
-    if (!process.waitForFinished(30000)) {
-        process.kill();
-        process.waitForFinished();
-        return run;
-    }
-    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    run.out = process.readAllStandardOutput();
-    run.err = process.readAllStandardError();
-    return run;
 }
 
 QStringList sorted(QStringList list)

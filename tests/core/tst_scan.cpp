@@ -3,6 +3,7 @@
 // tests/data/hostile/make_hostile_fixtures.py in weights_only_expected.json) must be what our
 // torch-free emulation says: the verdict, the exception and its message. Plus the contract's JSON
 // and exit codes (0 all safe, 1 any unsafe, 2 unreadable), and the opcode walker's bounds.
+#include "cli_runner.h"
 #include "core/checkpoint_reader.h"
 #include "core/scan/pickle_opcodes.h"
 #include "core/scan/weights_only_rules.h"
@@ -58,27 +59,6 @@ const QHash<QString, QString>& knownDifferences()
 struct Figures {
     int files = 0, unreadable = 0, compared = 0, verdictAgrees = 0, messageCompared = 0, messageAgrees = 0, notApplicable = 0;
 } g_figures;
-
-struct CliRun {
-    int exitCode = -1;
-    QByteArray out, err;
-};
-
-CliRun runCli(const QStringList& arguments)
-{
-    QProcess process;
-    process.start(QStringLiteral(STATELENS_BIN_DIR "/statelens-cli"), arguments);
-    CliRun run;
-    if (!process.waitForFinished(30000)) {
-        process.kill();
-        process.waitForFinished();
-        return run;
-    }
-    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    run.out = process.readAllStandardOutput();
-    run.err = process.readAllStandardError();
-    return run;
-}
 
 }  // namespace
 
