@@ -14,7 +14,9 @@ constexpr qint64 kMaxVisits = 20'000'000;
 // Listings of a tensor already listed under another path (tied weights, views of one object).
 // Memo references let a few hundred bytes reach one tensor by 2^40 paths (tests/data/hostile/
 // memo_laughs.pt): without this bound the listing grew by millions of names until memory ran out.
-constexpr qint64 kMaxRepeatedListings = 100'000;
+// Real checkpoints repeat a tensor a handful of times (tied embeddings, a module shared by every
+// layer): ten thousand repeats is far above them and keeps such a file's listing to ~1 MB of text.
+constexpr qint64 kMaxRepeatedListings = 10'000;
 
 QString keyText(const Value* key)
 {
@@ -41,7 +43,7 @@ bool isModuleState(const Value* state)
 
 class TensorNamer {
 public:
-    explicit TensorNamer(Checkpoint& checkpoint) : m_checkpoint(checkpoint) {}
+    explicit TensorNamer(Checkpoint& checkpoint) : m_checkpoint(checkpoint), m_emitted(checkpoint.rebuilt.size(), false) {}
 
     void run()
     {
@@ -101,10 +103,11 @@ private:
         ++m_emitCalls;
         if (value->index < 0 || size_t(value->index) >= m_checkpoint.rebuilt.size() || m_repeatCut)
             return;
-        if (!m_emitted.insert(value).second && ++m_repeats > kMaxRepeatedListings) {
+        if (m_emitted[size_t(value->index)] && ++m_repeats > kMaxRepeatedListings) {
             m_repeatCut = true;
             return;
         }
+        m_emitted[size_t(value->index)] = true;
         TensorInfo tensor = m_checkpoint.rebuilt[size_t(value->index)];
         tensor.name = name;
         m_checkpoint.tensors.append(std::move(tensor));
@@ -239,16 +242,16 @@ private:
 
     void markViews()
     {
-        QHash<int, int> firstUser;
+        std::vector<int> firstUser(size_t(m_checkpoint.storages.size()), -1);  // per storage
         for (int i = 0; i < m_checkpoint.tensors.size(); ++i) {
             TensorInfo& tensor = m_checkpoint.tensors[i];
-            if (tensor.storage < 0)
+            if (tensor.storage < 0 || tensor.storage >= m_checkpoint.storages.size())
                 continue;
-            auto it = firstUser.constFind(tensor.storage);
-            if (it == firstUser.cend())
-                firstUser.insert(tensor.storage, i);
+            int& first = firstUser[size_t(tensor.storage)];
+            if (first < 0)
+                first = i;
             else
-                tensor.viewOf = *it;
+                tensor.viewOf = first;
         }
     }
 
@@ -256,7 +259,7 @@ private:
     std::unordered_set<const Value*> m_onPath;
     qint64 m_visits = 0;
     bool m_depthCut = false;
-    std::unordered_set<const Value*> m_emitted;
+    std::vector<bool> m_emitted;  // per rebuilt tensor (one Tensor value each): listed already
     qint64 m_repeats = 0;
     bool m_repeatCut = false;
     bool m_cycle = false;

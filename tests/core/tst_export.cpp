@@ -21,32 +21,40 @@ QString data(const QString& name)
     return QStringLiteral(STATELENS_TEST_DATA "/") + name;
 }
 
-// A tensor's logical values as bytes in row-major order, read through its strides.
+// A tensor's logical values as bytes in row-major order, read through its strides. Written for
+// speed as well as clarity: the sanitizer build runs it over every element of resnet18 (11 M).
 QByteArray logicalBytes(const Checkpoint& checkpoint, const TensorInfo& tensor)
 {
     auto storage = checkpoint.storageBytes(tensor.storage);
     if (!storage)
         return {};
-    const int item = dtypeItemSize(tensor.dtype);
+    const qsizetype item = dtypeItemSize(tensor.dtype);
     const QVector<qint64> strides = tensor.strides.size() == tensor.shape.size() ? tensor.strides : contiguousStrides(tensor.shape);
+    const qint64 numel = tensor.numel();
+    const char* base = storage->data() + tensor.storageOffset * item;
     QByteArray out;
-    QVector<qint64> index(tensor.shape.size(), 0);
-    for (qint64 n = 0; n < tensor.numel(); ++n) {
-        qint64 element = tensor.storageOffset;
-        for (int d = 0; d < index.size(); ++d)
-            element += index[d] * strides[d];
-        QByteArray value(storage->data() + element * item, item);
-        if (checkpoint.storages[tensor.storage].bigEndian) {
-            const int unit = dtypeTraits(tensor.dtype).kind == DTypeKind::Complex ? item / 2 : item;
-            for (int i = 0; i < item; i += unit)
-                std::reverse(value.begin() + i, value.begin() + i + unit);
+    if (strides == contiguousStrides(tensor.shape)) {
+        out = QByteArray(base, numel * item);
+    } else {
+        out.reserve(numel * item);
+        QVector<qint64> index(tensor.shape.size(), 0);
+        const int dims = int(index.size());
+        for (qint64 n = 0; n < numel; ++n) {
+            qint64 element = 0;
+            for (int d = 0; d < dims; ++d)
+                element += index.at(d) * strides.at(d);
+            out.append(base + element * item, item);
+            for (int d = dims - 1; d >= 0; --d) {
+                if (++index[d] < tensor.shape.at(d))
+                    break;
+                index[d] = 0;
+            }
         }
-        out += value;
-        for (int d = int(index.size()) - 1; d >= 0; --d) {
-            if (++index[d] < tensor.shape[d])
-                break;
-            index[d] = 0;
-        }
+    }
+    if (checkpoint.storages[tensor.storage].bigEndian) {
+        const qsizetype unit = dtypeTraits(tensor.dtype).kind == DTypeKind::Complex ? item / 2 : item;
+        for (qsizetype at = 0; at < out.size(); at += unit)
+            std::reverse(out.begin() + at, out.begin() + at + unit);
     }
     return out;
 }
