@@ -65,7 +65,7 @@ public:
         const size_t expected = size_t(expectedLeaves) * 3 + 1;
         m_tree.m_nodes.reserve(expected);
         m_tree.m_leafPaths.reserve(expected);
-        m_index.reserve(qsizetype(expected));
+        m_index.reserve(qsizetype(expectedLeaves / 4 + 16));  // only wide nodes' children go there
         m_tree.m_nodes.emplace_back();  // the root
         m_tree.m_leafPaths.emplace_back();
     }
@@ -101,7 +101,7 @@ public:
     {
         int node = kRoot;
         forEachComponent(dotted, [&](QStringView part, qsizetype) {
-            node = m_index.value(ChildKey{node, part}, -1);
+            node = lookup(node, part);
             return node >= 0;
         });
         return node;
@@ -131,23 +131,46 @@ private:
         }
     }
 
+    // A module has a handful of children (weight, bias, a few submodules): those are compared
+    // one by one, which costs less than hashing the name. Only a wide node ("layers" with its
+    // thousands of blocks) has its children in the index, from its (kScanLimit + 1)-th child on.
+    static constexpr size_t kScanLimit = 8;
+
+    int lookup(int parent, QStringView name) const
+    {
+        const std::vector<int>& children = m_tree.m_nodes[size_t(parent)].children;
+        if (children.size() > kScanLimit)
+            return m_index.value(ChildKey{parent, name}, -1);
+        for (const int child : children) {
+            if (m_tree.m_nodes[size_t(child)].name == name)
+                return child;
+        }
+        return -1;
+    }
+
     int child(int parent, QStringView name)
     {
-        if (const auto found = m_index.constFind(ChildKey{parent, name}); found != m_index.cend())
-            return found.value();
+        if (const int found = lookup(parent, name); found >= 0)
+            return found;
         const int created = int(m_tree.m_nodes.size());
         ModuleTreeNode node;
         node.name = name.toString();
         node.parent = parent;
         m_tree.m_nodes.push_back(std::move(node));
-        m_tree.m_nodes[size_t(parent)].children.push_back(created);
         m_tree.m_leafPaths.emplace_back();
-        m_index.insert(ChildKey{parent, m_tree.m_nodes.back().name}, created);
+        std::vector<int>& children = m_tree.m_nodes[size_t(parent)].children;
+        children.push_back(created);
+        if (children.size() == kScanLimit + 1) {
+            for (const int child : children)
+                m_index.insert(ChildKey{parent, m_tree.m_nodes[size_t(child)].name}, child);
+        } else if (children.size() > kScanLimit + 1) {
+            m_index.insert(ChildKey{parent, m_tree.m_nodes.back().name}, created);
+        }
         return created;
     }
 
     ModuleTree& m_tree;
-    QHash<ChildKey, int> m_index;
+    QHash<ChildKey, int> m_index;         // children of wide nodes (see lookup)
     QString m_previous;                   // the last path placed
     std::vector<int> m_previousNodes;     // its node per component
     std::vector<qsizetype> m_previousEnds;  // where each component ends in it

@@ -45,11 +45,11 @@ public:
         : m_checkpoint(checkpoint), m_zip(zip), m_fileIndex(fileIndex), m_folder(std::move(recordFolder)), m_bigEndian(bigEndian)
     {
         // Every storage is a record of its own, so the archive's entry count (already read and
-        // held in memory) bounds how many there can be: room for them up front saves rehashing
-        // and regrowing 100 000 times over.
-        const qsizetype records = qsizetype(zip.entries().size());
-        m_byKey.reserve(records);
-        m_checkpoint.storages.reserve(m_checkpoint.storages.size() + records);
+        // held in memory) bounds how many there can be: room for them up front saves regrowing
+        // 100 000 times over.
+        const size_t records = zip.entries().size();
+        m_storageOfEntry.assign(records, -1);
+        m_checkpoint.storages.reserve(m_checkpoint.storages.size() + qsizetype(records));
     }
 
     Result<Value*> load(Value* pid)
@@ -60,30 +60,31 @@ public:
         const StoragePid& storage = *parsed;
         const qint64 nbytes = storage.nbytes;
 
-        int index = m_byKey.value(storage.key, -1);
+        // Storages are deduplicated by their record: one lookup in the archive's index serves
+        // both "is it there" and "seen before".
+        const QString record = m_folder + storage.key;
+        const int entry = m_zip.find(record);
+        // The record's name below the archive folder ("data/0"), without QString::section.
+        const auto recordName = [&record] { return record.mid(record.indexOf(u'/') + 1); };
+        if (entry < 0)
+            return makeError(ErrorCode::Corrupt, QStringLiteral("storage record '%1' named by the pickle is missing from the archive").arg(recordName()));
+        int& index = m_storageOfEntry[size_t(entry)];
         if (index < 0) {
-            const QString record = m_folder + storage.key;
-            // The record's name below the archive folder ("data/0"), without QString::section.
-            const QString recordName = record.mid(record.indexOf(u'/') + 1);
-            const int entry = m_zip.find(record);
-            if (entry < 0)
-                return makeError(ErrorCode::Corrupt, QStringLiteral("storage record '%1' named by the pickle is missing from the archive").arg(recordName));
             const ZipEntry& info = m_zip.entries()[size_t(entry)];
             if (info.uncompressedSize < quint64(nbytes))
                 return makeError(ErrorCode::Corrupt, QStringLiteral("storage '%1' holds %2 bytes but the pickle says %3 (%4 x %5)")
-                                                         .arg(recordName).arg(info.uncompressedSize).arg(nbytes).arg(storage.numel).arg(dtypeName(storage.dtype)));
-            StorageInfo info2;
-            info2.key = storage.key;
-            info2.record = recordName;
-            info2.dtype = storage.dtype;
-            info2.nbytes = nbytes;
-            info2.location = storage.location;
-            info2.file = m_fileIndex;
-            info2.zipEntry = entry;
-            info2.bigEndian = m_bigEndian;
+                                                         .arg(recordName()).arg(info.uncompressedSize).arg(nbytes).arg(storage.numel).arg(dtypeName(storage.dtype)));
+            StorageInfo added;
+            added.key = storage.key;
+            added.record = recordName();
+            added.dtype = storage.dtype;
+            added.nbytes = nbytes;
+            added.location = storage.location;
+            added.file = m_fileIndex;
+            added.zipEntry = entry;
+            added.bigEndian = m_bigEndian;
             index = m_checkpoint.storages.size();
-            m_checkpoint.storages.append(std::move(info2));
-            m_byKey.insert(storage.key, index);
+            m_checkpoint.storages.append(std::move(added));
         }
         Value* value = m_checkpoint.arena.make(ValueKind::Storage);
         value->index = index;
@@ -97,7 +98,7 @@ private:
     int m_fileIndex;
     QString m_folder;
     bool m_bigEndian;
-    QHash<QString, int> m_byKey;
+    std::vector<int> m_storageOfEntry;  // per archive entry: its index in Checkpoint::storages, -1 until named
 };
 
 Result<Value*> runPickleRecord(Checkpoint& checkpoint, const ZipArchive& zip, int entry, ZipStorageLoader& loader,

@@ -504,6 +504,12 @@ size_t qHash(const KeyToken& token, size_t seed = 0)
     return qHashMulti(seed, token.kind, token.number, token.text);
 }
 
+// For std::unordered_map (its try_emplace finds or inserts with one hash and one probe). Seeded
+// like QHash, per process, so a pickle cannot be crafted to make every key collide.
+struct KeyTokenHash {
+    size_t operator()(const KeyToken& token) const { return qHash(token, QHashSeed::globalSeed()); }
+};
+
 class Unpickler final : public ValueBuilder {
 public:
     Unpickler(Checkpoint& checkpoint, const PickleLimits& limits, const PickleMachine::PersistentLoader& loader,
@@ -531,7 +537,7 @@ public:
 
 private:
     struct KeyIndex {
-        QHash<KeyToken, size_t> positions;  // key token -> index in entries (dicts) or items (sets)
+        std::unordered_map<KeyToken, size_t, KeyTokenHash> positions;  // key -> index in entries (dicts) or items (sets)
         size_t indexed = 0;                // how many entries/items the hash covers
     };
 
@@ -628,7 +634,10 @@ private:
     std::unordered_map<quint64, Value*> m_memoSparse;
     qint64 m_memoCount = 0;
     Value** memoSlot(quint64 key);
-    std::unordered_map<const Value*, KeyIndex> m_keyIndexes;
+    std::unordered_map<const Value*, KeyIndex> m_keyIndexes;  // references stay valid as it grows
+    // SETITEMS fills one dict a thousand keys at a time: the last index used, without a lookup.
+    const Value* m_lastIndexed = nullptr;
+    KeyIndex* m_lastIndex = nullptr;
     std::unordered_map<const Value*, KeyToken> m_longKeyTokens;  // digests, computed once per value
     QSet<QString> m_listed;
 
@@ -889,16 +898,18 @@ KeyToken Unpickler::keyToken(const Value* key)
 
 Unpickler::KeyIndex& Unpickler::keyIndex(Value* container)
 {
-    KeyIndex& index = m_keyIndexes[container];
+    if (container != m_lastIndexed) {
+        m_lastIndex = &m_keyIndexes[container];
+        m_lastIndexed = container;
+    }
+    KeyIndex& index = *m_lastIndex;
     // Catch up with entries that reached the container some other way (a persistent loader's
     // value): the first occurrence of a key is the one that stays.
     const bool set = container->kind == ValueKind::Set || container->kind == ValueKind::FrozenSet;
     const size_t count = set ? container->items.size() : container->entries.size();
     for (; index.indexed < count; ++index.indexed) {
         const Value* key = set ? container->items[index.indexed] : container->entries[index.indexed].first;
-        const KeyToken token = keyToken(key);
-        if (!index.positions.contains(token))
-            index.positions.insert(token, index.indexed);
+        index.positions.try_emplace(keyToken(key), index.indexed);
     }
     return index;
 }
@@ -908,12 +919,11 @@ Status Unpickler::setItem(Value* dict, Value* key, Value* value)
     if (dict->kind != ValueKind::Dict && dict->kind != ValueKind::Object)
         return corrupt(QStringLiteral("the target is a %1, not a dict").arg(kindName(dict->kind)));
     KeyIndex& index = keyIndex(dict);
-    const KeyToken token = keyToken(key);
-    if (auto existing = index.positions.constFind(token); existing != index.positions.cend()) {
-        dict->entries[*existing].second = value;
+    const auto [position, added] = index.positions.try_emplace(keyToken(key), dict->entries.size());
+    if (!added) {  // Python keeps the first key's place and takes the new value
+        dict->entries[position->second].second = value;
         return Ok{};
     }
-    index.positions.insert(token, dict->entries.size());
     dict->entries.emplace_back(key, value);
     index.indexed = dict->entries.size();
     return Ok{};
@@ -924,10 +934,8 @@ Status Unpickler::addItem(Value* set, Value* item)
     if (set->kind != ValueKind::Set && set->kind != ValueKind::FrozenSet)
         return corrupt(QStringLiteral("the target is a %1, not a set").arg(kindName(set->kind)));
     KeyIndex& index = keyIndex(set);
-    const KeyToken token = keyToken(item);
-    if (index.positions.contains(token))
+    if (!index.positions.try_emplace(keyToken(item), set->items.size()).second)
         return Ok{};
-    index.positions.insert(token, set->items.size());
     set->items.push_back(item);
     index.indexed = set->items.size();
     return Ok{};
