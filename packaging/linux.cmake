@@ -34,7 +34,7 @@ set(CPACK_GENERATOR DEB RPM TGZ)
 set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
 
 # DEB: dpkg-shlibdeps turns the ELF files' needs into the distribution's packages (Qt 6,
-# QCustomPlot, Highway, minizip; libtorch through the torch module). It cannot see plugins Qt loads
+# QCustomPlot, Highway, zlib; libtorch through the torch module). It cannot see plugins Qt loads
 # by name: on Debian 12 the xcb and offscreen platforms come with libqt6gui6 (qt6-qpa-plugins holds
 # only VNC), Wayland's with qt6-wayland, and the SVG icon engine (the window icon) with libqt6svg6.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache
   qt6-base-dev libgl-dev libqcustomplot-dev libqcustomplot2.1-qt6
   libqt6svg6   # the SVG icon engine and image plugin: the window and toolbar icons are SVG
-  libtorch-dev libminizip-dev nlohmann-json3-dev libhwy-dev
+  libtorch-dev nlohmann-json3-dev zlib1g-dev libhwy-dev
   python3-torch python3-torchvision   # regenerating fixtures and the benchmarks' baseline
   desktop-file-utils appstream shared-mime-info   # ctest -L packaging validates the desktop files
 )

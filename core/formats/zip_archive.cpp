@@ -1,58 +1,32 @@
 #include "zip_archive.h"
 
-#include <minizip/unzip.h>
+#include <zlib.h>
 
 #include <cstring>
+#include <limits>
+
+// Zip layout as in PKWARE's APPNOTE.TXT (sections 4.3.7 local header, 4.3.12 central header,
+// 4.3.14-16 ZIP64 end records, 4.5.3 ZIP64 extra field). All integers are little-endian.
 
 namespace statelens {
 
-// minizip reads through these callbacks from the memory map: no file handles, no copies of
-// stored records, and every read is bounded by the mapped size.
-struct ZipArchive::MemoryStream {
-    const char* data = nullptr;
-    quint64 size = 0;
-    quint64 position = 0;
-    bool failed = false;
-
-    static voidpf open(voidpf opaque, const void*, int) { return opaque; }
-    static uLong read(voidpf, voidpf stream, void* buffer, uLong length)
-    {
-        auto* self = static_cast<MemoryStream*>(stream);
-        if (self->position >= self->size)
-            return 0;
-        const quint64 available = self->size - self->position;
-        const uLong count = length < available ? length : static_cast<uLong>(available);
-        std::memcpy(buffer, self->data + self->position, count);
-        self->position += count;
-        return count;
-    }
-    static uLong write(voidpf, voidpf stream, const void*, uLong)
-    {
-        static_cast<MemoryStream*>(stream)->failed = true;  // read-only
-        return 0;
-    }
-    static ZPOS64_T tell(voidpf, voidpf stream) { return static_cast<MemoryStream*>(stream)->position; }
-    static long seek(voidpf, voidpf stream, ZPOS64_T offset, int origin)
-    {
-        auto* self = static_cast<MemoryStream*>(stream);
-        quint64 base = 0;
-        switch (origin) {
-        case ZLIB_FILEFUNC_SEEK_SET: base = 0; break;
-        case ZLIB_FILEFUNC_SEEK_CUR: base = self->position; break;
-        case ZLIB_FILEFUNC_SEEK_END: base = self->size; break;
-        default: return -1;
-        }
-        if (offset > self->size || base > self->size - offset)
-            return -1;  // never position past the end: minizip then reports a bad archive
-        self->position = base + offset;
-        return 0;
-    }
-    static int close(voidpf, voidpf) { return 0; }
-    static int error(voidpf, voidpf stream) { return static_cast<MemoryStream*>(stream)->failed ? 1 : 0; }
-};
-
 namespace {
 
+constexpr qint64 kEocdSize = 22;
+constexpr qint64 kZip64LocatorSize = 20;
+constexpr qint64 kZip64EocdSize = 56;
+constexpr quint64 kCentralHeaderSize = 46;
+constexpr quint64 kLocalHeaderSize = 30;
+constexpr quint32 kSaturated32 = 0xFFFFFFFF;  // "the real value is in the ZIP64 extra field"
+constexpr quint16 kZip64ExtraId = 0x0001;
+constexpr quint16 kFlagEncrypted = 0x0001;
+constexpr int kStored = 0;
+
+quint16 readU16(const char* p)
+{
+    const auto* b = reinterpret_cast<const unsigned char*>(p);
+    return quint16(b[0] | b[1] << 8);
+}
 quint32 readU32(const char* p)
 {
     const auto* b = reinterpret_cast<const unsigned char*>(p);
@@ -60,15 +34,63 @@ quint32 readU32(const char* p)
 }
 quint64 readU64(const char* p) { return quint64(readU32(p)) | quint64(readU32(p + 4)) << 32; }
 
-// minizip answers "bad zip file" for every kind of damage. Look at the end records ourselves
-// first so a truncated download gets a message that says so, with the byte offset.
-Status checkEndRecords(const MappedFile& file)
+bool hasSignature(const char* p, const char (&signature)[5]) { return std::memcmp(p, signature, 4) == 0; }
+
+// Fields of a central header that may live in the ZIP64 extra field instead.
+struct Zip64Fields {
+    bool uncompressed = false, compressed = false, offset = false;
+    bool any() const { return uncompressed || compressed || offset; }
+};
+
+// The ZIP64 extra block (id 0x0001) holds 8-byte values only for the fields saturated at
+// 0xFFFFFFFF, in the order uncompressed size, compressed size, local header offset. False when
+// the block is missing or too short for what `needed` says is there: the 32-bit values are
+// placeholders then, and using them would read the wrong bytes.
+bool applyZip64Extra(const char* extra, quint16 length, Zip64Fields needed, ZipEntry* entry)
+{
+    quint32 at = 0;
+    while (at + 4 <= length) {
+        const quint16 id = readU16(extra + at);
+        const quint16 size = readU16(extra + at + 2);
+        if (at + 4 + size > length)
+            return false;  // a block running past the extra field: the field is damaged
+        if (id == kZip64ExtraId) {
+            const char* field = extra + at + 4;
+            const char* const end = field + size;
+            quint64* targets[] = {needed.uncompressed ? &entry->uncompressedSize : nullptr,
+                                  needed.compressed ? &entry->compressedSize : nullptr,
+                                  needed.offset ? &entry->localHeaderOffset : nullptr};
+            for (quint64* target : targets) {
+                if (!target)
+                    continue;
+                if (end - field < 8)
+                    return false;
+                *target = readU64(field);
+                field += 8;
+            }
+            return true;
+        }
+        at += 4 + size;
+    }
+    return false;
+}
+
+// Where the central directory lies, from the end records.
+struct Directory {
+    quint64 offset = 0;
+    quint64 size = 0;
+    quint64 entries = 0;
+};
+
+// Finds the end records and the central directory they point to. Checked here, before any
+// entry is read, so a truncated download gets a message that says so, with the byte offset.
+Result<Directory> findCentralDirectory(const MappedFile& file)
 {
     const qint64 size = file.size();
     const char* data = file.data();
-    constexpr qint64 kEocdSize = 22;
     if (size < kEocdSize)
         return makeError(ErrorCode::Truncated, QStringLiteral("truncated zip archive: %1 bytes is too short for its directory").arg(size));
+    // The end record is the last 22 bytes unless an archive comment (at most 65535 bytes) follows.
     const qint64 lowest = qMax<qint64>(0, size - kEocdSize - 0xFFFF);
     qint64 eocd = -1;
     for (qint64 at = size - kEocdSize; at >= lowest; --at) {
@@ -79,168 +101,288 @@ Status checkEndRecords(const MappedFile& file)
     }
     if (eocd < 0)
         return makeError(ErrorCode::Truncated, QStringLiteral("truncated zip archive: no end-of-central-directory record"));
-    quint64 cdSize = readU32(data + eocd + 12);
-    quint64 cdOffset = readU32(data + eocd + 16);
-    qint64 cdEnd = eocd;
-    // ZIP64: torch writes the locator and the 64-bit end record even for tiny files.
-    if (eocd >= 20 && std::memcmp(data + eocd - 20, "PK\x06\x07", 4) == 0) {
-        const quint64 zip64Eocd = readU64(data + eocd - 20 + 8);
-        if (zip64Eocd > quint64(size) - 56 || size < 56)
-            return makeError(ErrorCode::Truncated, QStringLiteral("truncated zip archive: ZIP64 end record at byte %1 lies outside the file").arg(zip64Eocd), eocd - 20);
+    const char* end = data + eocd;
+    quint32 disk = readU16(end + 4), directoryDisk = readU16(end + 6);
+    Directory directory;
+    directory.entries = readU16(end + 10);
+    directory.size = readU32(end + 12);
+    directory.offset = readU32(end + 16);
+    qint64 directoryEnd = eocd;
+    // ZIP64: torch writes the locator and the 64-bit end record even for tiny files. Its values
+    // are the truth whenever it is there.
+    if (eocd >= kZip64LocatorSize && hasSignature(end - kZip64LocatorSize, "PK\x06\x07")) {
+        const quint64 zip64Eocd = readU64(end - kZip64LocatorSize + 8);
+        if (zip64Eocd > quint64(size) - kZip64EocdSize || size < kZip64EocdSize)
+            return makeError(ErrorCode::Truncated, QStringLiteral("truncated zip archive: ZIP64 end record at byte %1 lies outside the file").arg(zip64Eocd), eocd - kZip64LocatorSize);
         const char* record = data + zip64Eocd;
-        if (std::memcmp(record, "PK\x06\x06", 4) != 0)
+        if (!hasSignature(record, "PK\x06\x06"))
             return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip archive: no ZIP64 end record at byte %1").arg(zip64Eocd), qint64(zip64Eocd));
-        cdSize = readU64(record + 40);
-        cdOffset = readU64(record + 48);
-        cdEnd = qint64(zip64Eocd);
+        disk = readU32(record + 16);
+        directoryDisk = readU32(record + 20);
+        directory.entries = readU64(record + 32);
+        directory.size = readU64(record + 40);
+        directory.offset = readU64(record + 48);
+        directoryEnd = qint64(zip64Eocd);
     }
-    if (cdOffset > quint64(cdEnd) || cdSize > quint64(cdEnd) - cdOffset)
-        return makeError(ErrorCode::Truncated, QStringLiteral("truncated zip central directory at byte %1").arg(cdOffset), qint64(cdOffset));
+    // Spanned archives never come from torch, and their offsets are relative to other files.
+    if (disk != 0 || directoryDisk != 0)
+        return makeError(ErrorCode::Unsupported, QStringLiteral("zip archive split over several disks"), eocd);
+    if (directory.offset > quint64(directoryEnd) || directory.size > quint64(directoryEnd) - directory.offset)
+        return makeError(ErrorCode::Truncated, QStringLiteral("truncated zip central directory at byte %1").arg(directory.offset), qint64(directory.offset));
+    return directory;
+}
+
+// Reads central header number `index` at `at` into `entry`; the directory ends at `end` (checked
+// against the file) and should hold `claimed` headers. Returns the position of the next header.
+Result<quint64> parseCentralHeader(const char* data, quint64 at, quint64 end, quint64 index, quint64 claimed, ZipEntry* entry)
+{
+    const auto damaged = [&] {
+        return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip central directory after %1 entries (its end record claims %2)")
+                                                 .arg(index).arg(claimed), qint64(at));
+    };
+    if (end - at < kCentralHeaderSize || !hasSignature(data + at, "PK\x01\x02"))
+        return damaged();
+    const char* header = data + at;
+    const quint16 nameLength = readU16(header + 28);
+    const quint16 extraLength = readU16(header + 30);
+    const quint16 commentLength = readU16(header + 32);
+    const quint64 variable = quint64(nameLength) + extraLength + commentLength;
+    if (end - at - kCentralHeaderSize < variable)
+        return damaged();
+
+    entry->flags = readU16(header + 8);
+    entry->method = readU16(header + 10);
+    entry->crc32 = readU32(header + 16);
+    entry->compressedSize = readU32(header + 20);
+    entry->uncompressedSize = readU32(header + 24);
+    entry->localHeaderOffset = readU32(header + 42);
+    const char* name = header + kCentralHeaderSize;
+    entry->name = QString::fromUtf8(name, nameLength);
+
+    Zip64Fields zip64;
+    zip64.uncompressed = entry->uncompressedSize == kSaturated32;
+    zip64.compressed = entry->compressedSize == kSaturated32;
+    zip64.offset = entry->localHeaderOffset == kSaturated32;
+    if (zip64.any() && !applyZip64Extra(name + nameLength, extraLength, zip64, entry))
+        return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip central directory entry %1 ('%2'): its sizes or offset are "
+                                                            "in a ZIP64 extra field it does not have").arg(index).arg(entry->name), qint64(at));
+    return at + kCentralHeaderSize + variable;
+}
+
+// One pass over the headers, straight from the map: nothing is copied but the names.
+Status readCentralDirectory(const MappedFile& file, const Directory& directory, std::vector<ZipEntry>* entries,
+                            QHash<QString, int>* index)
+{
+    // A central directory entry takes at least 46 bytes: a count beyond that is a lie, and
+    // reserving for it would allocate what the directory never holds.
+    if (directory.entries > directory.size / kCentralHeaderSize)
+        return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip archive: it claims %1 entries in a central directory of %2 bytes")
+                                                 .arg(directory.entries).arg(directory.size), qint64(directory.offset));
+    entries->reserve(size_t(directory.entries));
+    index->reserve(qsizetype(directory.entries));  // the same bound, and no rehashing
+
+    const char* data = file.data();
+    const quint64 end = directory.offset + directory.size;  // findCentralDirectory kept it inside the file
+    quint64 at = directory.offset;
+    while (entries->size() < directory.entries) {
+        ZipEntry entry;
+        auto next = parseCentralHeader(data, at, end, entries->size(), directory.entries, &entry);
+        if (!next)
+            return next.error();
+        at = *next;
+        // Refused, not resolved: readers that pick the first or the last of two records named
+        // data.pkl see different pickles (a scanner could pass what a loader then runs).
+        const qsizetype before = index->size();
+        int& slot = (*index)[entry.name];
+        if (index->size() == before)
+            return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip archive: record '%1' appears twice").arg(entry.name));
+        slot = int(entries->size());
+        entries->push_back(std::move(entry));
+    }
+    // More headers than the end record counts: readers that trust either disagree on the contents.
+    if (end - at >= 4 && hasSignature(data + at, "PK\x01\x02"))
+        return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip archive: its end record claims %1 entries but its central directory holds more")
+                                                 .arg(directory.entries), qint64(at));
     return Ok{};
 }
+
+// zlib's raw inflate (no zlib header: zip stores bare deflate data) from the map. zlib counts in
+// 32-bit units, so input and output are handed over at most 1 GiB at a time.
+class RawInflater {
+public:
+    RawInflater(const char* input, quint64 size) : m_inputLeft(size)
+    {
+        m_stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input));
+        m_started = inflateInit2(&m_stream, -MAX_WBITS) == Z_OK;
+    }
+    ~RawInflater()
+    {
+        if (m_started)
+            inflateEnd(&m_stream);
+    }
+    RawInflater(const RawInflater&) = delete;
+    RawInflater& operator=(const RawInflater&) = delete;
+
+    bool started() const { return m_started; }
+    QString message() const { return QString::fromUtf8(m_stream.msg ? m_stream.msg : "error"); }
+
+    // Inflates until `size` bytes are out (Z_OK), the stream ends (Z_STREAM_END), the input runs
+    // out first (Z_BUF_ERROR) or the data is damaged (another zlib code). `produced`: bytes out.
+    int inflateInto(char* output, quint64 size, quint64* produced)
+    {
+        quint64 outputLeft = size;
+        m_stream.next_out = reinterpret_cast<Bytef*>(output);
+        m_stream.avail_out = 0;
+        int status = Z_OK;
+        for (;;) {
+            hand(&m_stream.avail_in, &m_inputLeft);
+            hand(&m_stream.avail_out, &outputLeft);
+            if (m_stream.avail_out == 0)
+                break;  // all asked for is out
+            status = inflate(&m_stream, Z_NO_FLUSH);
+            if (status != Z_OK)
+                break;
+        }
+        *produced = size - outputLeft - m_stream.avail_out;
+        return status;
+    }
+
+private:
+    // Moves the next chunk of what is left into zlib's counter once zlib has used up the last.
+    static void hand(uInt* counter, quint64* left)
+    {
+        constexpr quint64 kChunk = quint64(1) << 30;
+        if (*counter == 0 && *left > 0) {
+            *counter = uInt(qMin(*left, kChunk));
+            *left -= *counter;
+        }
+    }
+
+    z_stream m_stream{};
+    quint64 m_inputLeft = 0;
+    bool m_started = false;
+};
 
 }  // namespace
 
 Result<std::shared_ptr<ZipArchive>> ZipArchive::open(std::shared_ptr<MappedFile> file)
 {
-    if (auto status = checkEndRecords(*file); !status)
-        return status.error();
-
+    auto directory = findCentralDirectory(*file);
+    if (!directory)
+        return directory.error();
     std::shared_ptr<ZipArchive> archive(new ZipArchive);
     archive->m_file = std::move(file);
-    archive->m_stream = std::make_unique<MemoryStream>();
-    archive->m_stream->data = archive->m_file->data();
-    archive->m_stream->size = quint64(archive->m_file->size());
-
-    zlib_filefunc64_def functions{};
-    functions.zopen64_file = &MemoryStream::open;
-    functions.zread_file = &MemoryStream::read;
-    functions.zwrite_file = &MemoryStream::write;
-    functions.ztell64_file = &MemoryStream::tell;
-    functions.zseek64_file = &MemoryStream::seek;
-    functions.zclose_file = &MemoryStream::close;
-    functions.zerror_file = &MemoryStream::error;
-    functions.opaque = archive->m_stream.get();
-
-    unzFile unz = unzOpen2_64("memory", &functions);
-    if (!unz)
-        return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip archive: its central directory cannot be read"));
-    archive->m_unz = unz;
-
-    unz_global_info64 global{};
-    if (unzGetGlobalInfo64(unz, &global) != UNZ_OK)
-        return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip archive: bad end-of-central-directory record"));
-    // A central directory entry takes at least 46 bytes: a count beyond that is a lie.
-    if (global.number_entry > quint64(archive->m_file->size()) / 46)
-        return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip archive: it claims %1 entries in %2 bytes").arg(global.number_entry).arg(archive->m_file->size()));
-    archive->m_entries.reserve(size_t(global.number_entry));
-    archive->m_index.reserve(qsizetype(global.number_entry));  // the same bound, and no rehashing
-
-    char name[65536];
-    int status = unzGoToFirstFile(unz);
-    while (status == UNZ_OK) {
-        unz_file_info64 info{};
-        if (unzGetCurrentFileInfo64(unz, &info, name, sizeof(name) - 1, nullptr, 0, nullptr, 0) != UNZ_OK)
-            return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip central directory entry %1").arg(archive->m_entries.size()));
-        name[qMin<uLong>(info.size_filename, sizeof(name) - 1)] = '\0';
-        unz64_file_pos position{};
-        unzGetFilePos64(unz, &position);
-        ZipEntry entry;
-        entry.name = QString::fromUtf8(name, int(qMin<uLong>(info.size_filename, sizeof(name) - 1)));
-        entry.compressedSize = info.compressed_size;
-        entry.uncompressedSize = info.uncompressed_size;
-        entry.method = int(info.compression_method);
-        entry.centralPosition = position.pos_in_zip_directory;
-        entry.entryNumber = position.num_of_file;
-        if (archive->m_index.contains(entry.name))
-            return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip archive: record '%1' appears twice").arg(entry.name));
-        archive->m_index.insert(entry.name, int(archive->m_entries.size()));
-        archive->m_entries.push_back(std::move(entry));
-        status = unzGoToNextFile(unz);
-    }
-    if (status != UNZ_END_OF_LIST_OF_FILE)
-        return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip central directory after %1 entries").arg(archive->m_entries.size()));
+    if (auto status = readCentralDirectory(*archive->m_file, *directory, &archive->m_entries, &archive->m_index); !status)
+        return status.error();
     return archive;
 }
 
-ZipArchive::~ZipArchive()
-{
-    if (m_unz)
-        unzClose(static_cast<unzFile>(m_unz));
-}
-
-Status ZipArchive::selectEntry(int entry) const
+// The entry, when it exists and is not encrypted (we hold no keys: its bytes mean nothing).
+Result<const ZipEntry*> ZipArchive::readableEntry(int entry) const
 {
     if (entry < 0 || size_t(entry) >= m_entries.size())
         return makeError(ErrorCode::Corrupt, QStringLiteral("no zip entry %1").arg(entry));
-    unz64_file_pos position{m_entries[size_t(entry)].centralPosition, m_entries[size_t(entry)].entryNumber};
-    if (unzGoToFilePos64(static_cast<unzFile>(m_unz), &position) != UNZ_OK)
-        return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip entry '%1'").arg(m_entries[size_t(entry)].name));
-    return Ok{};
+    const ZipEntry& info = m_entries[size_t(entry)];
+    if (info.flags & kFlagEncrypted)
+        return makeError(ErrorCode::Unsupported, QStringLiteral("record '%1' is encrypted").arg(info.name));
+    return &info;
 }
 
-Result<QByteArray> ZipArchive::read(int entry, qint64 maxBytes) const
+// Where a record's bytes start: after its local header, whose name and extra lengths may differ
+// from the central header's (torch pads the local extra field to align data to 64 bytes). The
+// local header's sizes are never used: torch leaves them zero and writes a data descriptor.
+Result<qint64> ZipArchive::localDataOffset(const ZipEntry& info) const
 {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (auto status = selectEntry(entry); !status)
-        return status.error();
-    const ZipEntry& info = m_entries[size_t(entry)];
-    if (info.uncompressedSize > quint64(maxBytes))
-        return makeError(ErrorCode::LimitExceeded, QStringLiteral("record '%1' is %2 bytes, more than the %3 allowed").arg(info.name).arg(info.uncompressedSize).arg(maxBytes));
-    if (info.method != 0 && info.method != Z_DEFLATED)
-        return makeError(ErrorCode::Unsupported, QStringLiteral("record '%1' uses zip compression method %2").arg(info.name).arg(info.method));
-    // The buffer below is sized by the directory's claim. Deflate cannot expand more than 1032:1,
-    // so a larger claim is a zip bomb's lie: refuse it before allocating (a few hundred bytes
-    // claiming 4 GiB would otherwise allocate 4 GiB).
-    constexpr quint64 kMaxDeflateRatio = 1032;
-    if (info.method == Z_DEFLATED && info.uncompressedSize > info.compressedSize * kMaxDeflateRatio + 1024)
-        return makeError(ErrorCode::Corrupt, QStringLiteral("record '%1' claims %2 bytes from %3 compressed bytes, more than deflate can produce (a zip bomb?)")
-                                                 .arg(info.name).arg(info.uncompressedSize).arg(info.compressedSize));
-    if (info.method == 0 && (info.uncompressedSize != info.compressedSize || info.uncompressedSize > quint64(m_file->size())))
-        return makeError(ErrorCode::Corrupt, QStringLiteral("stored record '%1' claims %2 bytes but holds %3 in a file of %4")
-                                                 .arg(info.name).arg(info.uncompressedSize).arg(info.compressedSize).arg(m_file->size()));
-    auto* unz = static_cast<unzFile>(m_unz);
-    if (unzOpenCurrentFile(unz) != UNZ_OK)
-        return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt local header for record '%1'").arg(info.name));
-    QByteArray bytes;
-    bytes.resize(qsizetype(info.uncompressedSize));
-    qint64 done = 0;
-    while (done < bytes.size()) {
-        const unsigned chunk = unsigned(qMin<qint64>(bytes.size() - done, 1 << 20));
-        const int got = unzReadCurrentFile(unz, bytes.data() + done, chunk);
-        if (got <= 0)
-            break;
-        done += got;
-    }
-    // A zip bomb's directory understates what inflating yields: one probe byte past the claim.
-    char probe = 0;
-    const int extra = done == bytes.size() ? unzReadCurrentFile(unz, &probe, 1) : 0;
-    const int closeStatus = unzCloseCurrentFile(unz);
-    if (done != bytes.size())
-        return makeError(ErrorCode::Truncated, QStringLiteral("record '%1' is truncated: %2 of %3 bytes").arg(info.name).arg(done).arg(bytes.size()));
-    if (extra != 0)
-        return makeError(ErrorCode::Corrupt, QStringLiteral("record '%1' inflates to more than its directory size").arg(info.name));
-    if (closeStatus == UNZ_CRCERROR && info.method != 0)
-        return makeError(ErrorCode::Corrupt, QStringLiteral("record '%1' fails its CRC check").arg(info.name));
-    return bytes;
+    const quint64 at = info.localHeaderOffset;
+    const qint64 size = m_file->size();
+    if (at > quint64(size) || !m_file->contains(qint64(at), kLocalHeaderSize) || !hasSignature(m_file->data() + at, "PK\x03\x04"))
+        return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt local header for record '%1'").arg(info.name), at > quint64(size) ? -1 : qint64(at));
+    const char* header = m_file->data() + at;
+    // At most 30 + 2 * 65535 past a position inside the file: no overflow. The caller checks
+    // the data itself against the file.
+    return qint64(at + kLocalHeaderSize + readU16(header + 26) + readU16(header + 28));
 }
 
 Result<qint64> ZipArchive::dataOffset(int entry) const
 {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (auto status = selectEntry(entry); !status)
-        return status.error();
-    const ZipEntry& info = m_entries[size_t(entry)];
-    if (info.method != 0)
+    auto readable = readableEntry(entry);
+    if (!readable)
+        return readable.error();
+    const ZipEntry& info = **readable;
+    if (info.method != kStored)
         return makeError(ErrorCode::Unsupported, QStringLiteral("record '%1' is compressed; tensor records must be stored").arg(info.name));
-    auto* unz = static_cast<unzFile>(m_unz);
-    if (unzOpenCurrentFile(unz) != UNZ_OK)
-        return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt local header for record '%1'").arg(info.name));
-    const ZPOS64_T offset = unzGetCurrentFileZStreamPos64(unz);
-    unzCloseCurrentFile(unz);
-    if (!m_file->contains(qint64(offset), qint64(info.uncompressedSize)) || info.uncompressedSize > quint64(m_file->size()))
-        return makeError(ErrorCode::Truncated, QStringLiteral("record '%1' (%2 bytes at byte %3) runs past the end of the file").arg(info.name).arg(info.uncompressedSize).arg(offset), qint64(offset));
-    return qint64(offset);
+    auto offset = localDataOffset(info);
+    if (!offset)
+        return offset.error();
+    if (info.uncompressedSize > quint64(m_file->size()) || !m_file->contains(*offset, qint64(info.uncompressedSize)))
+        return makeError(ErrorCode::Truncated, QStringLiteral("record '%1' (%2 bytes at byte %3) runs past the end of the file").arg(info.name).arg(info.uncompressedSize).arg(*offset), *offset);
+    return *offset;
+}
+
+Result<QByteArray> ZipArchive::read(int entry, qint64 maxBytes) const
+{
+    auto readable = readableEntry(entry);
+    if (!readable)
+        return readable.error();
+    const ZipEntry& info = **readable;
+    if (info.uncompressedSize > quint64(qMax<qint64>(maxBytes, 0)))
+        return makeError(ErrorCode::LimitExceeded, QStringLiteral("record '%1' is %2 bytes, more than the %3 allowed").arg(info.name).arg(info.uncompressedSize).arg(maxBytes));
+    if (info.method != kStored && info.method != Z_DEFLATED)
+        return makeError(ErrorCode::Unsupported, QStringLiteral("record '%1' uses zip compression method %2").arg(info.name).arg(info.method));
+    // The buffer is sized by the directory's claim. Deflate cannot expand more than 1032:1, so a
+    // larger claim is a zip bomb's lie: refuse it before allocating (a few hundred bytes claiming
+    // 4 GiB would otherwise allocate 4 GiB). The first test keeps the product from overflowing.
+    constexpr quint64 kMaxDeflateRatio = 1032;
+    constexpr quint64 kSlack = 1024;
+    const bool ratioPossible = info.compressedSize <= (std::numeric_limits<quint64>::max() - kSlack) / kMaxDeflateRatio;
+    if (info.method == Z_DEFLATED && ratioPossible && info.uncompressedSize > info.compressedSize * kMaxDeflateRatio + kSlack)
+        return makeError(ErrorCode::Corrupt, QStringLiteral("record '%1' claims %2 bytes from %3 compressed bytes, more than deflate can produce (a zip bomb?)")
+                                                 .arg(info.name).arg(info.uncompressedSize).arg(info.compressedSize));
+    if (info.method == kStored && (info.uncompressedSize != info.compressedSize || info.uncompressedSize > quint64(m_file->size())))
+        return makeError(ErrorCode::Corrupt, QStringLiteral("stored record '%1' claims %2 bytes but holds %3 in a file of %4")
+                                                 .arg(info.name).arg(info.uncompressedSize).arg(info.compressedSize).arg(m_file->size()));
+    auto offset = localDataOffset(info);
+    if (!offset)
+        return offset.error();
+    if (info.method == Z_DEFLATED)
+        return inflateRecord(info, *offset);
+
+    const qint64 size = qint64(info.uncompressedSize);
+    if (!m_file->contains(*offset, size)) {
+        const qint64 available = qBound<qint64>(0, m_file->size() - *offset, size);
+        return makeError(ErrorCode::Truncated, QStringLiteral("record '%1' is truncated: %2 of %3 bytes").arg(info.name).arg(available).arg(size), *offset);
+    }
+    return QByteArray(m_file->data() + *offset, size);
+}
+
+// A deflated record in a buffer of its directory size, refused when the stream is damaged, ends
+// short of the size, goes on past it or fails its CRC.
+Result<QByteArray> ZipArchive::inflateRecord(const ZipEntry& info, qint64 offset) const
+{
+    // A compressed size running past the file is fed as far as the file goes: the stream then
+    // ends early and the record is reported truncated with how far it got.
+    const quint64 available = offset <= m_file->size() ? qMin(info.compressedSize, quint64(m_file->size() - offset)) : 0;
+    RawInflater inflater(m_file->data() + offset, available);
+    if (!inflater.started())
+        return makeError(ErrorCode::LimitExceeded, QStringLiteral("record '%1' cannot be inflated: zlib is out of memory").arg(info.name));
+    QByteArray bytes;
+    bytes.resize(qsizetype(info.uncompressedSize));
+    quint64 done = 0;
+    const int status = inflater.inflateInto(bytes.data(), quint64(bytes.size()), &done);
+    if (status != Z_OK && status != Z_STREAM_END && status != Z_BUF_ERROR)
+        return makeError(ErrorCode::Corrupt, QStringLiteral("record '%1' is not valid deflate data after %2 bytes: %3").arg(info.name).arg(done).arg(inflater.message()), offset);
+    if (done != quint64(bytes.size()))
+        return makeError(ErrorCode::Truncated, QStringLiteral("record '%1' is truncated: %2 of %3 bytes").arg(info.name).arg(done).arg(bytes.size()), offset);
+    // A zip bomb's directory understates what inflating yields: ask for one byte past the claim.
+    // (A stream that stops short of its end marker but gave every claimed byte is accepted: the
+    // CRC below still vouches for the bytes.)
+    char probe = 0;
+    quint64 extra = 0;
+    if (status != Z_STREAM_END && (inflater.inflateInto(&probe, 1, &extra), extra != 0))
+        return makeError(ErrorCode::Corrupt, QStringLiteral("record '%1' inflates to more than its directory size").arg(info.name));
+    if (crc32_z(0, reinterpret_cast<const Bytef*>(bytes.constData()), z_size_t(bytes.size())) != info.crc32)
+        return makeError(ErrorCode::Corrupt, QStringLiteral("record '%1' fails its CRC check").arg(info.name));
+    return bytes;
 }
 
 }  // namespace statelens
