@@ -1,7 +1,5 @@
 #include "value.h"
 
-#include "large_block.h"
-
 #include <QLocale>
 
 #include <cmath>
@@ -279,28 +277,6 @@ QString Value::summary(int maxLength) const
     Writer out(maxLength);
     render(out, this, 0);
     return out.finish();
-}
-
-ValueArena::~ValueArena()
-{
-    for (size_t b = 0; b < m_blocks.size(); ++b) {
-        const size_t constructed = b + 1 == m_blocks.size() ? m_used : kBlockValues;
-        for (size_t i = 0; i < constructed; ++i)
-            m_blocks[b][i].~Value();
-        freeLargeBlock(m_blocks[b], kBlockBytes);
-    }
-}
-
-void ValueArena::grow()
-{
-    void* block = allocateLargeBlock(kBlockBytes);
-    try {
-        m_blocks.push_back(static_cast<Value*>(block));
-    } catch (...) {
-        freeLargeBlock(block, kBlockBytes);
-        throw;
-    }
-    m_used = 0;
 }
 
 }  // namespace statelens

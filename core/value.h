@@ -12,7 +12,6 @@
 #include <QString>
 
 #include <memory>
-#include <new>
 #include <utility>
 #include <vector>
 
@@ -74,35 +73,27 @@ struct Value {
     QString summary(int maxLength = 120) const;
 };
 
-// Values are allocated in large blocks and constructed as they are taken: pointers stay valid as
-// the arena grows, and everything is freed flat. A pickle makes about nine values per tensor, so
-// a 100 000-tensor file needs ~160 MB of them: the blocks are 2 MiB and ask the system for huge
-// pages (core/large_block.h), which took ~40 000 page faults (a fifth of opening such a file) off
-// the first touch of that memory.
+// Values are allocated in fixed blocks: one allocation per kBlock values (a pickle makes about
+// nine per tensor, and a std::deque of values this size allocates every two), pointers stay
+// valid as the arena grows, and everything is freed flat.
 class ValueArena {
 public:
-    ValueArena() = default;
-    ~ValueArena();
-    ValueArena(const ValueArena&) = delete;
-    ValueArena& operator=(const ValueArena&) = delete;
-
     Value* make(ValueKind kind)
     {
-        if (m_used == kBlockValues)
-            grow();
-        Value* value = new (m_blocks.back() + m_used++) Value;
+        if (m_used == kBlock) {
+            m_blocks.push_back(std::make_unique<Value[]>(kBlock));
+            m_used = 0;
+        }
+        Value* value = &m_blocks.back()[m_used++];
         value->kind = kind;
         return value;
     }
-    size_t size() const { return m_blocks.empty() ? 0 : (m_blocks.size() - 1) * kBlockValues + m_used; }
+    size_t size() const { return m_blocks.empty() ? 0 : (m_blocks.size() - 1) * kBlock + m_used; }
 
 private:
-    static constexpr size_t kBlockBytes = size_t(2) << 20;
-    static constexpr size_t kBlockValues = kBlockBytes / sizeof(Value);
-    void grow();
-
-    std::vector<Value*> m_blocks;
-    size_t m_used = kBlockValues;  // values taken from the last block; a full "none" block to start
+    static constexpr size_t kBlock = 1024;
+    std::vector<std::unique_ptr<Value[]>> m_blocks;
+    size_t m_used = kBlock;  // values taken from the last block; a full "none" block to start
 };
 
 }  // namespace statelens
