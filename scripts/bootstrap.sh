@@ -11,6 +11,7 @@ packages=(
   libtorch-dev nlohmann-json3-dev zlib1g-dev libhwy-dev
   python3-torch python3-torchvision   # regenerating fixtures and the benchmarks' baseline
   desktop-file-utils appstream shared-mime-info   # ctest -L packaging validates the desktop files
+  clang-14 libclang-rt-14-dev   # the libFuzzer harnesses (fuzz/, scripts/test-all.sh)
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -1,0 +1,32 @@
+// The legacy torch.save layout (five pickles back to back, then the storages) and the 0.1.x tar
+// format, called directly (the sniffer would turn away inputs whose first bytes were mutated).
+#include "fuzz_common.h"
+
+#include "core/format_sniffer.h"
+#include "core/formats/legacy_reader.h"
+#include "core/formats/tar_reader.h"
+
+using namespace statelens;
+
+namespace {
+
+Result<Value*> readLegacyOrTar(Checkpoint& checkpoint, int fileIndex, Format* format)
+{
+    const MappedFile& file = *checkpoint.files[size_t(fileIndex)].map;
+    const SniffResult sniffed = sniffFormat(QByteArrayView(file.data(), qMin<qint64>(file.size(), 4096)), file.size());
+    if (sniffed.format == SniffedFormat::Tar) {
+        *format = Format::TorchTar;
+        return readTorchTar(checkpoint, fileIndex);
+    }
+    *format = Format::TorchLegacy;
+    return readTorchLegacy(checkpoint, fileIndex);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
+{
+    if (auto checkpoint = fuzz::openFromMemory(data, size, &readLegacyOrTar))
+        fuzz::touch(checkpoint);
+    return 0;
+}
