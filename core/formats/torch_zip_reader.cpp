@@ -37,6 +37,21 @@ QString readSmallRecord(const ZipArchive& zip, const QString& name)
     return bytes ? QString::fromUtf8(*bytes).trimmed() : QString();
 }
 
+// The number a canonical decimal names ("0", "17"; not "007", "+1" or " 1"), -1 for any other
+// text or a number not below `limit`.
+qint64 canonicalDecimal(QStringView text, qint64 limit)
+{
+    if (text.isEmpty() || text.size() > 12 || (text.size() > 1 && text.front() == u'0'))
+        return -1;
+    qint64 number = 0;
+    for (const QChar c : text) {
+        if (c < u'0' || c > u'9')
+            return -1;
+        number = number * 10 + (c.unicode() - u'0');
+    }
+    return number < limit ? number : -1;
+}
+
 // Loads storages named by persistent ids in one pickle (`data.pkl` -> records `data/<key>`,
 // TorchScript `constants.pkl` -> `constants/<key>`), one StorageInfo per distinct key.
 class ZipStorageLoader {
@@ -52,6 +67,20 @@ public:
         m_storageOfEntry.assign(records, -1);
         m_checkpoint.storages.reserve(m_checkpoint.storages.size() + qsizetype(records));
         m_checkpoint.rebuilt.reserve(m_checkpoint.rebuilt.size() + records);
+
+        // torch names storages 0, 1, 2, ...: a table from that number to the record's entry,
+        // filled in one pass over the names in directory order, answers each persistent id
+        // without building "folder/key" and hashing it into the archive's index (a cache miss
+        // per tensor: 8% of opening 100 000 of them).
+        m_entryOfNumber.assign(records, -1);
+        for (size_t entry = 0; entry < records; ++entry) {
+            const QString& name = zip.entries()[entry].name;
+            if (!name.startsWith(m_folder))
+                continue;
+            const qint64 number = canonicalDecimal(QStringView(name).sliced(m_folder.size()), qint64(records));
+            if (number >= 0)
+                m_entryOfNumber[size_t(number)] = int(entry);
+        }
     }
 
     Result<Value*> load(Value* pid)
@@ -64,10 +93,14 @@ public:
 
         // Storages are deduplicated by their record: one lookup in the archive's index serves
         // both "is it there" and "seen before".
-        const QString record = m_folder + storage.key;
-        const int entry = m_zip.find(record);
+        const qint64 number = canonicalDecimal(storage.key, qint64(m_entryOfNumber.size()));
+        int entry = number >= 0 ? m_entryOfNumber[size_t(number)] : -1;
+        if (entry < 0)
+            entry = m_zip.find(m_folder + storage.key);
         // The record's name below the archive folder ("data/0"), without QString::section.
-        const auto recordName = [&record] { return record.mid(record.indexOf(u'/') + 1); };
+        const auto recordName = [this, &storage]() -> QString {
+            return QStringView(m_folder).sliced(m_folder.indexOf(u'/') + 1) + storage.key;
+        };
         if (entry < 0)
             return makeError(ErrorCode::Corrupt, QStringLiteral("storage record '%1' named by the pickle is missing from the archive").arg(recordName()));
         int& index = m_storageOfEntry[size_t(entry)];
@@ -101,6 +134,7 @@ private:
     QString m_folder;
     bool m_bigEndian;
     std::vector<int> m_storageOfEntry;  // per archive entry: its index in Checkpoint::storages, -1 until named
+    std::vector<int> m_entryOfNumber;   // per storage number n: the entry named m_folder + "n", -1 when none
 };
 
 Result<Value*> runPickleRecord(Checkpoint& checkpoint, const ZipArchive& zip, int entry, ZipStorageLoader& loader,
