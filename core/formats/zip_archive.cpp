@@ -1,5 +1,7 @@
 #include "zip_archive.h"
 
+#include <QSet>
+
 #include <zlib.h>
 
 #include <cstring>
@@ -169,6 +171,23 @@ Result<quint64> parseCentralHeader(const char* data, quint64 at, quint64 end, qu
     return at + kCentralHeaderSize + variable;
 }
 
+// ASCII letters lower-cased, as miniz compares names; the same string (shared, not copied) when
+// it has no capitals.
+QString asciiLowerCase(const QString& name)
+{
+    qsizetype first = 0;
+    while (first < name.size() && !(name[first] >= u'A' && name[first] <= u'Z'))
+        ++first;
+    if (first == name.size())
+        return name;
+    QString folded = name;
+    for (qsizetype i = first; i < folded.size(); ++i) {
+        if (folded[i] >= u'A' && folded[i] <= u'Z')
+            folded[i] = QChar(folded[i].unicode() + (u'a' - u'A'));
+    }
+    return folded;
+}
+
 // One pass over the headers, straight from the map: nothing is copied but the names.
 Status readCentralDirectory(const MappedFile& file, const Directory& directory, std::vector<ZipEntry>* entries,
                             QHash<QString, int>* index)
@@ -178,8 +197,16 @@ Status readCentralDirectory(const MappedFile& file, const Directory& directory, 
     if (directory.entries > directory.size / kCentralHeaderSize)
         return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip archive: it claims %1 entries in a central directory of %2 bytes")
                                                  .arg(directory.entries).arg(directory.size), qint64(directory.offset));
-    entries->reserve(size_t(directory.entries));
-    index->reserve(qsizetype(directory.entries));  // the same bound, and no rehashing
+    // Room up front saves regrowing for 100 000 records; beyond a million, growth pays as it goes
+    // (a directory of zeros claiming as many entries as its size allows reserves no more).
+    const quint64 reserved = qMin<quint64>(directory.entries, quint64(1) << 20);
+    entries->reserve(size_t(reserved));
+    index->reserve(qsizetype(reserved));
+    // torch finds records ignoring ASCII case (miniz's binary search compares lower-cased names),
+    // so "data.pkl" and "Data.pkl" are one name to torch, and which one it reads depends on the
+    // sort: such pairs are refused like exact duplicates. Lower-cased forms are kept only for
+    // names that have capitals: an all-lower-case name is its own folded form, in `index`.
+    QSet<QString> foldedCapitalised;
 
     const char* data = file.data();
     const quint64 end = directory.offset + directory.size;  // findCentralDirectory kept it inside the file
@@ -197,6 +224,14 @@ Status readCentralDirectory(const MappedFile& file, const Directory& directory, 
         if (index->size() == before)
             return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip archive: record '%1' appears twice").arg(entry.name));
         slot = int(entries->size());
+        const QString folded = asciiLowerCase(entry.name);
+        const bool capitalised = folded != entry.name;
+        if ((capitalised && (index->contains(folded) || foldedCapitalised.contains(folded)))
+            || (!capitalised && foldedCapitalised.contains(folded)))
+            return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip archive: record '%1' differs from another only in letter case "
+                                                                "(torch's reader may take either)").arg(entry.name));
+        if (capitalised)
+            foldedCapitalised.insert(folded);
         entries->push_back(std::move(entry));
     }
     // More headers than the end record counts: readers that trust either disagree on the contents.
@@ -311,6 +346,9 @@ Result<qint64> ZipArchive::dataOffset(int entry) const
     const ZipEntry& info = **readable;
     if (info.method != kStored)
         return makeError(ErrorCode::Unsupported, QStringLiteral("record '%1' is compressed; tensor records must be stored").arg(info.name));
+    if (info.uncompressedSize != info.compressedSize)  // as read(): the viewer and the scanner agree
+        return makeError(ErrorCode::Corrupt, QStringLiteral("stored record '%1' claims %2 bytes but holds %3 in a file of %4")
+                                                 .arg(info.name).arg(info.uncompressedSize).arg(info.compressedSize).arg(m_file->size()));
     auto offset = localDataOffset(info);
     if (!offset)
         return offset.error();
@@ -344,8 +382,15 @@ Result<QByteArray> ZipArchive::read(int entry, qint64 maxBytes) const
     auto offset = localDataOffset(info);
     if (!offset)
         return offset.error();
-    if (info.method == Z_DEFLATED)
+    if (info.method == Z_DEFLATED) {
+        // The compressed bytes must lie in the file (torch's reader refuses the archive
+        // otherwise): then the ratio check above bounds the buffer by bytes actually present,
+        // not by a claimed compressed size (0xFFFFFFFE of them in a 200-byte file).
+        if (info.compressedSize > quint64(m_file->size()) || !m_file->contains(*offset, qint64(info.compressedSize)))
+            return makeError(ErrorCode::Truncated, QStringLiteral("record '%1' (%2 compressed bytes at byte %3) runs past the end of the file")
+                                                       .arg(info.name).arg(info.compressedSize).arg(*offset), *offset);
         return inflateRecord(info, *offset);
+    }
 
     const qint64 size = qint64(info.uncompressedSize);
     if (!m_file->contains(*offset, size)) {
@@ -359,10 +404,8 @@ Result<QByteArray> ZipArchive::read(int entry, qint64 maxBytes) const
 // short of the size, goes on past it or fails its CRC.
 Result<QByteArray> ZipArchive::inflateRecord(const ZipEntry& info, qint64 offset) const
 {
-    // A compressed size running past the file is fed as far as the file goes: the stream then
-    // ends early and the record is reported truncated with how far it got.
-    const quint64 available = offset <= m_file->size() ? qMin(info.compressedSize, quint64(m_file->size() - offset)) : 0;
-    RawInflater inflater(m_file->data() + offset, available);
+    // read() checked that the compressed bytes lie inside the file.
+    RawInflater inflater(m_file->data() + offset, info.compressedSize);
     if (!inflater.started())
         return makeError(ErrorCode::LimitExceeded, QStringLiteral("record '%1' cannot be inflated: zlib is out of memory").arg(info.name));
     QByteArray bytes;

@@ -141,6 +141,7 @@ private Q_SLOTS:
     void testRefusesBrokenDirectory();
     void testRefusesBrokenRecord_data();
     void testRefusesBrokenRecord();
+    void testStoredOffsetKeepsTheSizeRule();
     void testEveryTruncationFailsCleanly();
 };
 
@@ -220,6 +221,13 @@ void TestZipArchive::testRefusesBrokenDirectory_data()
     a = {};
     a.records = {pkl, weights, stored("archive/data.pkl", "x")};
     QTest::addRow("a name twice") << a.build() << "record 'archive/data.pkl' appears twice";
+    // torch's reader looks names up ignoring ASCII case: either of such a pair could be read.
+    a.records = {pkl, weights, stored("archive/Data.pkl", "x")};
+    QTest::addRow("a name twice, once capitalised") << a.build() << "record 'archive/Data.pkl' differs from another only in letter case";
+    a.records = {stored("archive/DATA.pkl", "x"), weights, stored("archive/Data.pkl", "x")};
+    QTest::addRow("a name twice, capitalised twice") << a.build() << "record 'archive/Data.pkl' differs from another only in letter case";
+    a.records = {stored("archive/Data.pkl", "x"), weights, pkl};
+    QTest::addRow("a name twice, capitalised first") << a.build() << "record 'archive/data.pkl' differs from another only in letter case";
 
     a = {};
     a.records = {pkl};
@@ -264,6 +272,10 @@ void TestZipArchive::testRefusesBrokenRecord_data()
     r.claimedSize = 0xFFFFFFF0;
     QTest::addRow("zip bomb claim") << r << "more than deflate can produce" << plenty;
     r = deflated("r", data);
+    r.claimedSize = 0xFFFFFFF0;  // within 1032:1 of the claimed compressed size, not of the bytes there
+    r.compressedSize = 0xFFFFFFFE;
+    QTest::addRow("compressed size past the file") << r << "(4294967294 compressed bytes at byte 41) runs past the end of the file" << plenty;
+    r = deflated("r", data);
     r.claimedSize = (quint64(1) << 32) + 16;  // only the ZIP64 field can say it
     r.zip64 = true;
     QTest::addRow("zip bomb claim in ZIP64") << r << "claims 4294967312 bytes from" << plenty;
@@ -299,6 +311,20 @@ void TestZipArchive::testRefusesBrokenRecord()
     auto read = (*zip)->read(0, maxBytes);
     QVERIFY(!read);
     QVERIFY2(read.error().message.contains(message), qPrintable(read.error().message));
+}
+
+void TestZipArchive::testStoredOffsetKeepsTheSizeRule()
+{
+    // dataOffset (tensor records, data.pkl for the viewer) and read (the scanner) refuse alike.
+    Record r = stored("r", text(5000));
+    r.claimedSize = 6000;
+    Archive archive;
+    archive.records = {r};
+    auto zip = openBytes(archive.build());
+    QVERIFY(zip.ok());
+    auto offset = (*zip)->dataOffset(0);
+    QVERIFY(!offset);
+    QVERIFY2(offset.error().message.contains(QStringLiteral("stored record 'r' claims 6000 bytes but holds 5000")), qPrintable(offset.error().message));
 }
 
 void TestZipArchive::testEveryTruncationFailsCleanly()
