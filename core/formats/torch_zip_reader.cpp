@@ -7,7 +7,6 @@
 
 #include "../pickle/pickle_machine.h"
 
-#include <QHash>
 
 namespace statelens {
 
@@ -91,8 +90,8 @@ public:
         const StoragePid& storage = *parsed;
         const qint64 nbytes = storage.nbytes;
 
-        // Storages are deduplicated by their record: one lookup in the archive's index serves
-        // both "is it there" and "seen before".
+        // The record: by number through the table, else through the archive's index. Storages
+        // are deduplicated by record, so that one lookup answers "is it there" and "seen before".
         const qint64 number = canonicalDecimal(storage.key, qint64(m_entryOfNumber.size()));
         int entry = number >= 0 ? m_entryOfNumber[size_t(number)] : -1;
         if (entry < 0)

@@ -338,6 +338,16 @@ Result<qint64> ZipArchive::localDataOffset(const ZipEntry& info) const
     return qint64(at + kLocalHeaderSize + readU16(header + 26) + readU16(header + 28));
 }
 
+// A stored record's two sizes are one number, and it fits in the file: dataOffset (tensor
+// records, data.pkl for the viewer) and read (the scanner) refuse the same records.
+Status ZipArchive::checkStoredSizes(const ZipEntry& info) const
+{
+    if (info.uncompressedSize != info.compressedSize || info.uncompressedSize > quint64(m_file->size()))
+        return makeError(ErrorCode::Corrupt, QStringLiteral("stored record '%1' claims %2 bytes but holds %3 in a file of %4")
+                                                 .arg(info.name).arg(info.uncompressedSize).arg(info.compressedSize).arg(m_file->size()));
+    return Ok{};
+}
+
 Result<qint64> ZipArchive::dataOffset(int entry) const
 {
     auto readable = readableEntry(entry);
@@ -346,9 +356,8 @@ Result<qint64> ZipArchive::dataOffset(int entry) const
     const ZipEntry& info = **readable;
     if (info.method != kStored)
         return makeError(ErrorCode::Unsupported, QStringLiteral("record '%1' is compressed; tensor records must be stored").arg(info.name));
-    if (info.uncompressedSize != info.compressedSize)  // as read(): the viewer and the scanner agree
-        return makeError(ErrorCode::Corrupt, QStringLiteral("stored record '%1' claims %2 bytes but holds %3 in a file of %4")
-                                                 .arg(info.name).arg(info.uncompressedSize).arg(info.compressedSize).arg(m_file->size()));
+    if (auto status = checkStoredSizes(info); !status)  // as read(): the viewer and the scanner agree
+        return status.error();
     auto offset = localDataOffset(info);
     if (!offset)
         return offset.error();
@@ -376,9 +385,10 @@ Result<QByteArray> ZipArchive::read(int entry, qint64 maxBytes) const
     if (info.method == Z_DEFLATED && ratioPossible && info.uncompressedSize > info.compressedSize * kMaxDeflateRatio + kSlack)
         return makeError(ErrorCode::Corrupt, QStringLiteral("record '%1' claims %2 bytes from %3 compressed bytes, more than deflate can produce (a zip bomb?)")
                                                  .arg(info.name).arg(info.uncompressedSize).arg(info.compressedSize));
-    if (info.method == kStored && (info.uncompressedSize != info.compressedSize || info.uncompressedSize > quint64(m_file->size())))
-        return makeError(ErrorCode::Corrupt, QStringLiteral("stored record '%1' claims %2 bytes but holds %3 in a file of %4")
-                                                 .arg(info.name).arg(info.uncompressedSize).arg(info.compressedSize).arg(m_file->size()));
+    if (info.method == kStored) {
+        if (auto status = checkStoredSizes(info); !status)
+            return status.error();
+    }
     auto offset = localDataOffset(info);
     if (!offset)
         return offset.error();

@@ -50,6 +50,7 @@ private:
     Result<const ZipEntry*> readableEntry(int entry) const;
     Result<qint64> localDataOffset(const ZipEntry& info) const;
     Result<QByteArray> inflateRecord(const ZipEntry& info, qint64 offset) const;
+    Status checkStoredSizes(const ZipEntry& info) const;
 
     std::shared_ptr<MappedFile> m_file;
     std::vector<ZipEntry> m_entries;
