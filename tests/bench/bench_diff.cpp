@@ -36,12 +36,6 @@ namespace {
 constexpr int kTensorsPerGiB = 128;  // 8 MiB float32 tensors
 constexpr int kRuns = 5;
 
-double median(std::vector<double> values)
-{
-    std::sort(values.begin(), values.end());
-    return values[values.size() / 2];
-}
-
 // The memory-bandwidth baseline: every storage's bytes of both files summed as 64-bit words, one thread.
 double sumSeconds(const std::vector<CheckpointPtr>& checkpoints, quint64* sink)
 {

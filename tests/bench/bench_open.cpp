@@ -45,14 +45,6 @@ double medianMilliseconds(const QString& path, int runs, int* tensors)
     return times[times.size() / 2];
 }
 
-double torchLoadMilliseconds(const QString& path)
-{
-    const QString script = QStringLiteral(
-        "import sys, time, torch\n"
-        "t = time.perf_counter(); sd = torch.load(sys.argv[1], map_location='cpu'); "
-        "print((time.perf_counter() - t) * 1000.0)\n");
-    return pythonNumber(script, path);
-}
 
 }  // namespace
 

@@ -36,12 +36,6 @@ namespace {
 constexpr int kTensorsPerGiB = 128;
 constexpr int kRuns = 5;
 
-double median(std::vector<double> values)
-{
-    std::sort(values.begin(), values.end());
-    return values[values.size() / 2];
-}
-
 // The memory-bandwidth baseline: every storage's bytes summed as 64-bit words, one thread.
 double sumSeconds(const Checkpoint& checkpoint, quint64* sink)
 {

@@ -1,5 +1,7 @@
 #include "bench_support.h"
 
+#include <algorithm>
+
 #include <QFileInfo>
 #include <QProcess>
 
@@ -77,6 +79,21 @@ bool ensureBenchCheckpoint(const QString& path, double gib, int tensors, bool ra
         return true;
     std::fprintf(stderr, "could not write %s (needs %s with torch)\n", qPrintable(path), kPython);
     return false;
+}
+
+double torchLoadMilliseconds(const QString& path)
+{
+    const QString script = QStringLiteral(
+        "import sys, time, torch\n"
+        "t = time.perf_counter(); sd = torch.load(sys.argv[1], map_location='cpu'); "
+        "print((time.perf_counter() - t) * 1000.0)\n");
+    return pythonNumber(script, path);
+}
+
+double median(std::vector<double> values)
+{
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
 }
 
 }  // namespace statelens::bench

@@ -5,6 +5,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <vector>
+
 namespace statelens::bench {
 
 // Debian's system python, the one that has torch (a pyenv python earlier on PATH does not).
@@ -19,6 +21,12 @@ long peakResidentKiB(const QString& program, const QStringList& arguments);
 // Runs a Python snippet with Debian's python3 and FILE as sys.argv[1]; returns the number it
 // prints (a time it measured itself), or -1.
 double pythonNumber(const QString& script, const QString& file);
+
+// torch.load(FILE, map_location='cpu') timed inside Debian's python3, in ms; -1 on failure.
+double torchLoadMilliseconds(const QString& path);
+
+// The median (upper one for an even count) of a non-empty list.
+double median(std::vector<double> values);
 
 // Writes a synthetic checkpoint with make_bench_checkpoint.py unless it exists.
 bool ensureBenchCheckpoint(const QString& path, double gib, int tensors, bool randomValues);

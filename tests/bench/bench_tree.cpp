@@ -54,12 +54,6 @@ bool openAndShow(const QString& path, QTreeView* view, ui::ParameterTreeModel* m
     return true;
 }
 
-double median(std::vector<double> values)
-{
-    std::sort(values.begin(), values.end());
-    return values[values.size() / 2];
-}
-
 }  // namespace
 
 int main(int argc, char** argv)
@@ -110,10 +104,7 @@ int main(int argc, char** argv)
         std::printf("open %d: read %.0f ms, tree built %.0f ms, GUI thread %.0f ms, tree shown after %.0f ms\n", run + 1,
                     read.back(), built.back(), guiBusy.back(), shown.back());
     }
-    const double torchMs = pythonNumber(QStringLiteral("import sys, time, torch\n"
-                                                       "t = time.perf_counter(); sd = torch.load(sys.argv[1], map_location='cpu'); "
-                                                       "print((time.perf_counter() - t) * 1000.0)\n"),
-                                        path);
+    const double torchMs = torchLoadMilliseconds(path);
     std::printf("median of %d: read %.0f ms, tree built %.0f ms, tree shown after %.0f ms (goal < 1000 ms); "
                 "GUI thread busy %.0f ms (goal < 100 ms)\n",
                 kRuns, median(read), median(built), median(shown), median(guiBusy));
