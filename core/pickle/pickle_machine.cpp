@@ -1,8 +1,8 @@
 #include "pickle_machine.h"
 
+#include "python_keys.h"
 #include "torch_globals.h"
 
-#include <QCryptographicHash>
 #include <QHash>
 #include <QSet>
 #include <QStringDecoder>
@@ -21,7 +21,6 @@ constexpr int kHighestProtocol = 5;
 constexpr qint64 kMaxLongBytes = 1024;    // LONG1/LONG4 payload: about 2,466 decimal digits
 constexpr qint64 kMaxLongDigits = 10000;  // INT/LONG text of protocol 0
 constexpr qsizetype kMaxNameLength = 1024;  // a module or class name in GLOBAL / STACK_GLOBAL
-constexpr qsizetype kMaxInlineKey = 64;     // longer dict keys are compared by digest
 
 // The opcodes, named as in CPython's pickletools.
 enum class Op : quint8 {
@@ -477,39 +476,6 @@ bool decodeRawUnicodeEscape(QByteArrayView line, QString* out, QString* problem)
 
 // ---- the machine ---------------------------------------------------------------------------------
 
-// A dict key or set item as Python compares it (Unpickler::keyToken): an equality class, a
-// number and a text. A string key shares the key's own text, so indexing the 100 000 keys of a
-// state dict allocates nothing per key.
-struct KeyToken {
-    KeyToken(char kind, qint64 number = 0, QString text = {}) : kind(kind), number(number), text(std::move(text)) {}
-    char kind;
-    qint64 number;
-    QString text;
-    friend bool operator==(const KeyToken& a, const KeyToken& b)
-    {
-        return a.kind == b.kind && a.number == b.number && a.text == b.text;
-    }
-};
-
-// Equal doubles that are neither NaN nor zero (both keyed apart) have equal bits.
-qint64 floatBits(double value)
-{
-    qint64 bits = 0;
-    std::memcpy(&bits, &value, sizeof bits);
-    return bits;
-}
-
-size_t qHash(const KeyToken& token, size_t seed = 0)
-{
-    return qHashMulti(seed, token.kind, token.number, token.text);
-}
-
-// For std::unordered_map (its try_emplace finds or inserts with one hash and one probe). Seeded
-// like QHash, per process, so a pickle cannot be crafted to make every key collide.
-struct KeyTokenHash {
-    size_t operator()(const KeyToken& token) const { return qHash(token, QHashSeed::globalSeed()); }
-};
-
 class Unpickler final : public ValueBuilder {
 public:
     Unpickler(Checkpoint& checkpoint, const PickleLimits& limits, const PickleMachine::PersistentLoader& loader,
@@ -536,11 +502,6 @@ public:
     Status addItem(Value* set, Value* item) override;
 
 private:
-    struct KeyIndex {
-        std::unordered_map<KeyToken, size_t, KeyTokenHash> positions;  // key -> index in entries (dicts) or items (sets)
-        size_t indexed = 0;                // how many entries/items the hash covers
-    };
-
     // errors
     QString where() const;
     Error error(ErrorCode code, const QString& problem) const;
@@ -570,8 +531,9 @@ private:
     Status adopt(Value* parent, const Value* child);
     Status account(Value* value);
     Result<Value*> sequence(ValueKind kind, std::vector<Value*> items);
-    KeyIndex& keyIndex(Value* container);
-    KeyToken keyToken(const Value* key);
+    KeyPositions& keyPositions(Value* container);
+    std::pair<size_t, bool> findOrAddKey(KeyPositions& positions, const Value* container, const Value* key,
+                                         size_t position);
 
     Status step();
     Status pushInteger(QByteArrayView text);
@@ -634,11 +596,11 @@ private:
     std::unordered_map<quint64, Value*> m_memoSparse;
     qint64 m_memoCount = 0;
     Value** memoSlot(quint64 key);
-    std::unordered_map<const Value*, KeyIndex> m_keyIndexes;  // references stay valid as it grows
+    std::unordered_map<const Value*, KeyPositions> m_keyPositions;  // references stay valid as it grows
     // SETITEMS fills one dict a thousand keys at a time: the last index used, without a lookup.
     const Value* m_lastIndexed = nullptr;
-    KeyIndex* m_lastIndex = nullptr;
-    std::unordered_map<const Value*, KeyToken> m_longKeyTokens;  // digests, computed once per value
+    KeyPositions* m_lastPositions = nullptr;
+    PythonKeyMaker m_keys;
     QSet<QString> m_listed;
 
     // Immutable values shared like Python's own singletons: no opcode or interpretation
@@ -853,79 +815,47 @@ Result<Value*> Unpickler::sequence(ValueKind kind, std::vector<Value*> items)
     return value;
 }
 
-// Python's equality classes for the keys pickles use: 1, 1.0 and True are one key; strings,
-// bytes and None are themselves; a class, dtype or device by its name. Anything else (tensors,
-// objects, NaN) is hashed by identity, as Python does. A long string key is reduced to a digest
-// once per value, so that setting one huge key again and again through the memo costs no more
-// than a short one.
-KeyToken Unpickler::keyToken(const Value* key)
-{
-    const auto digest = [this, key](char kind, const QByteArray& content) {
-        auto cached = m_longKeyTokens.find(key);
-        if (cached == m_longKeyTokens.end()) {
-            const QByteArray sha = QCryptographicHash::hash(content, QCryptographicHash::Sha256);
-            cached = m_longKeyTokens.emplace(key, KeyToken{kind, content.size(), QString::fromLatin1(sha.toHex())}).first;
-        }
-        return cached->second;
-    };
-    switch (key->kind) {
-    case ValueKind::None: return {'n'};
-    case ValueKind::Bool: return {'i', key->boolean ? 1 : 0};
-    case ValueKind::Int: return {'i', key->integer};
-    case ValueKind::BigInt: return {'i', 0, key->text};  // never equal to an Int: those fit in 64 bits
-    case ValueKind::Float:
-        if (std::isnan(key->real))
-            break;
-        if (key->real >= -9.2e18 && key->real <= 9.2e18 && key->real == std::trunc(key->real))
-            return {'i', qint64(key->real)};
-        return {'f', floatBits(key->real)};
-    case ValueKind::String:
-        if (key->text.size() > kMaxInlineKey)
-            return digest('S', key->text.toUtf8());
-        return {'s', 0, key->text};
-    case ValueKind::Bytes:
-        if (key->bytes.size() > kMaxInlineKey)
-            return digest('B', key->bytes);
-        return {'b', 0, QString::fromLatin1(key->bytes)};
-    case ValueKind::Global: return {'g', 0, key->text};
-    case ValueKind::DType: return {'d', qint64(key->dtype)};
-    case ValueKind::Device: return {'v', 0, key->text};
-    case ValueKind::Layout: return {'l', 0, key->text};
-    default: break;
-    }
-    return {'p', qint64(quintptr(key))};
-}
-
-Unpickler::KeyIndex& Unpickler::keyIndex(Value* container)
+// The dict's entries or the set's items, indexed by key. Entries that reached the container some
+// other way (a persistent loader's value) are indexed first: the first occurrence of a key is the
+// one that stays.
+KeyPositions& Unpickler::keyPositions(Value* container)
 {
     if (container != m_lastIndexed) {
-        m_lastIndex = &m_keyIndexes[container];
+        m_lastPositions = &m_keyPositions[container];
         m_lastIndexed = container;
     }
-    KeyIndex& index = *m_lastIndex;
-    // Catch up with entries that reached the container some other way (a persistent loader's
-    // value): the first occurrence of a key is the one that stays.
+    KeyPositions& positions = *m_lastPositions;
     const bool set = container->kind == ValueKind::Set || container->kind == ValueKind::FrozenSet;
     const size_t count = set ? container->items.size() : container->entries.size();
-    for (; index.indexed < count; ++index.indexed) {
-        const Value* key = set ? container->items[index.indexed] : container->entries[index.indexed].first;
-        index.positions.try_emplace(keyToken(key), index.indexed);
+    for (; positions.indexed < count; ++positions.indexed) {
+        const Value* key = set ? container->items[positions.indexed] : container->entries[positions.indexed].first;
+        findOrAddKey(positions, container, key, positions.indexed);
     }
-    return index;
+    return positions;
+}
+
+std::pair<size_t, bool> Unpickler::findOrAddKey(KeyPositions& positions, const Value* container, const Value* key,
+                                                size_t position)
+{
+    const bool set = container->kind == ValueKind::Set || container->kind == ValueKind::FrozenSet;
+    const auto keyAt = [this, container, set](size_t at) {
+        return m_keys(set ? container->items[at] : container->entries[at].first);
+    };
+    return positions.findOrAdd(m_keys(key), position, keyAt);
 }
 
 Status Unpickler::setItem(Value* dict, Value* key, Value* value)
 {
     if (dict->kind != ValueKind::Dict && dict->kind != ValueKind::Object)
         return corrupt(QStringLiteral("the target is a %1, not a dict").arg(kindName(dict->kind)));
-    KeyIndex& index = keyIndex(dict);
-    const auto [position, added] = index.positions.try_emplace(keyToken(key), dict->entries.size());
+    KeyPositions& positions = keyPositions(dict);
+    const auto [position, added] = findOrAddKey(positions, dict, key, dict->entries.size());
     if (!added) {  // Python keeps the first key's place and takes the new value
-        dict->entries[position->second].second = value;
+        dict->entries[position].second = value;
         return Ok{};
     }
     dict->entries.emplace_back(key, value);
-    index.indexed = dict->entries.size();
+    positions.indexed = dict->entries.size();
     return Ok{};
 }
 
@@ -933,11 +863,11 @@ Status Unpickler::addItem(Value* set, Value* item)
 {
     if (set->kind != ValueKind::Set && set->kind != ValueKind::FrozenSet)
         return corrupt(QStringLiteral("the target is a %1, not a set").arg(kindName(set->kind)));
-    KeyIndex& index = keyIndex(set);
-    if (!index.positions.try_emplace(keyToken(item), set->items.size()).second)
+    KeyPositions& positions = keyPositions(set);
+    if (!findOrAddKey(positions, set, item, set->items.size()).second)
         return Ok{};
     set->items.push_back(item);
-    index.indexed = set->items.size();
+    positions.indexed = set->items.size();
     return Ok{};
 }
 

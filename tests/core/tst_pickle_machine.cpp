@@ -870,6 +870,15 @@ void TestPickleMachine::testDictKeysFollowPython_data()
                                                  << QStringLiteral("{'%1': 2}").arg(QLatin1String(longKey));
     QTest::newRow("long keys differing at the end") << '}' + ('(' + binUnicode(longKey) + "K\x01" + binUnicode(longKey.chopped(1) + 'x') + "K\x02u.")
                                                     << QStringLiteral("{'%1': 1, '%2x': 2}").arg(QLatin1String(longKey), QLatin1String(longKey.chopped(1)));
+    // 40 keys outgrow the index's first table; the repeat must still find the first key.
+    QByteArray manyKeys = "}(";
+    QStringList manyRendered;
+    for (int key = 0; key < 40; ++key) {
+        manyKeys += 'K' + QByteArray(1, char(key)) + 'K' + QByteArray(1, char(key));
+        manyRendered << QStringLiteral("%1: %2").arg(key).arg(key == 3 ? 99 : key);
+    }
+    manyKeys += PICKLE("G@\x08\x00\x00\x00\x00\x00\x00Kcu.");  // 3.0 = 3: replaces 3's value in place
+    QTest::newRow("a repeat after the index grew") << manyKeys << '{' + manyRendered.join(QStringLiteral(", ")) + '}';
     QTest::newRow("OrderedDict of pairs") << PICKLE("ccollections\nOrderedDict\n(X\x01\x00\x00\x00" "aK\x01\x86X\x01\x00\x00\x00" "bK\x02\x86X\x01\x00\x00\x00" "aK\x03\x86l\x85R.")
                                           << QStringLiteral("OrderedDict({'a': 3, 'b': 2})");
 }
