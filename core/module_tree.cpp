@@ -208,7 +208,7 @@ ModuleTree ModuleTree::build(const Checkpoint& checkpoint)
             }
         };
         if (value->kind == ValueKind::Dict) {
-            for (const auto& [key, item] : value->entries) {
+            for (const auto& [key, item] : value->entries()) {
                 if (isScalar(item) || isNested(item))
                     visit(item, keyText(key));
             }

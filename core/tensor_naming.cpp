@@ -26,7 +26,7 @@ QString keyText(const Value* key)
     case ValueKind::BigInt: return key->text;
     case ValueKind::Bool: return key->boolean ? QStringLiteral("True") : QStringLiteral("False");
     case ValueKind::None: return QStringLiteral("None");
-    case ValueKind::Bytes: return QString::fromLatin1(key->bytes);
+    case ValueKind::Bytes: return QString::fromLatin1(key->bytes());
     default: return key->summary(60);
     }
 }
@@ -130,7 +130,7 @@ private:
             return;
         switch (value->kind) {
         case ValueKind::Dict:
-            for (const auto& [key, item] : value->entries)
+            for (const auto& [key, item] : value->entries())
                 walk(item, join(path, keyText(key)), depth + 1);
             break;
         case ValueKind::List:
@@ -152,29 +152,29 @@ private:
 
     void walkObject(const Value* object, const QString& path, int depth)
     {
-        const QString className = object->callee ? object->callee->text : QString();
-        if (isModuleState(object->state)) {
-            walkModule(object->state, path, depth);
+        const QString className = object->callee() ? object->callee()->text : QString();
+        if (isModuleState(object->state())) {
+            walkModule(object->state(), path, depth);
             return;
         }
         if (auto script = m_checkpoint.scriptClasses.constFind(className); script != m_checkpoint.scriptClasses.cend()
-            && object->state && object->state->kind == ValueKind::Dict) {
-            walkScriptObject(object->state, *script, path, depth);
+            && object->state() && object->state()->kind == ValueKind::Dict) {
+            walkScriptObject(object->state(), *script, path, depth);
             return;
         }
         // Any other object: what torch.load would hand back holds its state, items and entries.
-        if (object->state) {
-            const Value* state = object->state;
+        if (object->state()) {
+            const Value* state = object->state();
             if (state->kind == ValueKind::Tuple && !state->items.empty() && state->items[0]->kind == ValueKind::Dict)
                 state = state->items[0];  // (dict, slots) from __reduce_ex__
             if (state->kind == ValueKind::Dict) {
-                for (const auto& [key, item] : state->entries)
+                for (const auto& [key, item] : state->entries())
                     walk(item, join(path, keyText(key)), depth + 1);
             } else {
                 walk(state, path, depth + 1);
             }
         }
-        for (const auto& [key, item] : object->entries)
+        for (const auto& [key, item] : object->entries())
             walk(item, join(path, keyText(key)), depth + 1);
         for (size_t i = 0; i < object->items.size(); ++i)
             walk(object->items[i], join(path, QString::number(i)), depth + 1);
@@ -193,25 +193,25 @@ private:
                 nonPersistent.insert(keyText(item));
         }
         if (parameters && parameters->kind == ValueKind::Dict) {
-            for (const auto& [key, item] : parameters->entries) {
+            for (const auto& [key, item] : parameters->entries()) {
                 if (item->kind == ValueKind::Tensor)
                     emitTensor(item, join(path, keyText(key)));
             }
         }
         if (buffers && buffers->kind == ValueKind::Dict) {
-            for (const auto& [key, item] : buffers->entries) {
+            for (const auto& [key, item] : buffers->entries()) {
                 if (item->kind == ValueKind::Tensor && !nonPersistent.contains(keyText(key)))
                     emitTensor(item, join(path, keyText(key)));
             }
         }
         if (modules && modules->kind == ValueKind::Dict) {
-            for (const auto& [key, child] : modules->entries) {
-                if (child->kind != ValueKind::Object || !isModuleState(child->state) || knownTensorFree(child))
+            for (const auto& [key, child] : modules->entries()) {
+                if (child->kind != ValueKind::Object || !isModuleState(child->state()) || knownTensorFree(child))
                     continue;
                 const WalkMark before = mark();
                 if (!enter(child, depth + 1))
                     continue;
-                walkModule(child->state, join(path, keyText(key)), depth + 1);
+                walkModule(child->state(), join(path, keyText(key)), depth + 1);
                 leave(child);
                 rememberIfTensorFree(child, before);
             }
@@ -223,19 +223,19 @@ private:
     void walkScriptObject(const Value* attributes, const ScriptClass& script, const QString& path, int depth)
     {
         for (const QStringList* names : {&script.parameters, &script.buffers}) {
-            for (const auto& [key, item] : attributes->entries) {
+            for (const auto& [key, item] : attributes->entries()) {
                 if (item->kind == ValueKind::Tensor && names->contains(keyText(key)))
                     emitTensor(item, join(path, keyText(key)));
             }
         }
-        for (const auto& [key, child] : attributes->entries) {
-            if (child->kind != ValueKind::Object || !child->callee)
+        for (const auto& [key, child] : attributes->entries()) {
+            if (child->kind != ValueKind::Object || !child->callee())
                 continue;
-            auto childClass = m_checkpoint.scriptClasses.constFind(child->callee->text);
-            if (childClass == m_checkpoint.scriptClasses.cend() || !childClass->isModule || !child->state
-                || child->state->kind != ValueKind::Dict || !enter(child, depth + 1))
+            auto childClass = m_checkpoint.scriptClasses.constFind(child->callee()->text);
+            if (childClass == m_checkpoint.scriptClasses.cend() || !childClass->isModule || !child->state()
+                || child->state()->kind != ValueKind::Dict || !enter(child, depth + 1))
                 continue;
-            walkScriptObject(child->state, *childClass, join(path, keyText(key)), depth + 1);
+            walkScriptObject(child->state(), *childClass, join(path, keyText(key)), depth + 1);
             leave(child);
         }
     }
@@ -300,8 +300,8 @@ private:
         if (!value || depth > 64 || ++m_visits > 2'000'000 || !m_seen.insert(value).second)
             return;
         if (value->kind == ValueKind::Object) {
-            const bool scriptModule = value->callee && m_checkpoint.scriptClasses.value(value->callee->text).isModule;
-            if (isModuleState(value->state) || scriptModule)
+            const bool scriptModule = value->callee() && m_checkpoint.scriptClasses.value(value->callee()->text).isModule;
+            if (isModuleState(value->state()) || scriptModule)
                 m_found.append({path, 0, 0, 0.0, QStringLiteral("module"), value});
             return;  // modules are listed whole; their insides are named by the module
         }
@@ -318,7 +318,7 @@ private:
             return;
         }
         int tensors = 0, others = 0;
-        for (const auto& [key, item] : value->entries) {
+        for (const auto& [key, item] : value->entries()) {
             if (key->kind == ValueKind::String && key->text == QLatin1String("_metadata"))
                 continue;
             (item->kind == ValueKind::Tensor ? tensors : others) += 1;
@@ -327,7 +327,7 @@ private:
             m_found.append({path, 0, 0, 0.0, kindFor(path, false), value});
             return;
         }
-        for (const auto& [key, item] : value->entries)
+        for (const auto& [key, item] : value->entries())
             visit(item, join(path, keyText(key)), depth + 1, insideOptimizer || optimizer);
     }
 

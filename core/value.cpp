@@ -6,6 +6,25 @@
 
 namespace statelens {
 
+const QByteArray& Value::bytes() const
+{
+    static const QByteArray none;
+    return m_extras ? m_extras->bytes : none;
+}
+
+const std::vector<std::pair<Value*, Value*>>& Value::entries() const
+{
+    static const std::vector<std::pair<Value*, Value*>> none;
+    return m_extras ? m_extras->entries : none;
+}
+
+ValueExtras& Value::extras()
+{
+    if (!m_extras)
+        m_extras = std::make_unique<ValueExtras>();
+    return *m_extras;
+}
+
 bool Value::isContainerKind(ValueKind kind)
 {
     switch (kind) {
@@ -24,7 +43,7 @@ Value* Value::find(QStringView key) const
 {
     if (kind != ValueKind::Dict)
         return nullptr;
-    for (const auto& [entryKey, entryValue] : entries) {
+    for (const auto& [entryKey, entryValue] : entries()) {
         if (entryKey->kind == ValueKind::String && entryKey->text == key)
             return entryValue;
     }
@@ -138,8 +157,8 @@ QString numpyTypeName(const Value* dtype)
         return QStringLiteral("?");
     if (dtype->dtype != DType::Unknown)
         return dtypeName(dtype->dtype);
-    if (dtype->args && !dtype->args->items.empty() && dtype->args->items[0]->kind == ValueKind::String)
-        return dtype->args->items[0]->text.left(20);
+    if (dtype->args() && !dtype->args()->items.empty() && dtype->args()->items[0]->kind == ValueKind::String)
+        return dtype->args()->items[0]->text.left(20);
     return QStringLiteral("?");
 }
 
@@ -147,7 +166,7 @@ QString numpyTypeName(const Value* dtype)
 void renderNumpyArray(Writer& out, const Value* array)
 {
     out.add(u"ndarray");
-    const Value* state = array->state;
+    const Value* state = array->state();
     if (!state || state->kind != ValueKind::Tuple || state->items.size() < 3)
         return;
     out.add(u' ');
@@ -177,15 +196,15 @@ void renderObject(Writer& out, const Value* object, int level)
         out.add(u"')");
         return;
     }
-    const Value* callee = object->callee;
+    const Value* callee = object->callee();
     out.add(callee && (callee->kind == ValueKind::Global) ? QStringView(callee->text) : QStringView(u"object"));
     out.add(u'(');
     if (level >= kSummaryLevels)
         out.add(u"...");
-    else if (object->args && (object->args->kind == ValueKind::Tuple || object->args->kind == ValueKind::List))
-        renderItems(out, object->args->items, level);
-    else if (object->args)
-        render(out, object->args, level + 1);
+    else if (object->args() && (object->args()->kind == ValueKind::Tuple || object->args()->kind == ValueKind::List))
+        renderItems(out, object->args()->items, level);
+    else if (object->args())
+        render(out, object->args(), level + 1);
     out.add(u')');
 }
 
@@ -205,10 +224,10 @@ void render(Writer& out, const Value* value, int level)
     case ValueKind::BigInt: out.add(QStringView(value->text).left(60)); break;
     case ValueKind::Float: out.add(real(value->real)); break;
     case ValueKind::Complex:
-        out.add(QStringLiteral("complex(%1, %2)").arg(real(value->real), real(value->imag)));
+        out.add(QStringLiteral("complex(%1, %2)").arg(real(value->real), real(value->imag())));
         break;
     case ValueKind::String: addQuoted(out, value->text, 200); break;
-    case ValueKind::Bytes: addBytes(out, value->bytes, 100); break;
+    case ValueKind::Bytes: addBytes(out, value->bytes(), 100); break;
     case ValueKind::Tuple:
         out.add(u'(');
         deep ? out.add(u"...") : renderItems(out, value->items, level);
@@ -237,14 +256,14 @@ void render(Writer& out, const Value* value, int level)
             out.add(u'(');
         }
         out.add(u'{');
-        if (deep && !value->entries.empty())
+        if (deep && !value->entries().empty())
             out.add(u"...");
-        for (size_t i = 0; !deep && i < value->entries.size() && !out.full(); ++i) {
+        for (size_t i = 0; !deep && i < value->entries().size() && !out.full(); ++i) {
             if (i)
                 out.add(u", ");
-            render(out, value->entries[i].first, level + 1);
+            render(out, value->entries()[i].first, level + 1);
             out.add(u": ");
-            render(out, value->entries[i].second, level + 1);
+            render(out, value->entries()[i].second, level + 1);
         }
         out.add(u'}');
         if (!value->text.isEmpty())

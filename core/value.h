@@ -42,19 +42,14 @@ enum class ValueKind : unsigned char {
     Mark,      // the pickle MARK sentinel; never part of a finished tree
 };
 
-struct Value {
-    ValueKind kind = ValueKind::None;
-    bool boolean = false;
-    qint64 integer = 0;
-    double real = 0.0;
-    double imag = 0.0;
-    DType dtype = DType::Unknown;
-    int index = -1;
-    int depth = 0;  // nesting below this value when it was built (bounded by PickleLimits)
-    QString text;
-    QByteArray bytes;
-    // Tuple, List, Set, FrozenSet, Slice: the items; Object: items appended to it (list subclasses).
-    std::vector<Value*> items;
+struct Value;
+
+// What only some kinds use, kept out of line: a checkpoint of 100 000 tensors pickles about
+// 900 000 values, nearly all strings, ints, tuples, storages and tensors, and every byte on
+// Value is paid 900 000 times over (176 bytes each with these inline, 88 without).
+struct ValueExtras {
+    double imag = 0.0;  // Complex: the imaginary part
+    QByteArray bytes;   // Bytes
     // Dict: key/value pairs in insertion order; Object: items set on it (dict subclasses).
     std::vector<std::pair<Value*, Value*>> entries;
     // Object: what created it (a Global), the arguments (usually a Tuple) and the BUILD state.
@@ -63,6 +58,30 @@ struct Value {
     Value* state = nullptr;
     // Dict: attributes set by BUILD (an OrderedDict's `_metadata`).
     Value* attributes = nullptr;
+};
+
+struct Value {
+    ValueKind kind = ValueKind::None;
+    bool boolean = false;
+    DType dtype = DType::Unknown;
+    int index = -1;
+    int depth = 0;  // nesting below this value when it was built (bounded by PickleLimits)
+    qint64 integer = 0;
+    double real = 0.0;
+    QString text;
+    // Tuple, List, Set, FrozenSet, Slice: the items; Object: items appended to it (list subclasses).
+    std::vector<Value*> items;
+
+    // The out-of-line fields: read through these (empty or null when never set) ...
+    double imag() const { return m_extras ? m_extras->imag : 0.0; }
+    const QByteArray& bytes() const;
+    const std::vector<std::pair<Value*, Value*>>& entries() const;
+    Value* callee() const { return m_extras ? m_extras->callee : nullptr; }
+    Value* args() const { return m_extras ? m_extras->args : nullptr; }
+    Value* state() const { return m_extras ? m_extras->state : nullptr; }
+    Value* attributes() const { return m_extras ? m_extras->attributes : nullptr; }
+    // ... and set them through this, which makes room for them on first use.
+    ValueExtras& extras();
 
     bool isContainer() const { return isContainerKind(kind); }
     // Tuple, List, Dict, Set, FrozenSet: the kinds whose items a walk over the tree visits.
@@ -71,6 +90,9 @@ struct Value {
     Value* find(QStringView key) const;
     // A short human-readable rendering, bounded in length (for opaque objects and scalars).
     QString summary(int maxLength = 120) const;
+
+private:
+    std::unique_ptr<ValueExtras> m_extras;
 };
 
 // Values are allocated in fixed blocks: one allocation per kBlock values (a pickle makes about

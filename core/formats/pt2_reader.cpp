@@ -187,7 +187,7 @@ public:
             // models get one dict each, so names read "<model>.<fqn>".
             Value* dict = m_multipleModels ? makeDict() : root;
             if (dict != root)
-                root->entries.emplace_back(makeString(model), dict);
+                root->extras().entries.emplace_back(makeString(model), dict);
             if (auto status = readModel(model, dict); !status)
                 return status.error();
         }
@@ -362,7 +362,7 @@ private:
             }
             value = addTensor(std::move(tensor));
         }
-        dict->entries.emplace_back(makeString(fqn), value);
+        dict->extras().entries.emplace_back(makeString(fqn), value);
         ++*count;
         return Ok{};
     }
@@ -489,8 +489,8 @@ private:
         }
         if ((*nested)->kind != ValueKind::Dict)
             return makeError(ErrorCode::Corrupt, QStringLiteral("record '%1' holds %2, not a dict of tensors").arg(record, (*nested)->summary(60)));
-        for (const auto& item : (*nested)->entries) {
-            dict->entries.push_back(item);
+        for (const auto& item : (*nested)->entries()) {
+            dict->extras().entries.push_back(item);
             ++*count;
         }
         return Ok{};

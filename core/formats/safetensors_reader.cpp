@@ -646,7 +646,7 @@ Value* appendTensors(Checkpoint& checkpoint, int fileIndex, const std::vector<He
                      const std::vector<int>& order, qint64 dataStart)
 {
     Value* root = checkpoint.arena.make(ValueKind::Dict);
-    root->entries.reserve(tensors.size());
+    root->extras().entries.reserve(tensors.size());
     checkpoint.rebuilt.reserve(checkpoint.rebuilt.size() + tensors.size());
     checkpoint.storages.reserve(checkpoint.storages.size() + qsizetype(tensors.size()));
     for (const int index : order) {
@@ -674,7 +674,7 @@ Value* appendTensors(Checkpoint& checkpoint, int fileIndex, const std::vector<He
         key->text = name;
         Value* value = checkpoint.arena.make(ValueKind::Tensor);
         value->index = int(checkpoint.rebuilt.size() - 1);
-        root->entries.emplace_back(key, value);
+        root->extras().entries.emplace_back(key, value);
     }
     return root;
 }

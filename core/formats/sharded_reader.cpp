@@ -251,8 +251,8 @@ QHash<QString, Value*> tensorsOf(const Value* root)
     QHash<QString, Value*> tensors;
     if (!root || root->kind != ValueKind::Dict)
         return tensors;
-    tensors.reserve(int(root->entries.size()));
-    for (const auto& [key, value] : root->entries) {
+    tensors.reserve(int(root->entries().size()));
+    for (const auto& [key, value] : root->entries()) {
         if (key && key->kind == ValueKind::String && value && value->kind == ValueKind::Tensor)
             tensors.insert(key->text, value);
     }
@@ -380,7 +380,7 @@ Result<QVector<Format>> readShards(Checkpoint& checkpoint, Shards* shards)
 Result<Value*> mergeInIndexOrder(Checkpoint& checkpoint, const ShardIndex& index, Shards* shards)
 {
     Value* merged = checkpoint.arena.make(ValueKind::Dict);
-    merged->entries.reserve(size_t(index.names.size()));
+    merged->extras().entries.reserve(size_t(index.names.size()));
     for (int i = 0; i < index.names.size(); ++i) {
         const QString& name = index.names[i];
         const int shard = shards->ofName[i];
@@ -389,7 +389,7 @@ Result<Value*> mergeInIndexOrder(Checkpoint& checkpoint, const ShardIndex& index
             return makeError(ErrorCode::Corrupt, QStringLiteral("tensor %1 is not in shard %2").arg(shortName(name), shortName(shards->names[shard])));
         Value* key = checkpoint.arena.make(ValueKind::String);
         key->text = name;
-        merged->entries.emplace_back(key, tensor);
+        merged->extras().entries.emplace_back(key, tensor);
     }
     return merged;
 }

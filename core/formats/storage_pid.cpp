@@ -13,7 +13,7 @@ bool textOf(const Value* value, QString* text)
         return true;
     }
     if (value->kind == ValueKind::Bytes) {  // torch's _maybe_decode_ascii
-        *text = QString::fromLatin1(value->bytes);
+        *text = QString::fromLatin1(value->bytes());
         return true;
     }
     if (value->kind == ValueKind::Int) {  // some writers use integer keys

@@ -23,13 +23,13 @@ int preference(const CandidateStateDict& candidate)
 
 void readMetadata(const Value* dict, StateDictView* view)
 {
-    if (!dict || dict->kind != ValueKind::Dict || !dict->attributes)
+    if (!dict || dict->kind != ValueKind::Dict || !dict->attributes())
         return;
-    const Value* metadata = dict->attributes->find(u"_metadata");
+    const Value* metadata = dict->attributes()->find(u"_metadata");
     if (!metadata || metadata->kind != ValueKind::Dict)
         return;
     view->hasMetadata = true;
-    for (const auto& [key, entry] : metadata->entries) {
+    for (const auto& [key, entry] : metadata->entries()) {
         if (key->kind != ValueKind::String || !entry || entry->kind != ValueKind::Dict)
             continue;
         const Value* version = entry->find(u"version");

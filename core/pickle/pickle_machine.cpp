@@ -776,7 +776,7 @@ Status Unpickler::adopt(Value* parent, const Value* child)
 Status Unpickler::account(Value* value)
 {
     if (value->kind == ValueKind::Bytes) {
-        m_items += value->bytes.size() / 8;
+        m_items += value->bytes().size() / 8;
         if (m_items > m_limits.maxItems)
             return error(ErrorCode::LimitExceeded, QStringLiteral("more than %1 container items").arg(m_limits.maxItems));
         return Ok{};
@@ -787,13 +787,13 @@ Status Unpickler::account(Value* value)
         if (Status status = adopt(value, item); !status)
             return status;
     }
-    for (const auto& [key, item] : value->entries) {
+    for (const auto& [key, item] : value->entries()) {
         if (Status status = adopt(value, key); !status)
             return status;
         if (Status status = adopt(value, item); !status)
             return status;
     }
-    for (const Value* part : {value->args, value->state, value->attributes}) {
+    for (const Value* part : {value->args(), value->state(), value->attributes()}) {
         if (part) {
             if (Status status = adopt(value, part); !status)
                 return status;
@@ -826,9 +826,9 @@ KeyPositions& Unpickler::keyPositions(Value* container)
     }
     KeyPositions& positions = *m_lastPositions;
     const bool set = container->kind == ValueKind::Set || container->kind == ValueKind::FrozenSet;
-    const size_t count = set ? container->items.size() : container->entries.size();
+    const size_t count = set ? container->items.size() : container->entries().size();
     for (; positions.indexed < count; ++positions.indexed) {
-        const Value* key = set ? container->items[positions.indexed] : container->entries[positions.indexed].first;
+        const Value* key = set ? container->items[positions.indexed] : container->entries()[positions.indexed].first;
         findOrAddKey(positions, container, key, positions.indexed);
     }
     return positions;
@@ -839,7 +839,7 @@ std::pair<size_t, bool> Unpickler::findOrAddKey(KeyPositions& positions, const V
 {
     const bool set = container->kind == ValueKind::Set || container->kind == ValueKind::FrozenSet;
     const auto keyAt = [this, container, set](size_t at) {
-        return m_keys(set ? container->items[at] : container->entries[at].first);
+        return m_keys(set ? container->items[at] : container->entries()[at].first);
     };
     return positions.findOrAdd(m_keys(key), position, keyAt);
 }
@@ -849,13 +849,13 @@ Status Unpickler::setItem(Value* dict, Value* key, Value* value)
     if (dict->kind != ValueKind::Dict && dict->kind != ValueKind::Object)
         return corrupt(QStringLiteral("the target is a %1, not a dict").arg(kindName(dict->kind)));
     KeyPositions& positions = keyPositions(dict);
-    const auto [position, added] = findOrAddKey(positions, dict, key, dict->entries.size());
+    const auto [position, added] = findOrAddKey(positions, dict, key, dict->entries().size());
     if (!added) {  // Python keeps the first key's place and takes the new value
-        dict->entries[position].second = value;
+        dict->extras().entries[position].second = value;
         return Ok{};
     }
-    dict->entries.emplace_back(key, value);
-    positions.indexed = dict->entries.size();
+    dict->extras().entries.emplace_back(key, value);
+    positions.indexed = dict->entries().size();
     return Ok{};
 }
 
@@ -1112,7 +1112,7 @@ Value* Unpickler::python2String(QByteArrayView bytes)
         return value;
     }
     Value* value = make(ValueKind::Bytes);
-    value->bytes = bytes.toByteArray();
+    value->extras().bytes = bytes.toByteArray();
     return value;
 }
 
@@ -1170,7 +1170,7 @@ Status Unpickler::pushBytesOp(int width)
     if (Status status = readBytes(length, Op(m_op) == Op::ByteArray8 ? "bytearray" : "bytes object", &bytes); !status)
         return status;
     Value* value = make(ValueKind::Bytes);
-    value->bytes = QByteArray(bytes.data(), bytes.size());
+    value->extras().bytes = QByteArray(bytes.data(), bytes.size());
     return push(value);
 }
 
@@ -1417,7 +1417,7 @@ Status Unpickler::newObjEx()
         return status;
     if (Status status = pop(&cls); !status)
         return status;
-    const bool noKeywords = (kwargs->kind == ValueKind::Dict || kwargs->kind == ValueKind::Tuple) && kwargs->entries.empty() && kwargs->items.empty();
+    const bool noKeywords = (kwargs->kind == ValueKind::Dict || kwargs->kind == ValueKind::Tuple) && kwargs->entries().empty() && kwargs->items.empty();
     if (noKeywords)
         return instantiate(cls, args, CallKind::New);
     // Keyword arguments: nothing we interpret takes them. The Object keeps them as a trailing
@@ -1428,8 +1428,8 @@ Status Unpickler::newObjEx()
     if (!packed)
         return packed.error();
     Value* object = make(ValueKind::Object);
-    object->callee = cls;
-    object->args = *packed;
+    object->extras().callee = cls;
+    object->extras().args = *packed;
     if (Status status = adopt(object, *packed); !status)
         return status;
     return push(object);
@@ -1458,8 +1458,8 @@ Status Unpickler::instantiate(Value* callee, Value* args, CallKind kind)
     }
     // Anything else is described, never called.
     Value* object = make(ValueKind::Object);
-    object->callee = callee;
-    object->args = args;
+    object->extras().callee = callee;
+    object->extras().args = args;
     if (Status status = adopt(object, args); !status)
         return status;
     return push(object);
@@ -1477,7 +1477,7 @@ Status Unpickler::build()
     case ValueKind::Object:
         // A second BUILD replaces the first state rather than merging into a dict that may be
         // shared through the memo.
-        target->state = state;
+        target->extras().state = state;
         return adopt(target, state);
     case ValueKind::Dict:
         return buildDict(target, state);
@@ -1509,7 +1509,7 @@ Status Unpickler::buildDict(Value* dict, Value* state)
         return Ok{};
     if (attributes->kind != ValueKind::Dict)
         return corrupt(QStringLiteral("the state for a dict is a %1, not a dict of attributes").arg(kindName(attributes->kind)));
-    dict->attributes = attributes;
+    dict->extras().attributes = attributes;
     return adopt(dict, attributes);
 }
 

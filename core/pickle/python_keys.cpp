@@ -46,9 +46,9 @@ PythonKey PythonKeyMaker::operator()(const Value* key)
             return {'S', key->text.size(), {}, digest(key, key->text.toUtf8())};
         return {'s', 0, key->text};
     case ValueKind::Bytes:
-        if (key->bytes.size() > kMaxInlineKey)
-            return {'B', key->bytes.size(), {}, digest(key, key->bytes)};
-        return {'b', 0, {}, key->bytes};
+        if (key->bytes().size() > kMaxInlineKey)
+            return {'B', key->bytes().size(), {}, digest(key, key->bytes())};
+        return {'b', 0, {}, key->bytes()};
     case ValueKind::Global: return {'g', 0, key->text};
     case ValueKind::DType: return {'d', qint64(key->dtype)};
     case ValueKind::Device: return {'v', 0, key->text};

@@ -77,14 +77,14 @@ bool truthy(const Value* value)
     case ValueKind::Int: return value->integer != 0;
     case ValueKind::BigInt: return true;  // never zero: zero fits in Int
     case ValueKind::Float: return value->real != 0.0;
-    case ValueKind::Complex: return value->real != 0.0 || value->imag != 0.0;
+    case ValueKind::Complex: return value->real != 0.0 || value->imag() != 0.0;
     case ValueKind::String: return !value->text.isEmpty();
-    case ValueKind::Bytes: return !value->bytes.isEmpty();
+    case ValueKind::Bytes: return !value->bytes().isEmpty();
     case ValueKind::Tuple:
     case ValueKind::List:
     case ValueKind::Set:
     case ValueKind::FrozenSet: return !value->items.empty();
-    case ValueKind::Dict: return !value->entries.empty();
+    case ValueKind::Dict: return !value->entries().empty();
     default: return true;
     }
 }
@@ -97,7 +97,7 @@ bool textOf(const Value* value, QString* text)
         return true;
     }
     if (value->kind == ValueKind::Bytes) {
-        *text = QString::fromLatin1(value->bytes);
+        *text = QString::fromLatin1(value->bytes());
         return true;
     }
     return false;
@@ -862,7 +862,7 @@ Result<Value*> TorchGlobals::getLayout(const Call& call)
 Status TorchGlobals::fillDict(Value* dict, const Value* source)
 {
     if (source->kind == ValueKind::Dict) {
-        for (const auto& [key, value] : source->entries) {
+        for (const auto& [key, value] : source->entries()) {
             if (Status status = m_builder.setItem(dict, key, value); !status)
                 return status;
         }
@@ -917,7 +917,7 @@ Result<Value*> TorchGlobals::encodeText(const QString& text, const QString& enco
     const QString codec = encoding.toLower().replace(u'_', u'-');
     Value* bytes = m_builder.make(ValueKind::Bytes);
     if (codec == QLatin1String("utf-8") || codec == QLatin1String("utf8")) {
-        bytes->bytes = text.toUtf8();
+        bytes->extras().bytes = text.toUtf8();
         return bytes;
     }
     int highest = 0;
@@ -929,12 +929,12 @@ Result<Value*> TorchGlobals::encodeText(const QString& text, const QString& enco
     else
         return nullptr;  // a codec we do not reproduce: the call stays opaque
     // Protocol 2 writes bytes as encode(latin-1 text, 'latin1'): one code point per byte.
-    bytes->bytes.resize(text.size());
+    bytes->extras().bytes.resize(text.size());
     for (qsizetype i = 0; i < text.size(); ++i) {
         const char16_t unit = text[i].unicode();
         if (unit > highest)
             return badArguments(QStringLiteral("code point U+%1 cannot be encoded as %2").arg(unit, 4, 16, QLatin1Char('0')).arg(encoding.left(20)));
-        bytes->bytes[i] = char(unit);
+        bytes->extras().bytes[i] = char(unit);
     }
     return bytes;
 }
@@ -972,7 +972,7 @@ Result<Value*> TorchGlobals::bytes(const Call& call)
         return nullptr;
     if (a[0]->kind == ValueKind::Bytes) {
         Value* copy = m_builder.make(ValueKind::Bytes);
-        copy->bytes = a[0]->bytes;
+        copy->extras().bytes = a[0]->bytes();
         return copy;
     }
     const auto* values = itemsOf(a[0]);
@@ -987,7 +987,7 @@ Result<Value*> TorchGlobals::bytes(const Call& call)
         data.append(char(byte));
     }
     Value* result = m_builder.make(ValueKind::Bytes);
-    result->bytes = std::move(data);
+    result->extras().bytes = std::move(data);
     return result;
 }
 
@@ -1003,7 +1003,7 @@ Result<Value*> TorchGlobals::set(const Call& call)
     if (!a.empty() && (frozen || call.kind == CallKind::Call)) {
         const Value* source = a[0];
         if (source->kind == ValueKind::Dict) {
-            for (const auto& entry : source->entries)
+            for (const auto& entry : source->entries())
                 keys.push_back(entry.first);
             items = &keys;
         } else if (source->kind == ValueKind::Tuple || source->kind == ValueKind::List || source->kind == ValueKind::Set
@@ -1036,7 +1036,7 @@ Result<Value*> TorchGlobals::complex(const Call& call)
     }
     Value* value = m_builder.make(ValueKind::Complex);
     value->real = parts[0];
-    value->imag = parts[1];
+    value->extras().imag = parts[1];
     return value;
 }
 
@@ -1064,8 +1064,8 @@ Result<Value*> TorchGlobals::numpyReconstruct(const Call& call)
     if (Status status = expectArguments(call.items, 3, 3); !status)
         return status.error();
     Value* array = m_builder.make(ValueKind::Object);
-    array->callee = call.callee;
-    array->args = call.args;
+    array->extras().callee = call.callee;
+    array->extras().args = call.args;
     array->text = QStringLiteral("numpy.ndarray");
     return array;
 }
@@ -1080,8 +1080,8 @@ Result<Value*> TorchGlobals::numpyDtype(const Call& call)
     if (!textOf(a[0], &code))
         return nullptr;  // structured dtypes: opaque
     Value* dtype = m_builder.make(ValueKind::Object);
-    dtype->callee = call.callee;
-    dtype->args = call.args;
+    dtype->extras().callee = call.callee;
+    dtype->extras().args = call.args;
     dtype->text = QStringLiteral("numpy.dtype");
     dtype->dtype = numpyType(code).dtype;
     return dtype;
@@ -1096,20 +1096,20 @@ Result<Value*> TorchGlobals::numpyScalar(const Call& call)
         return status.error();
     const Value* dtype = a[0];
     QString code;
-    if (a.size() != 2 || dtype->kind != ValueKind::Object || dtype->text != QLatin1String("numpy.dtype") || !dtype->args
-        || dtype->args->items.empty() || !textOf(dtype->args->items[0], &code) || a[1]->kind != ValueKind::Bytes)
+    if (a.size() != 2 || dtype->kind != ValueKind::Object || dtype->text != QLatin1String("numpy.dtype") || !dtype->args()
+        || dtype->args()->items.empty() || !textOf(dtype->args()->items[0], &code) || a[1]->kind != ValueKind::Bytes)
         return nullptr;
     const NumpyType type = numpyType(code);
     if (type.dtype == DType::Unknown)
         return nullptr;
-    const QByteArray& raw = a[1]->bytes;
+    const QByteArray& raw = a[1]->bytes();
     if (raw.size() != type.size)
         return badArguments(QStringLiteral("a numpy %1 scalar needs %2 bytes, got %3").arg(code).arg(type.size).arg(raw.size()));
     // The byte order is the second item of the dtype's BUILD state ('<', '>', '|' or '=').
     bool bigEndian = code.startsWith(u'>');
-    if (dtype->state && dtype->state->kind == ValueKind::Tuple && dtype->state->items.size() > 1
-        && dtype->state->items[1]->kind == ValueKind::String)
-        bigEndian = dtype->state->items[1]->text == QLatin1String(">");
+    if (dtype->state() && dtype->state()->kind == ValueKind::Tuple && dtype->state()->items.size() > 1
+        && dtype->state()->items[1]->kind == ValueKind::String)
+        bigEndian = dtype->state()->items[1]->text == QLatin1String(">");
     const int partSize = type.kind == 'c' ? type.size / 2 : type.size;
     const quint64 bits = loadUnsigned(raw.constData(), partSize, bigEndian);
     Value* value = nullptr;
@@ -1140,7 +1140,7 @@ Result<Value*> TorchGlobals::numpyScalar(const Call& call)
     case 'c':
         value = m_builder.make(ValueKind::Complex);
         value->real = realFromBits(bits, partSize);
-        value->imag = realFromBits(loadUnsigned(raw.constData() + partSize, partSize, bigEndian), partSize);
+        value->extras().imag = realFromBits(loadUnsigned(raw.constData() + partSize, partSize, bigEndian), partSize);
         break;
     default:
         return nullptr;

@@ -202,20 +202,20 @@ private:
             m_out += object->summary(200);
             return;
         }
-        m_out += object->callee && object->callee->kind == ValueKind::Global ? object->callee->text : QStringLiteral("object");
+        m_out += object->callee() && object->callee()->kind == ValueKind::Global ? object->callee()->text : QStringLiteral("object");
         m_out += u'(';
-        if (object->args && (object->args->kind == ValueKind::Tuple || object->args->kind == ValueKind::List))
-            addItems(object->args->items, depth);
-        else if (object->args)
-            add(object->args, depth + 1);
+        if (object->args() && (object->args()->kind == ValueKind::Tuple || object->args()->kind == ValueKind::List))
+            addItems(object->args()->items, depth);
+        else if (object->args())
+            add(object->args(), depth + 1);
         m_out += u')';
-        if (object->state) {
+        if (object->state()) {
             m_out += QStringLiteral(" with ");
-            add(object->state, depth + 1);
+            add(object->state(), depth + 1);
         }
-        if (!object->entries.empty()) {
+        if (!object->entries().empty()) {
             m_out += QStringLiteral(" items ");
-            addEntries(object->entries, depth);
+            addEntries(object->entries(), depth);
         }
         if (!object->items.empty()) {
             m_out += QStringLiteral(" appended [");
@@ -249,9 +249,9 @@ private:
         case ValueKind::Int: m_out += QString::number(value->integer); break;
         case ValueKind::BigInt: m_out += value->text; break;
         case ValueKind::Float: m_out += pythonFloat(value->real); break;
-        case ValueKind::Complex: m_out += QStringLiteral("complex(%1, %2)").arg(pythonFloat(value->real), pythonFloat(value->imag)); break;
+        case ValueKind::Complex: m_out += QStringLiteral("complex(%1, %2)").arg(pythonFloat(value->real), pythonFloat(value->imag())); break;
         case ValueKind::String: m_out += quoteText(value->text); break;
-        case ValueKind::Bytes: m_out += quoteBytes(value->bytes); break;
+        case ValueKind::Bytes: m_out += quoteBytes(value->bytes()); break;
         case ValueKind::Tuple:
             m_out += u'(';
             addItems(value->items, depth);
@@ -265,12 +265,12 @@ private:
         case ValueKind::Dict:
             if (!value->text.isEmpty())
                 m_out += value->text + u'(';
-            addEntries(value->entries, depth);
+            addEntries(value->entries(), depth);
             if (!value->text.isEmpty())
                 m_out += u')';
-            if (value->attributes) {
+            if (value->attributes()) {
                 m_out += QStringLiteral(" with ");
-                add(value->attributes, depth + 1);
+                add(value->attributes(), depth + 1);
             }
             break;
         case ValueKind::Set:
@@ -557,7 +557,7 @@ void TestPickleMachine::testMemoAliasesValues()
     QCOMPARE(list->items.size(), size_t(3));
     QCOMPARE(list->items[0], list->items[1]);
     QCOMPARE(list->items[2]->items[0], list->items[0]);
-    QCOMPARE(list->items[0]->entries.size(), size_t(1));
+    QCOMPARE(list->items[0]->entries().size(), size_t(1));
 }
 
 void TestPickleMachine::testSelfReferenceIsTheSameValue()

@@ -97,7 +97,7 @@ QString shapeText(const QVector<qint64>& shape)
 QStringList rootNames(const Value* root)
 {
     QStringList names;
-    for (const auto& [key, value] : root->entries)
+    for (const auto& [key, value] : root->entries())
         names.append(key->text);
     return names;
 }
@@ -131,7 +131,7 @@ void TestSafetensorsReader::testListsTensorsInNameOrder()
     QCOMPARE(checkpoint.rebuilt.size(), size_t(3));
     QCOMPARE(checkpoint.storages.size(), 3);
     for (int i = 0; i < 3; ++i) {
-        const Value* value = root->entries[size_t(i)].second;
+        const Value* value = root->entries()[size_t(i)].second;
         QCOMPARE(value->kind, ValueKind::Tensor);
         const TensorInfo& tensor = checkpoint.rebuilt[size_t(value->index)];
         QCOMPARE(tensor.dtype, want[i].dtype);
@@ -139,7 +139,7 @@ void TestSafetensorsReader::testListsTensorsInNameOrder()
         QCOMPARE(shapeText(tensor.strides), want[i].strides);
         QCOMPARE(tensor.storageOffset, qint64(0));
         const StorageInfo& storage = checkpoint.storages[tensor.storage];
-        QCOMPARE(storage.key, root->entries[size_t(i)].first->text);
+        QCOMPARE(storage.key, root->entries()[size_t(i)].first->text);
         QVERIFY(storage.record.isEmpty());
         QCOMPARE(storage.dtype, want[i].dtype);
         QCOMPARE(storage.nbytes, want[i].nbytes);
@@ -199,7 +199,7 @@ void TestSafetensorsReader::testAcceptsValidVariants()
     QVERIFY2(read->root, qPrintable(read->root ? QString() : read->root.error().message));
     QCOMPARE(rootNames(*read->root), names);
     QStringList actualShapes;
-    for (const auto& [key, value] : (*read->root)->entries)
+    for (const auto& [key, value] : (*read->root)->entries())
         actualShapes.append(shapeText(read->checkpoint->rebuilt[size_t(value->index)].shape));
     QCOMPARE(actualShapes, shapes);
 }
@@ -447,7 +447,7 @@ void TestSafetensorsReader::testLargeHeaderIsFast()
     auto read = readBytes(file);
     const qint64 elapsed = timer.elapsed();
     QVERIFY2(read->root, qPrintable(read->root ? QString() : read->root.error().message));
-    QCOMPARE(int((*read->root)->entries.size()), kCount);
+    QCOMPARE(int((*read->root)->entries().size()), kCount);
     qInfo("%d tensors, %lld-byte header: read in %lld ms", kCount, qint64(header.size()), elapsed);
     QVERIFY2(elapsed < 3000, "reading a 3 MB header took over 3 s");
 }
@@ -473,7 +473,7 @@ void TestSafetensorsReader::testHundredMegabyteHeader()
     auto read = readBytes(file);
     const qint64 elapsed = timer.elapsed();
     QVERIFY2(read->root, qPrintable(read->root ? QString() : read->root.error().message));
-    QCOMPARE(qint64((*read->root)->entries.size()), count);
+    QCOMPARE(qint64((*read->root)->entries().size()), count);
     qInfo("%lld tensors, %lld-byte header: read in %lld ms", count, qint64(header.size()), elapsed);
 }
 
@@ -517,7 +517,7 @@ void TestSafetensorsReader::testShardedMergesInIndexOrder()
     // Shards open once each ("./x" is "x"), in order of first appearance in the index.
     QCOMPARE(checkpoint.files.size(), size_t(2));
     QVERIFY(checkpoint.files[0].map->path().endsWith(QLatin1String("model-00002-of-00002.safetensors")));
-    for (const auto& [key, value] : (*root)->entries) {
+    for (const auto& [key, value] : (*root)->entries()) {
         const StorageInfo& storage = checkpoint.storages[checkpoint.rebuilt[size_t(value->index)].storage];
         QCOMPARE(storage.key, key->text);
         QCOMPARE(storage.file, key->text == QLatin1String("a") || key->text == QLatin1String("x.b") ? 1 : 0);
