@@ -1,5 +1,6 @@
 #include "zip_archive.h"
 
+#include <QHashFunctions>
 #include <QSet>
 
 #include <zlib.h>
@@ -171,6 +172,11 @@ Result<quint64> parseCentralHeader(const char* data, quint64 at, quint64 end, qu
     return at + kCentralHeaderSize + variable;
 }
 
+size_t nameHash(QStringView name)
+{
+    return qHash(name, QHashSeed::globalSeed());
+}
+
 // ASCII letters lower-cased, as miniz compares names; the same string (shared, not copied) when
 // it has no capitals.
 QString asciiLowerCase(const QString& name)
@@ -190,7 +196,7 @@ QString asciiLowerCase(const QString& name)
 
 // One pass over the headers, straight from the map: nothing is copied but the names.
 Status readCentralDirectory(const MappedFile& file, const Directory& directory, std::vector<ZipEntry>* entries,
-                            QHash<QString, int>* index)
+                            FlatPositionIndex* index)
 {
     // A central directory entry takes at least 46 bytes: a count beyond that is a lie, and
     // reserving for it would allocate what the directory never holds.
@@ -201,7 +207,7 @@ Status readCentralDirectory(const MappedFile& file, const Directory& directory, 
     // (a directory of zeros claiming as many entries as its size allows reserves no more).
     const quint64 reserved = qMin<quint64>(directory.entries, quint64(1) << 20);
     entries->reserve(size_t(reserved));
-    index->reserve(qsizetype(reserved));
+    index->reserve(size_t(reserved));
     // torch finds records ignoring ASCII case (miniz's binary search compares lower-cased names),
     // so "data.pkl" and "Data.pkl" are one name to torch, and which one it reads depends on the
     // sort: such pairs are refused like exact duplicates. Lower-cased forms are kept only for
@@ -219,14 +225,12 @@ Status readCentralDirectory(const MappedFile& file, const Directory& directory, 
         at = *next;
         // Refused, not resolved: readers that pick the first or the last of two records named
         // data.pkl see different pickles (a scanner could pass what a loader then runs).
-        const qsizetype before = index->size();
-        int& slot = (*index)[entry.name];
-        if (index->size() == before)
+        const auto named = [entries](const QString& name) { return [entries, &name](size_t at) { return (*entries)[at].name == name; }; };
+        if (!index->findOrAdd(nameHash(entry.name), entries->size(), named(entry.name)).second)
             return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip archive: record '%1' appears twice").arg(entry.name));
-        slot = int(entries->size());
         const QString folded = asciiLowerCase(entry.name);
         const bool capitalised = folded != entry.name;
-        if ((capitalised && (index->contains(folded) || foldedCapitalised.contains(folded)))
+        if ((capitalised && (index->find(nameHash(folded), named(folded)) != FlatPositionIndex::npos || foldedCapitalised.contains(folded)))
             || (!capitalised && foldedCapitalised.contains(folded)))
             return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip archive: record '%1' differs from another only in letter case "
                                                                 "(torch's reader may take either)").arg(entry.name));
@@ -310,6 +314,12 @@ Result<std::shared_ptr<ZipArchive>> ZipArchive::open(std::shared_ptr<MappedFile>
     if (auto status = readCentralDirectory(*archive->m_file, *directory, &archive->m_entries, &archive->m_index); !status)
         return status.error();
     return archive;
+}
+
+int ZipArchive::find(const QString& name) const
+{
+    const size_t at = m_index.find(nameHash(name), [this, &name](size_t position) { return m_entries[position].name == name; });
+    return at == FlatPositionIndex::npos ? -1 : int(at);
 }
 
 // The entry, when it exists and is not encrypted (we hold no keys: its bytes mean nothing).

@@ -5,11 +5,11 @@
 // Every length and offset in the file is checked before use: hostile archives are normal input.
 #pragma once
 
+#include "../flat_position_index.h"
 #include "../mapped_file.h"
 #include "../result.h"
 
 #include <QByteArray>
-#include <QHash>
 #include <QString>
 
 #include <memory>
@@ -34,7 +34,7 @@ public:
 
     const std::vector<ZipEntry>& entries() const { return m_entries; }
     // Index of the entry with exactly this name, -1 when absent.
-    int find(const QString& name) const { return m_index.value(name, -1); }
+    int find(const QString& name) const;
 
     // The whole content of an entry (inflated when deflated), refused above maxBytes.
     // Thread-safe: it only reads the map.
@@ -54,7 +54,7 @@ private:
 
     std::shared_ptr<MappedFile> m_file;
     std::vector<ZipEntry> m_entries;
-    QHash<QString, int> m_index;
+    FlatPositionIndex m_index;  // entry names, by position in m_entries
 };
 
 }  // namespace statelens

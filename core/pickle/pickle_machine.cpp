@@ -841,7 +841,8 @@ std::pair<size_t, bool> Unpickler::findOrAddKey(KeyPositions& positions, const V
     const auto keyAt = [this, container, set](size_t at) {
         return m_keys(set ? container->items[at] : container->entries()[at].first);
     };
-    return positions.findOrAdd(m_keys(key), position, keyAt);
+    const PythonKey wanted = m_keys(key);
+    return positions.index.findOrAdd(PythonKeyMaker::hash(wanted), position, [&](size_t at) { return keyAt(at) == wanted; });
 }
 
 Status Unpickler::setItem(Value* dict, Value* key, Value* value)

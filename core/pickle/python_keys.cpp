@@ -63,19 +63,4 @@ size_t PythonKeyMaker::hash(const PythonKey& key)
     return qHashMulti(QHashSeed::globalSeed(), key.kind, key.number, key.text, key.bytes);
 }
 
-void KeyPositions::grow()
-{
-    std::vector<Slot> old = std::move(m_slots);
-    m_slots.assign(old.empty() ? 16 : old.size() * 2, Slot{});
-    const size_t mask = m_slots.size() - 1;
-    for (const Slot& slot : old) {
-        if (slot.position == kEmpty)
-            continue;
-        size_t i = slot.hash & mask;
-        while (m_slots[i].position != kEmpty)
-            i = (i + 1) & mask;
-        m_slots[i] = slot;
-    }
-}
-
 }  // namespace statelens

@@ -2,10 +2,10 @@
 //
 // A pickle fills a state dict through SETITEMS: 100 000 keys, each of which must be checked
 // against the keys already there (Python keeps the first key's place and takes the new value).
-// This index allocates nothing per key: it keeps (hash, position) pairs in one flat table and
-// compares against the key stored at that position only when the hashes agree.
+// KeyPositions indexes them in a FlatPositionIndex: nothing allocated or copied per key.
 #pragma once
 
+#include "../flat_position_index.h"
 #include "../value.h"
 
 #include <QByteArray>
@@ -54,44 +54,9 @@ private:
 };
 
 // Positions of the keys of one dict (its entries) or one set (its items).
-class KeyPositions {
-public:
-    // The position of the key equal to `key` and false, or `position` and true after recording
-    // it. `keyAt(p)` gives the PythonKey of the key recorded at position p.
-    template <typename KeyAt>
-    std::pair<size_t, bool> findOrAdd(const PythonKey& key, size_t position, KeyAt&& keyAt);
-
+struct KeyPositions {
+    FlatPositionIndex index;
     size_t indexed = 0;  // how many of the container's entries/items have been offered
-
-private:
-    struct Slot {
-        size_t hash = 0;
-        size_t position = kEmpty;
-    };
-    static constexpr size_t kEmpty = ~size_t(0);
-    void grow();
-
-    std::vector<Slot> m_slots;  // a power of two in size, at most half full
-    size_t m_used = 0;
 };
-
-template <typename KeyAt>
-std::pair<size_t, bool> KeyPositions::findOrAdd(const PythonKey& key, size_t position, KeyAt&& keyAt)
-{
-    if ((m_used + 1) * 2 > m_slots.size())
-        grow();
-    const size_t hash = PythonKeyMaker::hash(key);
-    const size_t mask = m_slots.size() - 1;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-        Slot& slot = m_slots[i];
-        if (slot.position == kEmpty) {
-            slot = Slot{hash, position};
-            ++m_used;
-            return {position, true};
-        }
-        if (slot.hash == hash && keyAt(slot.position) == key)
-            return {slot.position, false};
-    }
-}
 
 }  // namespace statelens
