@@ -5,14 +5,10 @@
 #include "core/torch_runtime.h"
 #include "diff_kernels.h"
 
-#include <QElapsedTimer>
-#include <QThread>
+#include "core/work_queue.h"
 
-#include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -112,17 +108,11 @@ struct DiffJob::State {
     QByteArray device;
     std::vector<Pair> pairs;
 
-    std::mutex mutex;
-    std::condition_variable wake;
-    std::deque<Unit> queue;
-    int inFlight = 0;
-    std::atomic<bool> cancelled{false};
+    WorkQueue<Unit> work;
 
     qint64 totalBytes = 0;
     std::atomic<qint64> bytesDone{0};
-    QElapsedTimer clock;
-    std::atomic<qint64> lastProgressMs{-1000};
-    std::mutex progressMutex;
+    ProgressThrottle progress;
     std::function<void(const TensorDiff&)> onResult;
     std::function<void(qint64, qint64)> onProgress;
 
@@ -146,13 +136,12 @@ DiffJob::~DiffJob() = default;
 
 void DiffJob::cancel()
 {
-    d->cancelled = true;
-    d->wake.notify_all();
+    d->work.cancel();
 }
 
 bool DiffJob::isCancelled() const
 {
-    return d->cancelled;
+    return d->work.isCancelled();
 }
 
 const DiffPlan& DiffJob::plan() const
@@ -206,7 +195,7 @@ void DiffJob::State::setUp(std::vector<int>* answered)
         const qint64 chunk = qMax<qint64>(1, options.chunkElements);
         const int index = int(pairs.size());
         for (qint64 begin = 0; begin < pair.numel; begin += chunk) {
-            queue.push_back(Unit{index, begin, qMin(chunk, pair.numel - begin)});
+            work.pushBack(Unit{index, begin, qMin(chunk, pair.numel - begin)});
             ++pair.pendingUnits;
         }
         if (pair.pendingUnits == 0) {  // no values at all: nothing differs
@@ -270,7 +259,7 @@ Status DiffJob::State::processUnit(const Unit& unit, Buffers& buffers, DiffSums*
         }
     }
     for (qint64 start = 0; start < unit.count; start += kDecodeBlock) {
-        if (cancelled)
+        if (work.isCancelled())
             return makeError(ErrorCode::Cancelled, QStringLiteral("cancelled"));
         const qint64 begin = unit.begin + start;
         const qint64 part = qMin(kDecodeBlock, unit.count - start);
@@ -289,14 +278,9 @@ Status DiffJob::State::processUnit(const Unit& unit, Buffers& buffers, DiffSums*
 
 void DiffJob::State::reportProgress(bool force)
 {
-    const qint64 now = clock.elapsed();
-    qint64 last = lastProgressMs.load();
-    if (!force && (now - last < 50 || !lastProgressMs.compare_exchange_strong(last, now)))
-        return;
     if (!onProgress)
         return;
-    std::lock_guard<std::mutex> lock(progressMutex);
-    onProgress(qMin(totalBytes, bytesDone.load()), totalBytes);
+    progress.offer(force, [this] { onProgress(qMin(totalBytes, bytesDone.load()), totalBytes); });
 }
 
 void DiffJob::State::deliver(int entry)
@@ -309,21 +293,13 @@ void DiffJob::State::worker()
 {
     Buffers buffers;
     for (;;) {
-        Unit unit;
-        {
-            std::unique_lock<std::mutex> lock(mutex);
-            wake.wait(lock, [&] { return cancelled || !queue.empty() || inFlight == 0; });
-            if (cancelled || queue.empty()) {
-                wake.notify_all();
-                return;
-            }
-            unit = queue.front();
-            queue.pop_front();
-            ++inFlight;
-        }
+        const std::optional<Unit> taken = work.take();
+        if (!taken)
+            return;
+        const Unit& unit = *taken;
         Pair& pair = pairs[size_t(unit.pair)];
         // A pair that already failed gets no more work; its units only count down.
-        const bool skip = [&] { std::lock_guard<std::mutex> lock(mutex); return pair.failed; }();
+        const bool skip = [&] { std::lock_guard<std::mutex> lock(work.mutex()); return pair.failed; }();
         DiffSums sums;
         Status status = skip ? Status(Ok{}) : processUnit(unit, buffers, &sums);
         // Each byte is read once: its pages leave the resident set as soon as it is compared.
@@ -336,13 +312,11 @@ void DiffJob::State::worker()
         }
         bytesDone += unit.count * (pair.a.itemBytes + pair.b.itemBytes);
         if (!status && status.error().code == ErrorCode::Cancelled) {
-            cancelled = true;
-            wake.notify_all();
+            work.cancel();
             return;
         }
         int finished = -1;
-        {
-            std::lock_guard<std::mutex> lock(mutex);
+        work.finish([&] {
             TensorDiff& diff = results[pair.entry];
             if (!status && !pair.failed) {
                 pair.failed = true;
@@ -359,9 +333,7 @@ void DiffJob::State::worker()
                 }
                 finished = pair.entry;
             }
-            --inFlight;
-        }
-        wake.notify_all();
+        });
         if (finished >= 0)
             deliver(finished);
         reportProgress(false);
@@ -390,16 +362,10 @@ Status DiffJob::run()
     d->setUp(&answered);
     for (int entry : answered)
         d->deliver(entry);
-    d->clock.start();
-    const int threads = options.threads > 0 ? options.threads : qMax(1, QThread::idealThreadCount());
-    std::vector<std::thread> helpers;
-    for (int t = 1; t < threads; ++t)
-        helpers.emplace_back([this] { d->worker(); });
-    d->worker();
-    for (std::thread& helper : helpers)
-        helper.join();
+    d->progress.start();
+    runOnThreads(options.threads, [this] { d->worker(); });
     d->reportProgress(true);
-    if (d->cancelled)
+    if (d->work.isCancelled())
         return makeError(ErrorCode::Cancelled, QStringLiteral("diff cancelled"));
     return Ok{};
 }

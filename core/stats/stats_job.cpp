@@ -4,15 +4,12 @@
 #include "element_decoder.h"
 #include "stats_kernels.h"
 
-#include <QElapsedTimer>
-#include <QRegularExpression>
-#include <QThread>
+#include "core/work_queue.h"
 
-#include <condition_variable>
-#include <deque>
+#include <QRegularExpression>
+
 #include <mutex>
 #include <optional>
-#include <thread>
 
 namespace statelens {
 
@@ -67,17 +64,11 @@ struct StatsJob::State {
     QByteArray device;
     std::vector<Group> groups;
 
-    std::mutex mutex;
-    std::condition_variable wake;
-    std::deque<Unit> queue;
-    int inFlight = 0;
-    std::atomic<bool> cancelled{false};
+    WorkQueue<Unit> work;
 
     qint64 totalBytes = 0;
     std::atomic<qint64> passBytesDone{0};  // bytes read, summed over both passes
-    QElapsedTimer clock;
-    std::atomic<qint64> lastProgressMs{-1000};
-    std::mutex progressMutex;  // progress calls never overlap
+    ProgressThrottle progress;
     std::function<void(const TensorStats&)> onResult;
     std::function<void(qint64, qint64)> onProgress;
 
@@ -120,13 +111,12 @@ void StatsJob::addGroup(const QString& name, const QVector<int>& tensors)
 
 void StatsJob::cancel()
 {
-    d->cancelled = true;
-    d->wake.notify_all();
+    d->work.cancel();
 }
 
 bool StatsJob::isCancelled() const
 {
-    return d->cancelled;
+    return d->work.isCancelled();
 }
 
 qint64 StatsJob::totalBytes() const
@@ -207,7 +197,7 @@ void StatsJob::State::queueFirstPass()
             if (!member.decoder)
                 continue;
             for (qint64 begin = 0; begin < member.numel; begin += chunk) {
-                queue.push_back(Unit{g, m, begin, qMin(chunk, member.numel - begin), 1});
+                work.pushBack(Unit{g, m, begin, qMin(chunk, member.numel - begin), 1});
                 ++group.pendingUnits;
             }
         }
@@ -281,7 +271,7 @@ Status StatsJob::State::processUnit(const Unit& unit, Buffers& buffers, Moments*
         buffers.floats.resize(size_t(kDecodeBlock));
         buffers.doubles.resize(size_t(kDecodeBlock));
         for (qint64 start = 0; start < unit.count; start += kDecodeBlock) {
-            if (cancelled)
+            if (work.isCancelled())
                 return makeError(ErrorCode::Cancelled, QStringLiteral("cancelled"));
             const qint64 part = qMin(kDecodeBlock, unit.count - start);
             void* block = narrow ? static_cast<void*>(buffers.floats.data()) : static_cast<void*>(buffers.doubles.data());
@@ -343,7 +333,7 @@ void StatsJob::State::finishUnit(const Unit& unit, const Status& status, const M
                     continue;
                 const qint64 last = ((member.numel - 1) / chunk) * chunk;
                 for (qint64 begin = last; begin >= 0; begin -= chunk) {
-                    queue.push_front(Unit{unit.group, m, begin, qMin(chunk, member.numel - begin), 2});
+                    work.pushFront(Unit{unit.group, m, begin, qMin(chunk, member.numel - begin), 2});
                     ++group.pendingUnits;
                 }
             }
@@ -357,39 +347,26 @@ void StatsJob::State::finishUnit(const Unit& unit, const Status& status, const M
 
 void StatsJob::State::reportProgress(bool force)
 {
-    const qint64 now = clock.elapsed();
-    qint64 last = lastProgressMs.load();
-    if (!force && (now - last < 50 || !lastProgressMs.compare_exchange_strong(last, now)))
-        return;
     if (!onProgress)
         return;
-    std::lock_guard<std::mutex> lock(progressMutex);
     // Each byte is read twice (moments, then histogram): half a byte's worth per pass.
-    onProgress(qMin(totalBytes, passBytesDone.load() / 2), totalBytes);
+    progress.offer(force, [this] { onProgress(qMin(totalBytes, passBytesDone.load() / 2), totalBytes); });
 }
 
 void StatsJob::State::worker()
 {
     Buffers buffers;
     for (;;) {
-        Unit unit;
-        {
-            std::unique_lock<std::mutex> lock(mutex);
-            wake.wait(lock, [&] { return cancelled || !queue.empty() || inFlight == 0; });
-            if (cancelled || queue.empty()) {
-                wake.notify_all();
-                return;
-            }
-            unit = queue.front();
-            queue.pop_front();
-            ++inFlight;
-        }
+        const std::optional<Unit> taken = work.take();
+        if (!taken)
+            return;
+        const Unit& unit = *taken;
         const Group& group = groups[size_t(unit.group)];
         const Member& member = group.members[size_t(unit.member)];
         Moments moments;
         std::vector<qint64> counts(unit.pass == 2 ? size_t(options.bins) : 0, 0);
         // A group that already failed gets no more work; its units only count down.
-        const bool skip = [&] { std::lock_guard<std::mutex> lock(mutex); return group.failed; }();
+        const bool skip = [&] { std::lock_guard<std::mutex> lock(work.mutex()); return group.failed; }();
         Status status = skip ? Status(Ok{}) : processUnit(unit, buffers, &moments, &counts);
         // Read pages leave the resident set once done with: after the histogram pass, or after
         // the first pass already for tensors too large to keep mapped until their second.
@@ -399,17 +376,11 @@ void StatsJob::State::worker()
                                       unit.count * member.itemBytes);
         passBytesDone += unit.count * member.itemBytes;
         if (!status && status.error().code == ErrorCode::Cancelled) {
-            cancelled = true;
-            wake.notify_all();
+            work.cancel();
             return;
         }
         std::vector<TensorStats> finished;
-        {
-            std::lock_guard<std::mutex> lock(mutex);
-            finishUnit(unit, status, moments, counts, &finished);
-            --inFlight;
-        }
-        wake.notify_all();
+        work.finish([&] { finishUnit(unit, status, moments, counts, &finished); });
         for (const TensorStats& result : finished) {
             if (onResult)
                 onResult(result);
@@ -459,16 +430,10 @@ Status StatsJob::run()
                 d->onResult(group.result);
         }
     }
-    d->clock.start();
-    const int threads = options.threads > 0 ? options.threads : qMax(1, QThread::idealThreadCount());
-    std::vector<std::thread> helpers;
-    for (int t = 1; t < threads; ++t)
-        helpers.emplace_back([this] { d->worker(); });
-    d->worker();
-    for (std::thread& helper : helpers)
-        helper.join();
+    d->progress.start();
+    runOnThreads(options.threads, [this] { d->worker(); });
     d->reportProgress(true);
-    if (d->cancelled)
+    if (d->work.isCancelled())
         return makeError(ErrorCode::Cancelled, QStringLiteral("statistics cancelled"));
     return Ok{};
 }
