@@ -119,6 +119,15 @@ void JsonWriter::value(bool flag)
     m_out.append(flag ? "true" : "false");
 }
 
+void JsonWriter::figure(const char* name, double number, bool known)
+{
+    key(name);
+    if (known)
+        value(number);
+    else
+        null();
+}
+
 void JsonWriter::null()
 {
     beforeValue();

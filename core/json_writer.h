@@ -25,6 +25,9 @@ public:
     void value(double number);
     void value(bool flag);
     void null();
+    // A key and its figure: null when the figure is not known (nothing was computed) or not
+    // finite (JSON has no NaN or infinity).
+    void figure(const char* name, double number, bool known = true);
     void value(const QVector<qint64>& numbers);  // a one-line array of integers
     void value(const QStringList& texts);
 

@@ -13,15 +13,6 @@ namespace {
 constexpr DiffStatus kStatuses[] = {DiffStatus::Same, DiffStatus::Changed, DiffStatus::ShapeChanged,
                                     DiffStatus::DtypeChanged, DiffStatus::OnlyA, DiffStatus::OnlyB};
 
-void finiteOrNull(JsonWriter& out, const char* key, double value, bool exists)
-{
-    out.key(key);
-    if (exists && std::isfinite(value))
-        out.value(value);
-    else
-        out.null();
-}
-
 void writeSide(JsonWriter& out, const char* key, const DiffSide& side)
 {
     out.key(key);
@@ -62,10 +53,10 @@ void writeTensor(JsonWriter& out, const TensorDiff& diff)
             out.value(diff.sums.differing);
         else
             out.null();
-        finiteOrNull(out, "max_abs_diff", deltas.maxAbs, compared);
-        finiteOrNull(out, "mean_abs_diff", deltas.meanAbs, compared);
-        finiteOrNull(out, "rel_l2", deltas.relL2, compared);
-        finiteOrNull(out, "cosine", deltas.cosine, compared);
+        out.figure("max_abs_diff", deltas.maxAbs, compared);
+        out.figure("mean_abs_diff", deltas.meanAbs, compared);
+        out.figure("rel_l2", deltas.relL2, compared);
+        out.figure("cosine", deltas.cosine, compared);
     }
     if (!diff.error.isEmpty()) {
         out.key("error");

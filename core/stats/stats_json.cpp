@@ -8,15 +8,6 @@ namespace statelens {
 
 namespace {
 
-void numberOrNull(JsonWriter& out, const char* key, double value, bool exists)
-{
-    out.key(key);
-    if (exists && std::isfinite(value))
-        out.value(value);
-    else
-        out.null();
-}
-
 void writeStats(JsonWriter& out, const TensorStats& stats, bool group)
 {
     out.beginObject();
@@ -34,10 +25,10 @@ void writeStats(JsonWriter& out, const TensorStats& stats, bool group)
     const Moments& m = stats.moments;
     const bool values = stats.hasValues();
     const bool finite = values && m.finite > 0;
-    numberOrNull(out, "min", m.min, finite);
-    numberOrNull(out, "max", m.max, finite);
-    numberOrNull(out, "mean", m.mean, finite);
-    numberOrNull(out, "std", m.std(), finite && m.finite > 1);
+    out.figure("min", m.min, finite);
+    out.figure("max", m.max, finite);
+    out.figure("mean", m.mean, finite);
+    out.figure("std", m.std(), finite && m.finite > 1);
     auto count = [&](const char* key, qint64 value) {
         out.key(key);
         if (values)
