@@ -476,6 +476,23 @@ bool decodeRawUnicodeEscape(QByteArrayView line, QString* out, QString* problem)
 
 // ---- the machine ---------------------------------------------------------------------------------
 
+// The keys Python compares in a container: a set's items, a dict's (or a dict subclass
+// instance's) entry keys.
+bool keyedByItems(const Value* container)
+{
+    return container->kind == ValueKind::Set || container->kind == ValueKind::FrozenSet;
+}
+
+size_t keyCount(const Value* container)
+{
+    return keyedByItems(container) ? container->items.size() : container->entries().size();
+}
+
+const Value* keyAt(const Value* container, size_t at)
+{
+    return keyedByItems(container) ? container->items[at] : container->entries()[at].first;
+}
+
 class Unpickler final : public ValueBuilder {
 public:
     Unpickler(Checkpoint& checkpoint, const PickleLimits& limits, const PickleMachine::PersistentLoader& loader,
@@ -825,24 +842,17 @@ KeyPositions& Unpickler::keyPositions(Value* container)
         m_lastIndexed = container;
     }
     KeyPositions& positions = *m_lastPositions;
-    const bool set = container->kind == ValueKind::Set || container->kind == ValueKind::FrozenSet;
-    const size_t count = set ? container->items.size() : container->entries().size();
-    for (; positions.indexed < count; ++positions.indexed) {
-        const Value* key = set ? container->items[positions.indexed] : container->entries()[positions.indexed].first;
-        findOrAddKey(positions, container, key, positions.indexed);
-    }
+    for (; positions.indexed < keyCount(container); ++positions.indexed)
+        findOrAddKey(positions, container, keyAt(container, positions.indexed), positions.indexed);
     return positions;
 }
 
 std::pair<size_t, bool> Unpickler::findOrAddKey(KeyPositions& positions, const Value* container, const Value* key,
                                                 size_t position)
 {
-    const bool set = container->kind == ValueKind::Set || container->kind == ValueKind::FrozenSet;
-    const auto keyAt = [this, container, set](size_t at) {
-        return m_keys(set ? container->items[at] : container->entries()[at].first);
-    };
     const PythonKey wanted = m_keys(key);
-    return positions.index.findOrAdd(PythonKeyMaker::hash(wanted), position, [&](size_t at) { return keyAt(at) == wanted; });
+    return positions.index.findOrAdd(PythonKeyMaker::hash(wanted), position,
+                                     [&](size_t at) { return m_keys(keyAt(container, at)) == wanted; });
 }
 
 Status Unpickler::setItem(Value* dict, Value* key, Value* value)
@@ -856,7 +866,7 @@ Status Unpickler::setItem(Value* dict, Value* key, Value* value)
         return Ok{};
     }
     dict->extras().entries.emplace_back(key, value);
-    positions.indexed = dict->entries().size();
+    positions.indexed = keyCount(dict);
     return Ok{};
 }
 
@@ -868,7 +878,7 @@ Status Unpickler::addItem(Value* set, Value* item)
     if (!findOrAddKey(positions, set, item, set->items.size()).second)
         return Ok{};
     set->items.push_back(item);
-    positions.indexed = set->items.size();
+    positions.indexed = keyCount(set);
     return Ok{};
 }
 
