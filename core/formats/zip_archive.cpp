@@ -177,6 +177,12 @@ size_t nameHash(QStringView name)
     return qHash(name, QHashSeed::globalSeed());
 }
 
+// The entry named exactly `name` (by position in `entries`), npos when none.
+size_t findName(const FlatPositionIndex& index, const std::vector<ZipEntry>& entries, const QString& name)
+{
+    return index.find(nameHash(name), [&](size_t at) { return entries[at].name == name; });
+}
+
 // ASCII letters lower-cased, as miniz compares names; the same string (shared, not copied) when
 // it has no capitals.
 QString asciiLowerCase(const QString& name)
@@ -225,12 +231,12 @@ Status readCentralDirectory(const MappedFile& file, const Directory& directory, 
         at = *next;
         // Refused, not resolved: readers that pick the first or the last of two records named
         // data.pkl see different pickles (a scanner could pass what a loader then runs).
-        const auto named = [entries](const QString& name) { return [entries, &name](size_t at) { return (*entries)[at].name == name; }; };
-        if (!index->findOrAdd(nameHash(entry.name), entries->size(), named(entry.name)).second)
+        const auto sameName = [&](size_t at) { return (*entries)[at].name == entry.name; };
+        if (!index->findOrAdd(nameHash(entry.name), entries->size(), sameName).second)
             return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip archive: record '%1' appears twice").arg(entry.name));
         const QString folded = asciiLowerCase(entry.name);
         const bool capitalised = folded != entry.name;
-        if ((capitalised && (index->find(nameHash(folded), named(folded)) != FlatPositionIndex::npos || foldedCapitalised.contains(folded)))
+        if ((capitalised && (findName(*index, *entries, folded) != FlatPositionIndex::npos || foldedCapitalised.contains(folded)))
             || (!capitalised && foldedCapitalised.contains(folded)))
             return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip archive: record '%1' differs from another only in letter case "
                                                                 "(torch's reader may take either)").arg(entry.name));
@@ -318,7 +324,7 @@ Result<std::shared_ptr<ZipArchive>> ZipArchive::open(std::shared_ptr<MappedFile>
 
 int ZipArchive::find(const QString& name) const
 {
-    const size_t at = m_index.find(nameHash(name), [this, &name](size_t position) { return m_entries[position].name == name; });
+    const size_t at = findName(m_index, m_entries, name);
     return at == FlatPositionIndex::npos ? -1 : int(at);
 }
 
