@@ -6,11 +6,9 @@
 
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QFutureWatcher>
 #include <QLineEdit>
 #include <QSettings>
 #include <QStandardItemModel>
-#include <QtConcurrent>
 
 namespace statelens::ui {
 
@@ -37,15 +35,22 @@ ArchitectureChooser::ArchitectureChooser(QWidget* parent) : QComboBox(parent)
     rebuild();
     setCurrentIndex(-1);
     connect(this, qOverload<int>(&QComboBox::activated), this, &ArchitectureChooser::onActivated);
-    connect(lineEdit(), &QLineEdit::returnPressed, this, [this] {
-        if (!architecture().isEmpty())
-            Q_EMIT architectureChosen(architecture());
-    });
+    connect(lineEdit(), &QLineEdit::returnPressed, this, [this] { choose(architecture()); });
 }
 
 void ArchitectureChooser::setArchitecture(const QString& spec)
 {
-    setEditText(spec);
+    m_chosen = spec.trimmed();
+    if (currentText() != spec)
+        setEditText(spec);
+}
+
+void ArchitectureChooser::choose(const QString& spec)
+{
+    if (spec.isEmpty() || spec == m_chosen)
+        return;
+    m_chosen = spec;
+    Q_EMIT architectureChosen(spec);
 }
 
 void ArchitectureChooser::remember(const QString& spec)
@@ -65,22 +70,19 @@ void ArchitectureChooser::listBuiltIns()
     m_builtInsState = Listing;
     rebuild();
     using Entries = Result<QVector<TorchRuntime::ArchitectureEntry>>;
-    auto* watcher = new QFutureWatcher<Entries>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
-        watcher->deleteLater();
-        const Entries entries = watcher->result();
-        if (entries) {
-            for (const auto& entry : entries.value())
-                m_builtIns.append({entry.name, entry.description});
-            m_builtInsState = Listed;
-        } else {
-            m_builtInsError = entries.error().message;
-            m_builtInsState = Failed;
-        }
-        rebuild();
-        Q_EMIT builtInsChanged();
-    });
-    watcher->setFuture(QtConcurrent::run([] { return TorchRuntime::instance().builtInArchitectures(); }));
+    m_jobs.start([](const JobControl&) { return TorchRuntime::instance().builtInArchitectures(); },
+                 [this](const Entries& entries) {
+                     if (entries) {
+                         for (const auto& entry : entries.value())
+                             m_builtIns.append({entry.name, entry.description});
+                         m_builtInsState = Listed;
+                     } else {
+                         m_builtInsError = entries.error().message;
+                         m_builtInsState = Failed;
+                     }
+                     rebuild();
+                     Q_EMIT builtInsChanged();
+                 });
 }
 
 // Recent choices, the built-ins, then the file entries; the edit text is kept.
@@ -155,7 +157,7 @@ void ArchitectureChooser::onActivated(int index)
     }
     setCurrentIndex(-1);
     setEditText(spec);
-    Q_EMIT architectureChosen(spec);
+    choose(spec);
 }
 
 }  // namespace statelens::ui

@@ -2,9 +2,7 @@
 
 #include "core/checkpoint_reader.h"
 
-#include <QFutureWatcher>
-#include <QPointer>
-#include <QtConcurrent/QtConcurrentRun>
+#include <algorithm>
 
 namespace statelens::ui {
 
@@ -16,38 +14,38 @@ CheckpointLoader::CheckpointLoader(QObject* parent) : QObject(parent)
 
 CheckpointLoader::~CheckpointLoader()
 {
-    m_pool.waitForDone();  // opening reads metadata only: this is short
+    m_opens.clear();  // each tracker cancels and waits (opening reads metadata only: short)
+}
+
+bool CheckpointLoader::isBusy() const
+{
+    return std::any_of(m_opens.begin(), m_opens.end(), [](const auto& open) { return open.second->isRunning(); });
 }
 
 void CheckpointLoader::open(const QString& path)
 {
-    const quint64 generation = ++m_nextGeneration;
-    m_generations.insert(path, generation);
-    ++m_pending;
-    Q_EMIT loadStarted(path);
+    std::unique_ptr<JobTracker>& tracker = m_opens[path];
+    if (!tracker)
+        tracker = std::make_unique<JobTracker>(this, &m_pool);
     struct Opened {
         Result<CheckpointPtr> checkpoint = Error{};
         std::shared_ptr<ModuleTree> tree;
     };
-    auto* watcher = new QFutureWatcher<Opened>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, path, generation]() {
-        watcher->deleteLater();
-        --m_pending;
-        if (m_generations.value(path) != generation)
-            return;  // superseded by a newer open() of the same path
-        Opened opened = watcher->result();
-        if (opened.checkpoint)
-            Q_EMIT loadFinished(path, opened.checkpoint.value(), opened.tree);
-        else
-            Q_EMIT loadFailed(path, opened.checkpoint.error().toString());
-    });
-    watcher->setFuture(QtConcurrent::run(&m_pool, [path]() {
-        Opened opened;
-        opened.checkpoint = openCheckpoint(path);
-        if (opened.checkpoint)
-            opened.tree = std::make_shared<ModuleTree>(ModuleTree::build(*opened.checkpoint.value()));
-        return opened;
-    }));
+    Q_EMIT loadStarted(path);
+    tracker->start(
+        [path](const JobControl&) {
+            Opened opened;
+            opened.checkpoint = openCheckpoint(path);
+            if (opened.checkpoint)
+                opened.tree = std::make_shared<ModuleTree>(ModuleTree::build(*opened.checkpoint.value()));
+            return opened;
+        },
+        [this, path](const Opened& opened) {
+            if (opened.checkpoint)
+                Q_EMIT loadFinished(path, opened.checkpoint.value(), opened.tree);
+            else
+                Q_EMIT loadFailed(path, opened.checkpoint.error().toString());
+        });
 }
 
 }  // namespace statelens::ui

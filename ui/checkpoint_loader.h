@@ -1,15 +1,18 @@
 // Opens checkpoints off the GUI thread and hands the result back on it, with its module tree
 // already built (a few hundred ms at 100 000 tensors that must not block the event loop).
 // Opening a path again supersedes its earlier open: a stale result is dropped, never shown.
+// Files open one after another on one thread: file work never competes with itself on small
+// machines.
 #pragma once
 
 #include "core/checkpoint.h"
 #include "core/module_tree.h"
+#include "ui/jobs/job_tracker.h"
 
-#include <QHash>
 #include <QObject>
 #include <QThreadPool>
 
+#include <map>
 #include <memory>
 
 namespace statelens::ui {
@@ -21,7 +24,7 @@ public:
     ~CheckpointLoader() override;
 
     void open(const QString& path);
-    bool isBusy() const { return m_pending > 0; }
+    bool isBusy() const;
 
 Q_SIGNALS:
     void loadStarted(const QString& path);
@@ -30,10 +33,8 @@ Q_SIGNALS:
     void loadFailed(const QString& path, const QString& message);
 
 private:
-    QThreadPool m_pool;  // one thread: file work never competes with itself on small machines
-    QHash<QString, quint64> m_generations;  // latest open() per path
-    quint64 m_nextGeneration = 0;
-    int m_pending = 0;
+    QThreadPool m_pool;  // declared before the trackers: they wait for their jobs before it goes
+    std::map<QString, std::unique_ptr<JobTracker>> m_opens;  // one tracker per path
 };
 
 }  // namespace statelens::ui

@@ -3,12 +3,16 @@
 #include "core/display_format.h"
 #include "core/torch_runtime.h"
 
-#include <QApplication>
-#include <QPointer>
+#include <QAbstractItemView>
 #include <QStandardItemModel>
-#include <QtConcurrent>
 
 namespace statelens::ui {
+
+// What the enumeration learned: the devices beside the CPU, or why there are none.
+struct DeviceSelector::Found {
+    QVector<DeviceInfo> devices;
+    QString whyOnlyCpu;  // empty when another device was found
+};
 
 DeviceSelector::DeviceSelector(QWidget* parent) : QComboBox(parent)
 {
@@ -39,37 +43,56 @@ void DeviceSelector::showPopup()
 
 void DeviceSelector::enumerate()
 {
-    if (m_enumerated || m_enumerating)
+    if (m_asked)
         return;
-    m_enumerating = true;
+    m_asked = true;
+    // One status row, rewritten in place when the answer comes: a row removed under an open
+    // popup would leave a blank line in it.
     addItem(tr("Looking for GPUs…"));
     qobject_cast<QStandardItemModel*>(model())->item(count() - 1)->setEnabled(false);
-    QPointer<DeviceSelector> self(this);
-    (void)QtConcurrent::run([self] {
-        auto devices = TorchRuntime::instance().devices();
-        QMetaObject::invokeMethod(qApp, [self, devices] {
-            if (!self)
-                return;
-            self->removeItem(self->count() - 1);
-            self->m_enumerating = false;
-            self->m_enumerated = true;
+    m_jobs.start(
+        [](const JobControl&) {
+            Found found;
+            auto devices = TorchRuntime::instance().devices();
             if (!devices) {
-                self->addItem(tr("(libtorch not available)"));
-                qobject_cast<QStandardItemModel*>(self->model())->item(self->count() - 1)->setEnabled(false);
-                self->setItemData(self->count() - 1, devices.error().message, Qt::ToolTipRole);
-            } else {
-                for (const DeviceInfo& info : devices.value()) {
-                    if (info.id == QLatin1String("cpu"))
-                        continue;
-                    const QString label = info.memoryBytes > 0 ? tr("%1 (%2)").arg(info.name, formatBytes(info.memoryBytes)) : info.name;
-                    self->addItem(QStringLiteral("%1 · %2").arg(info.id, label), info.id);
-                }
+                found.whyOnlyCpu = tr("GPUs need libtorch, which could not be loaded: %1").arg(devices.error().message);
+                return found;
             }
-            if (!self->m_wanted.isEmpty())
-                self->setDevice(self->m_wanted);
-            Q_EMIT self->enumerated();
-        }, Qt::QueuedConnection);
-    });
+            for (const DeviceInfo& info : devices.value()) {
+                if (info.id != QLatin1String("cpu"))
+                    found.devices.append(info);
+            }
+            if (found.devices.isEmpty()) {
+                // libtorch's own answer for CUDA says whether it was built without it or found no device.
+                const Status cuda = TorchRuntime::instance().checkDevice(QStringLiteral("cuda"));
+                found.whyOnlyCpu = cuda ? tr("No GPU found") : cuda.error().message;
+            }
+            return found;
+        },
+        [this](const Found& found) { showFound(found); });
+}
+
+void DeviceSelector::showFound(const Found& found)
+{
+    const int statusRow = count() - 1;
+    const bool popupOpen = view()->isVisible();
+    if (found.devices.isEmpty()) {
+        setItemText(statusRow, tr("Only the CPU: %1").arg(found.whyOnlyCpu.section(u'\n', 0, 0)));
+        setItemData(statusRow, found.whyOnlyCpu, Qt::ToolTipRole);
+    } else {
+        removeItem(statusRow);
+        for (const DeviceInfo& info : found.devices) {
+            const QString label = info.memoryBytes > 0 ? tr("%1 (%2)").arg(info.name, formatBytes(info.memoryBytes)) : info.name;
+            addItem(QStringLiteral("%1 · %2").arg(info.id, label), info.id);
+        }
+    }
+    if (popupOpen) {  // the popup was sized for the old rows: size it for the new ones
+        hidePopup();
+        QComboBox::showPopup();
+    }
+    if (!m_wanted.isEmpty())
+        setDevice(m_wanted);
+    Q_EMIT enumerated();
 }
 
 }  // namespace statelens::ui

@@ -5,14 +5,9 @@
 #pragma once
 
 #include "core/diff/checkpoint_diff.h"
+#include "ui/jobs/job_tracker.h"
 
 #include <QObject>
-
-#include <memory>
-
-namespace statelens {
-class DiffJob;
-}
 
 namespace statelens::ui {
 
@@ -24,7 +19,7 @@ public:
 
     void start(const QString& pathA, const QString& pathB, const QString& device);
     void cancel();
-    bool isBusy() const { return m_busy; }
+    bool isBusy() const { return m_jobs.isRunning(); }
 
 Q_SIGNALS:
     void planned(statelens::CheckpointPtr a, statelens::CheckpointPtr b, const statelens::DiffPlan& plan);
@@ -34,10 +29,7 @@ Q_SIGNALS:
     void failed(const QString& message);
 
 private:
-    quint64 m_generation = 0;
-    bool m_busy = false;
-    std::shared_ptr<std::shared_ptr<DiffJob>> m_job;  // set by the worker once the plan exists
-    std::shared_ptr<std::atomic<bool>> m_cancelled;
+    JobTracker m_jobs{this};  // last member: destroyed (cancelled and waited for) first
 };
 
 }  // namespace statelens::ui

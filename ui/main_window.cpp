@@ -18,7 +18,6 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
-#include <QFutureWatcher>
 #include <QIcon>
 #include <QMenu>
 #include <QMenuBar>
@@ -28,7 +27,6 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QToolBar>
-#include <QtConcurrent>
 
 namespace statelens::ui {
 
@@ -189,19 +187,16 @@ void MainWindow::openDiff(const QString& pathA, const QString& pathB)
 void MainWindow::showAbout()
 {
     // The libtorch version needs the module loaded (~0.6 s the first time): off the GUI thread.
-    auto* watcher = new QFutureWatcher<Result<QString>>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
-        watcher->deleteLater();
-        const Result<QString> version = watcher->result();
-        const QString torch = version ? tr("libtorch %1, loaded when a computation needs it").arg(version.value())
-                                      : tr("libtorch not available: %1").arg(version.error().message.toHtmlEscaped());
-        QMessageBox::about(this, tr("About Statelens"),
-                           tr("<h3>Statelens %1</h3><p>Open a PyTorch checkpoint and understand it at a glance.</p>"
-                              "<p>Files are read by a pickle machine that never runs their code.</p>"
-                              "<p>Qt %2<br>%3</p>")
-                               .arg(QStringLiteral(STATELENS_VERSION), QString::fromLatin1(qVersion()), torch));
-    });
-    watcher->setFuture(QtConcurrent::run([] { return TorchRuntime::instance().libtorchVersion(); }));
+    m_aboutJob.start([](const JobControl&) { return TorchRuntime::instance().libtorchVersion(); },
+                     [this](const Result<QString>& version) {
+                         const QString torch = version ? tr("libtorch %1, loaded when a computation needs it").arg(version.value())
+                                                       : tr("libtorch not available: %1").arg(version.error().message.toHtmlEscaped());
+                         QMessageBox::about(this, tr("About Statelens"),
+                                            tr("<h3>Statelens %1</h3><p>Open a PyTorch checkpoint and understand it at a glance.</p>"
+                                               "<p>Files are read by a pickle machine that never runs their code.</p>"
+                                               "<p>Qt %2<br>%3</p>")
+                                                .arg(QStringLiteral(STATELENS_VERSION), QString::fromLatin1(qVersion()), torch));
+                     });
 }
 
 namespace {

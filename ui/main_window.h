@@ -1,6 +1,8 @@
 // The main window: one tab per open checkpoint; files arrive by drop, File › Open or the command line.
 #pragma once
 
+#include "ui/jobs/job_tracker.h"
+
 #include <QMainWindow>
 
 class QTabWidget;
@@ -53,6 +55,7 @@ private:
     QMenu* m_recentMenu = nullptr;
     QAction* m_reloadAction = nullptr;
     QAction* m_matchAction = nullptr;
+    JobTracker m_aboutJob{this};  // the libtorch version for the About box; last member: waited for first
 };
 
 }  // namespace statelens::ui

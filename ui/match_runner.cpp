@@ -3,10 +3,6 @@
 #include "core/match/architecture_sources.h"
 
 #include <QElapsedTimer>
-#include <QFutureWatcher>
-#include <QPointer>
-#include <QThreadPool>
-#include <QtConcurrent>
 
 namespace statelens::ui {
 
@@ -17,48 +13,36 @@ MatchRunner::MatchRunner(QObject* parent) : QObject(parent)
     qRegisterMetaType<statelens::ExportSummary>();
 }
 
-MatchRunner::~MatchRunner()
-{
-    cancel();
-}
-
-void MatchRunner::setBusy(bool busy, const QString& what)
-{
-    m_busy = busy;
-    Q_EMIT busyChanged(busy, what);
-}
-
 void MatchRunner::cancel()
 {
-    if (m_cancelFlag)
-        m_cancelFlag->store(true);
-    m_cancelFlag.reset();
-    ++m_generation;
-    if (m_busy)
-        setBusy(false);
+    const bool wasBusy = isBusy();
+    m_jobs.cancel();
+    if (wasBusy)
+        Q_EMIT busyChanged(false, {});
 }
 
-// Runs `work` on the pool and hands its Result<T> to `done` on the GUI thread, unless a newer
-// task or cancel() came first.
+// Runs `work(control)` on the tracker's thread and hands its Result<T> to `done` on the GUI
+// thread, unless a newer task or cancel() came first.
 template <typename T, typename Work, typename Done>
 void MatchRunner::start(const QString& what, Work work, Done done)
 {
     cancel();
-    const quint64 generation = m_generation;
-    auto* watcher = new QFutureWatcher<Result<T>>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation, done] {
-        watcher->deleteLater();
-        if (generation != m_generation)
-            return;
-        setBusy(false);
-        Result<T> result = watcher->result();
+    m_jobs.start(std::move(work), [this, done](const Result<T>& result) {
+        Q_EMIT busyChanged(false, {});
         if (result)
             done(result.value());
         else if (result.error().code != ErrorCode::Cancelled)
             Q_EMIT failed(result.error().message);
     });
-    setBusy(true, what);
-    watcher->setFuture(QtConcurrent::run(QThreadPool::globalInstance(), std::move(work)));
+    Q_EMIT busyChanged(true, what);
+}
+
+// The model's layout: the one the last match described, when it is the same request.architecture.
+static Result<Architecture> architectureFor(const MatchRequest& request, const std::shared_ptr<const Architecture>& known)
+{
+    if (known)
+        return *known;
+    return loadArchitecture(request.architecture);
 }
 
 void MatchRunner::match(CheckpointPtr checkpoint, const QString& file, const MatchRequest& request, bool reuseArchitecture)
@@ -68,17 +52,11 @@ void MatchRunner::match(CheckpointPtr checkpoint, const QString& file, const Mat
         known = m_architecture;
     start<MatchReport>(
         tr("Matching against %1…").arg(request.architecture),
-        [checkpoint, file, request, known]() -> Result<MatchReport> {
-            Architecture architecture;
-            if (known) {
-                architecture = *known;
-            } else {
-                auto loaded = loadArchitecture(request.architecture);
-                if (!loaded)
-                    return loaded.error();
-                architecture = loaded.value();
-            }
-            return matchCheckpoint(*checkpoint, file, architecture, request);
+        [checkpoint, file, request, known](const JobControl&) -> Result<MatchReport> {
+            auto architecture = architectureFor(request, known);
+            if (!architecture)
+                return architecture.error();
+            return matchCheckpoint(*checkpoint, file, architecture.value(), request);
         },
         [this](const MatchReport& report) {
             m_architecture = std::make_shared<const Architecture>(report.architecture);
@@ -93,51 +71,44 @@ void MatchRunner::load(CheckpointPtr checkpoint, const QString& file, const Matc
         known = m_architecture;
     start<LoadReport>(
         tr("Loading into %1 on %2…").arg(request.architecture, device),
-        [checkpoint, file, request, device, known]() -> Result<LoadReport> {
+        [checkpoint, file, request, device, known](const JobControl&) -> Result<LoadReport> {
             if (auto status = TorchRuntime::instance().checkDevice(device); !status)
                 return status.error();
-            Architecture architecture;
-            if (known) {
-                architecture = *known;
-            } else {
-                auto loaded = loadArchitecture(request.architecture);
-                if (!loaded)
-                    return loaded.error();
-                architecture = loaded.value();
-            }
-            if (auto spec = loadableSpec(architecture); !spec)
+            auto architecture = architectureFor(request, known);
+            if (!architecture)
+                return architecture.error();
+            if (auto spec = loadableSpec(architecture.value()); !spec)
                 return spec.error();
-            return loadIntoModel(*checkpoint, file, architecture, request, device);
+            return loadIntoModel(*checkpoint, file, architecture.value(), request, device);
         },
         [this](const LoadReport& report) { Q_EMIT loaded(report); });
 }
 
 void MatchRunner::exportStateDict(CheckpointPtr checkpoint, ExportRequest request)
 {
-    auto cancelled = std::make_shared<std::atomic<bool>>(false);
-    QPointer<MatchRunner> self(this);
-    // Progress crosses to the GUI thread at most every 50 ms.
-    auto timer = std::make_shared<QElapsedTimer>();
-    timer->start();
-    request.progress = [cancelled, self, timer](qint64 done, qint64 total) {
-        if (cancelled->load())
-            return false;
-        if (timer->elapsed() >= 50 || done == total) {
-            timer->restart();
-            QMetaObject::invokeMethod(self.data(), [self, cancelled, done, total] {
-                if (self && !cancelled->load())
-                    Q_EMIT self->progress(done, total);
-            }, Qt::QueuedConnection);
-        }
-        return true;
-    };
     start<ExportSummary>(
         tr("Exporting to %1…").arg(request.output),
-        [checkpoint, request] { return statelens::exportStateDict(*checkpoint, request); },
+        [this, checkpoint, request](const JobControl& control) mutable -> Result<ExportSummary> {
+            // core's exporter polls this between writes; a false return stops it and removes
+            // the temporary file. Progress is throttled by the exporter's caller here: at most
+            // one report per 50 ms crosses to the GUI thread.
+            qint64 lastReportMs = -1000;
+            QElapsedTimer clock;
+            clock.start();
+            request.progress = [this, &control, &clock, &lastReportMs](qint64 done, qint64 total) {
+                if (control.isCancelled())
+                    return false;
+                if (clock.elapsed() - lastReportMs >= 50 || done == total) {
+                    lastReportMs = clock.elapsed();
+                    control.post([this, done, total] { Q_EMIT progress(done, total); });
+                }
+                return true;
+            };
+            return statelens::exportStateDict(*checkpoint, request);
+        },
         [this, checkpoint, request](const ExportSummary& summary) {
             Q_EMIT exported(summary, exportSnippet(*checkpoint, request, summary.view));
         });
-    m_cancelFlag = cancelled;  // after start(): its cancel() must not trip this export's flag
 }
 
 }  // namespace statelens::ui

@@ -2,10 +2,6 @@
 
 #include "core/stats/stats_job.h"
 
-#include <QPointer>
-#include <QThreadPool>
-#include <QtConcurrent>
-
 namespace statelens::ui {
 
 StatsRunner::StatsRunner(QObject* parent) : QObject(parent)
@@ -13,18 +9,9 @@ StatsRunner::StatsRunner(QObject* parent) : QObject(parent)
     qRegisterMetaType<statelens::TensorStats>();
 }
 
-StatsRunner::~StatsRunner()
-{
-    cancel();
-}
-
 void StatsRunner::cancel()
 {
-    if (m_job)
-        m_job->cancel();
-    m_job.reset();
-    ++m_generation;
-    m_busy = false;
+    m_jobs.cancel();
 }
 
 void StatsRunner::request(CheckpointPtr checkpoint, const QVector<int>& tensors, const QString& groupName, int bins,
@@ -36,44 +23,30 @@ void StatsRunner::request(CheckpointPtr checkpoint, const QVector<int>& tensors,
     StatsOptions options;
     options.bins = bins;
     options.device = device;
-    auto job = std::make_shared<StatsJob>(checkpoint, options);
-    if (groupName.isEmpty())
-        job->addTensors({tensors.first()});
-    else
-        job->addGroup(groupName, tensors);
-    m_job = job;
-    m_busy = true;
-    const quint64 generation = m_generation;
-    QPointer<StatsRunner> self(this);
-    // Results cross to the GUI thread queued, and only while this request is the current one.
-    auto deliver = [self, generation](auto function) {
-        if (!self)
-            return;
-        QMetaObject::invokeMethod(self.data(), [self, generation, function] {
-            if (self && self->m_generation == generation)
-                function(self.data());
-        }, Qt::QueuedConnection);
-    };
-    job->onProgress = [deliver](qint64 done, qint64 total) {
-        deliver([done, total](StatsRunner* runner) { Q_EMIT runner->progress(done, total); });
-    };
-    job->onResult = [deliver](const TensorStats& stats) {
-        deliver([stats](StatsRunner* runner) {
-            runner->m_busy = false;
-            Q_EMIT runner->finished(stats);
-        });
-    };
     Q_EMIT started();
-    (void)QtConcurrent::run(QThreadPool::globalInstance(), [job, deliver] {
-        const Status status = job->run();
-        if (!status && status.error().code != ErrorCode::Cancelled) {
-            const QString message = status.error().message;
-            deliver([message](StatsRunner* runner) {
-                runner->m_busy = false;
-                Q_EMIT runner->failed(message);
-            });
-        }
-    });
+    m_jobs.start(
+        [this, checkpoint, tensors, groupName, options](const JobControl& control) -> Status {
+            StatsJob job(checkpoint, options);
+            if (groupName.isEmpty())
+                job.addTensors({tensors.first()});
+            else
+                job.addGroup(groupName, tensors);
+            // Posted calls run on the GUI thread, and only while this request is current.
+            job.onProgress = [this, control](qint64 done, qint64 total) {
+                control.post([this, done, total] { Q_EMIT progress(done, total); });
+            };
+            job.onResult = [this, control](const TensorStats& stats) {
+                control.post([this, stats] { Q_EMIT finished(stats); });
+            };
+            control.token().onCancel([&job] { job.cancel(); });
+            Status status = job.run();
+            control.token().onCancel({});  // `job` ends here; a later cancel must not reach it
+            return status;
+        },
+        [this](const Status& status) {
+            if (!status && status.error().code != ErrorCode::Cancelled)
+                Q_EMIT failed(status.error().message);
+        });
 }
 
 }  // namespace statelens::ui

@@ -4,14 +4,9 @@
 
 #include "core/checkpoint.h"
 #include "core/stats/tensor_stats.h"
+#include "ui/jobs/job_tracker.h"
 
 #include <QObject>
-
-#include <memory>
-
-namespace statelens {
-class StatsJob;
-}
 
 namespace statelens::ui {
 
@@ -19,13 +14,12 @@ class StatsRunner : public QObject {
     Q_OBJECT
 public:
     explicit StatsRunner(QObject* parent = nullptr);
-    ~StatsRunner() override;
 
     // `groupName` empty: statistics of tensors.first(); otherwise of all of them together.
     void request(CheckpointPtr checkpoint, const QVector<int>& tensors, const QString& groupName, int bins,
                  const QString& device);
     void cancel();
-    bool isBusy() const { return m_busy; }
+    bool isBusy() const { return m_jobs.isRunning(); }
 
 Q_SIGNALS:
     void started();
@@ -34,9 +28,7 @@ Q_SIGNALS:
     void failed(const QString& message);
 
 private:
-    quint64 m_generation = 0;
-    std::shared_ptr<StatsJob> m_job;
-    bool m_busy = false;
+    JobTracker m_jobs{this};  // last member: destroyed (cancelled and waited for) first
 };
 
 }  // namespace statelens::ui
