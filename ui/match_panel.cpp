@@ -60,6 +60,7 @@ MatchPanel::MatchPanel(QWidget* parent)
     , m_lenient(new QRadioButton(tr("Lenient"), this))
     , m_match(new QPushButton(tr("Match"), this))
     , m_verdict(new QLabel(this))
+    , m_notice(new QLabel(this))
     , m_fixesBar(new QWidget(this))
     , m_fixesLabel(new QLabel(m_fixesBar))
     , m_suggestionsBox(new QWidget(this))
@@ -85,11 +86,13 @@ MatchPanel::MatchPanel(QWidget* parent)
     auto* mode = new QButtonGroup(this);
     mode->addButton(m_strict);
     mode->addButton(m_lenient);
-    connect(m_strict, &QRadioButton::toggled, this, [this] {
+    connect(m_strict, &QRadioButton::toggled, this, [this](bool strict) {
+        clearFixes(strict ? tr("the mode changed to strict") : tr("the mode changed to lenient"));
         if (m_report)
             rematch();
     });
     m_match->setDefault(true);
+    m_match->setObjectName(QStringLiteral("matchButton"));
     connect(m_match, &QPushButton::clicked, this, &MatchPanel::runMatch);
     connect(m_chooser, &ArchitectureChooser::architectureChosen, this, [this] { runMatch(); });
     auto* modelRow = new QHBoxLayout;
@@ -102,6 +105,9 @@ MatchPanel::MatchPanel(QWidget* parent)
     m_verdict->setWordWrap(true);
     m_verdict->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_verdict->setText(tr("Choose a model to see whether this checkpoint loads into it."));
+    m_notice->setWordWrap(true);
+    m_notice->setObjectName(QStringLiteral("fixesNotice"));
+    m_notice->hide();
 
     // Applied fixes, undoable.
     auto* fixesRow = new QHBoxLayout(m_fixesBar);
@@ -109,9 +115,12 @@ MatchPanel::MatchPanel(QWidget* parent)
     m_fixesLabel->setWordWrap(true);
     auto* undo = new QToolButton(m_fixesBar);
     undo->setText(tr("Undo"));
+    undo->setObjectName(QStringLiteral("undoFix"));
     connect(undo, &QToolButton::clicked, this, &MatchPanel::undoFix);
     auto* reset = new QToolButton(m_fixesBar);
     reset->setText(tr("Reset"));
+    reset->setObjectName(QStringLiteral("resetFixes"));
+    reset->setToolTip(tr("Clear every applied fix"));
     connect(reset, &QToolButton::clicked, this, &MatchPanel::resetFixes);
     fixesRow->addWidget(m_fixesLabel, 1);
     fixesRow->addWidget(undo);
@@ -203,6 +212,7 @@ MatchPanel::MatchPanel(QWidget* parent)
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(modelRow);
     layout->addWidget(m_verdict);
+    layout->addWidget(m_notice);
     layout->addWidget(m_fixesBar);
     layout->addWidget(m_suggestionsBox);
     layout->addLayout(filterRow);
@@ -244,7 +254,9 @@ void MatchPanel::setCheckpoint(CheckpointPtr checkpoint, const QString& file)
     m_runner->cancel();
     m_checkpoint = std::move(checkpoint);
     m_file = file;
-    m_fixes.clear();
+    m_fixes.clear();  // a new file: nothing of the old one applies
+    m_notice->hide();
+    m_matchedArchitecture.clear();
     m_report.reset();
     m_model->clear();
     showSuggestions();
@@ -277,19 +289,23 @@ MatchRequest MatchPanel::currentRequest() const
     return request;
 }
 
+// Describes the model anew (a TorchScript or spec file may have changed on disk). The applied
+// fixes stay when the model is the one they were applied for; another model clears them.
 void MatchPanel::runMatch()
 {
-    if (!m_checkpoint || m_chooser->architecture().isEmpty())
+    const QString architecture = m_chooser->architecture();
+    if (!m_checkpoint || architecture.isEmpty())
         return;
-    m_fixes.clear();
+    if (architecture != m_matchedArchitecture)
+        clearFixes(tr("the model changed to %1").arg(architecture));
+    m_matchedArchitecture = architecture;
     m_report.reset();
     m_model->clear();
-    showAppliedFixes();
     showSuggestions();
     updateToggles();
     m_torchBox->hide();
     m_copySnippet->hide();
-    m_verdict->setText(tr("Matching against %1…").arg(m_chooser->architecture().toHtmlEscaped()));
+    m_verdict->setText(tr("Matching against %1…").arg(architecture.toHtmlEscaped()));
     m_runner->match(m_checkpoint, m_file, currentRequest(), false);
 }
 
@@ -305,6 +321,7 @@ void MatchPanel::applySuggestion(int index)
     if (!m_report || index < 0 || index >= m_report->suggestions.size())
         return;
     m_fixes.append(m_report->suggestions[index]);
+    m_notice->hide();
     showAppliedFixes();
     rematch();
 }
@@ -320,9 +337,22 @@ void MatchPanel::undoFix()
 
 void MatchPanel::resetFixes()
 {
+    clearFixes(tr("Reset was clicked"));
+    rematch();
+}
+
+void MatchPanel::clearFixes(const QString& why)
+{
+    if (m_fixes.isEmpty())
+        return;
+    QStringList texts;
+    for (const FixSuggestion& fix : m_fixes)
+        texts.append(fixText(fix));
+    const QString cleared = m_fixes.size() == 1 ? tr("Cleared the applied fix") : tr("Cleared the %1 applied fixes").arg(m_fixes.size());
+    m_notice->setText(tr("%1 (%2): %3.").arg(cleared, texts.join(QStringLiteral(" · ")), why));
+    m_notice->show();
     m_fixes.clear();
     showAppliedFixes();
-    rematch();
 }
 
 void MatchPanel::showReport(const MatchReport& report)
@@ -332,17 +362,25 @@ void MatchPanel::showReport(const MatchReport& report)
     m_model->setReport(m_checkpoint.get(), report);
     const LoadVerdict& v = report.verdict;
     const qint64 modelTensors = report.architecture.tensors.size();
-    const QString share = tr("%1 of %2 model tensors load (%3 of %4 parameters, %5)")
-                              .arg(formatCount(v.matched.size()), formatCount(modelTensors), formatCount(v.loadedParameters),
-                                   formatCount(v.modelParameters), percent(v.loadedParameters, v.modelParameters));
+    // Counted as the fix buttons count ("before → after"): model tensors that load from the
+    // checkpoint. Those torch fills in itself (BatchNorm's num_batches_tracked in a checkpoint
+    // without version metadata) are named apart: they load in neither count.
+    const qint64 filled = v.filledByTorch.size();
+    const qint64 loaded = v.matched.size() - filled;
+    QString share = tr("%1 of %2 model tensors load (%3 of %4 parameters, %5)")
+                        .arg(formatCount(loaded), formatCount(modelTensors), formatCount(v.loadedParameters),
+                             formatCount(v.modelParameters), percent(v.loadedParameters, v.modelParameters));
+    if (filled > 0 && !(report.request.strict && !v.strictOk()))  // a refusal names them with the missing
+        share += tr(", %1 filled by torch").arg(filled);
     const QString model = QStringLiteral("<b>%1</b> (%2)").arg(report.architecture.modelClass.toHtmlEscaped(), report.architecture.source);
     QString html;
     if (report.request.strict && v.strictOk()) {
         html = tr("<span style='color:#2e8540'>&#10004;</span> Loads into %1 with strict=True. %2.").arg(model, share);
     } else if (report.request.strict) {
-        html = tr("<span style='color:#c0392b'>&#10008;</span> torch would refuse this checkpoint for %1: %2 missing, %3 unexpected, %4 of another shape.<br>%5.")
-                   .arg(model)
-                   .arg(v.missing.size())
+        const QString missing = filled > 0 ? tr("%1 of %2 missing, %3 filled by torch").arg(v.missing.size()).arg(modelTensors).arg(filled)
+                                           : tr("%1 of %2 missing").arg(v.missing.size()).arg(modelTensors);
+        html = tr("<span style='color:#c0392b'>&#10008;</span> torch would refuse this checkpoint for %1: %2, %3 unexpected, %4 of another shape.<br>%5.")
+                   .arg(model, missing)
                    .arg(v.unexpected.size())
                    .arg(v.shapeMismatches.size())
                    .arg(share);
@@ -372,8 +410,14 @@ void MatchPanel::showReport(const MatchReport& report)
 
 void MatchPanel::showSuggestions()
 {
+    // deleteLater: this runs while a fix button's click is being handled (the rerun it starts,
+    // or focus moving), and a widget must never be deleted inside its own event handler.
     while (QLayoutItem* item = m_suggestionsLayout->takeAt(0)) {
-        delete item->widget();
+        if (QWidget* widget = item->widget()) {
+            widget->setObjectName(QString());  // findChild() must find the new buttons only
+            widget->hide();
+            widget->deleteLater();
+        }
         delete item;
     }
     if (!m_report || m_report->suggestions.isEmpty() || (m_report->request.strict && m_report->verdict.strictOk())) {

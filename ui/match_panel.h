@@ -61,6 +61,7 @@ public:
     QPushButton* loadButton() const { return m_load; }
     QPushButton* exportButton() const { return m_export; }
     QLabel* outcomeLabel() const { return m_outcome; }
+    QLabel* noticeLabel() const { return m_notice; }  // says when applied fixes were cleared, and why
     MatchRunner* runner() const { return m_runner; }
     ArchitectureChooser* chooser() const { return m_chooser; }
 
@@ -77,6 +78,7 @@ private:
     void showReport(const MatchReport& report);
     void showSuggestions();
     void showAppliedFixes();
+    void clearFixes(const QString& why);  // and says so
     void showOutcome(const QString& html, bool error);
     void showLoaded(const LoadReport& report);
     void showExported(const ExportSummary& summary, const QString& snippet);
@@ -90,12 +92,14 @@ private:
     QVector<FixSuggestion> m_fixes;
     std::optional<MatchReport> m_report;
     QString m_lastSnippet;
+    QString m_matchedArchitecture;  // what the last runMatch() described
 
     ArchitectureChooser* m_chooser;
     QRadioButton* m_strict;
     QRadioButton* m_lenient;
     QPushButton* m_match;
     QLabel* m_verdict;
+    QLabel* m_notice;
     QWidget* m_fixesBar;
     QLabel* m_fixesLabel;
     QWidget* m_suggestionsBox;

@@ -101,6 +101,7 @@ LoadVerdict judgeLoad(const Checkpoint& checkpoint, const StateDictView& stateDi
         for (const QString& key : module.localKeys) {
             if (key == filledBatchCount) {
                 verdict.matched.append(key);
+                verdict.filledByTorch.append(key);
                 continue;
             }
             const auto found = offered.constFind(key);

@@ -28,6 +28,8 @@ struct DtypeDifference {
 
 struct LoadVerdict {
     QStringList matched;        // model order: loaded by both strict and lenient loads
+    QStringList filledByTorch;  // among `matched`: not in the checkpoint, set by torch itself
+                                // (BatchNorm's num_batches_tracked without version metadata)
     QStringList missing;        // torch's order (module traversal)
     QStringList unexpected;     // torch's order
     QVector<ShapeMismatch> shapeMismatches;

@@ -402,6 +402,7 @@ CASES = [
     ("resnet18_orig_mod.pth", "", ["_orig_mod."], "resnet18", "resnet18.json"),
     ("resnet18_ddp_compiled.pth", "", ["module.", "_orig_mod."], "resnet18", "resnet18.json"),
     ("resnet18_ddp_compiled.pth", "", ["module."], "resnet18", "resnet18.json"),
+    ("resnet18_ddp_compiled.pth", "", [], "resnet18", "resnet18.json"),
     ("resnet18_legacy.pth", "", [], "resnet18", "resnet18.json"),
     ("resnet18_sharded/pytorch_model.bin.index.json", "", [], "resnet18", "resnet18.json"),
     ("tutorial_training.pt", "model_state_dict", [], "simple_cnn", "simple_cnn.json"),
