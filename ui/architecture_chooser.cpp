@@ -27,7 +27,7 @@ ArchitectureChooser::ArchitectureChooser(QWidget* parent) : QComboBox(parent)
     setEditable(true);
     setInsertPolicy(QComboBox::NoInsert);
     setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    setMinimumContentsLength(28);
+    setMinimumContentsLength(18);  // fits beside the tree; the popup is as wide as its entries
     lineEdit()->setPlaceholderText(tr("resnet18, mlp:sizes=784-256-10, a .pt/.json file, ref:FILE"));
     setToolTip(tr("The model to match against: a built-in model with its options (name:key=value,...), "
                   "a TorchScript or .pt2 file, a JSON spec, or ref:CHECKPOINT"));

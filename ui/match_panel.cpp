@@ -95,12 +95,17 @@ MatchPanel::MatchPanel(QWidget* parent)
     m_match->setObjectName(QStringLiteral("matchButton"));
     connect(m_match, &QPushButton::clicked, this, &MatchPanel::runMatch);
     connect(m_chooser, &ArchitectureChooser::architectureChosen, this, [this] { runMatch(); });
+    // Two rows, so that the panel fits beside the tree in the default window: the model and
+    // Match, then how torch would load it.
     auto* modelRow = new QHBoxLayout;
     modelRow->addWidget(new QLabel(tr("Model:"), this));
     modelRow->addWidget(m_chooser, 1);
-    modelRow->addWidget(m_strict);
-    modelRow->addWidget(m_lenient);
     modelRow->addWidget(m_match);
+    auto* modeRow = new QHBoxLayout;
+    modeRow->addWidget(new QLabel(tr("Load as:"), this));
+    modeRow->addWidget(m_strict);
+    modeRow->addWidget(m_lenient);
+    modeRow->addStretch(1);
 
     m_verdict->setWordWrap(true);
     m_verdict->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -211,6 +216,7 @@ MatchPanel::MatchPanel(QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(modelRow);
+    layout->addLayout(modeRow);
     layout->addWidget(m_verdict);
     layout->addWidget(m_notice);
     layout->addWidget(m_fixesBar);
@@ -451,10 +457,19 @@ void MatchPanel::showAppliedFixes()
     m_fixesBar->setVisible(!m_fixes.isEmpty());
 }
 
+// Only the statuses some key has get a toggle: six toggles with zeros do not fit beside the tree
+// and filter nothing. A toggle hidden while off would hide rows without showing why: it comes
+// back on.
 void MatchPanel::updateToggles()
 {
-    for (int status = 0; status < kMatchStatusCount; ++status)
-        m_toggles[status]->setText(QStringLiteral("%1 %2").arg(matchStatusName(MatchStatus(status))).arg(m_model->count(MatchStatus(status))));
+    for (int status = 0; status < kMatchStatusCount; ++status) {
+        QToolButton* toggle = m_toggles[status];
+        const int count = m_model->count(MatchStatus(status));
+        toggle->setText(QStringLiteral("%1 %2").arg(matchStatusName(MatchStatus(status))).arg(count));
+        if (count == 0)
+            toggle->setChecked(true);
+        toggle->setVisible(count > 0);
+    }
 }
 
 void MatchPanel::updateActions()
