@@ -4,8 +4,7 @@
 
 #include <QHash>
 #include <QRegularExpression>
-
-#include <functional>
+#include <QSet>
 
 namespace statelens {
 
@@ -176,51 +175,317 @@ private:
     std::vector<qsizetype> m_previousEnds;  // where each component ends in it
 };
 
+// Places what the pickle holds besides tensors: scalars (epoch, loss, hyper-parameters) and the
+// objects it builds, bounded in depth and count. Only those and the containers above them get a
+// path built: the tensors a state dict holds (most of its entries) are placed already.
+class ModuleTree::ValueWalker {
+public:
+    ValueWalker(ModuleTree& tree, Builder& builder, const Checkpoint& checkpoint)
+        : m_tree(tree)
+        , m_builder(builder)
+        , m_unsafe(checkpoint.unsafeGlobals.begin(), checkpoint.unsafeGlobals.end())
+        // TorchScript objects are the module structure itself, named by state_dict(); their
+        // classes come from the archive's own code, never from Python.
+        , m_placeObjects(checkpoint.format != Format::TorchScript && checkpoint.format != Format::TorchExport)
+        // A node per tensor and per value is all a file can fill: a pickle whose modules repeat
+        // each other by reference (2^40 paths in a few hundred bytes) stops there.
+        , m_maxReserved(size_t(checkpoint.tensors.size()) + size_t(kMaxValues))
+    {
+    }
+
+    // Called before the tensors are placed: the nodes of a training checkpoint's top-level keys
+    // and of a pickled model's modules, in the file's order, so that `epoch` sits above
+    // `state_dict` and a ReLU between its layers, rather than after every tensor. A flat state
+    // dict (more keys than this) is in file order anyway.
+    void reserveFileOrder(const Value* root)
+    {
+        constexpr size_t kMaxOrderedKeys = 256;
+        if (root->kind == ValueKind::Object && m_placeObjects)
+            reserveModule(root, QString(), 0);
+        if (root->kind != ValueKind::Dict || root->entries().size() > kMaxOrderedKeys)
+            return;
+        for (const auto& [key, item] : root->entries()) {
+            // Keys the tensors' names spell the same way (tensor_naming.cpp): text and integers.
+            if (!item || (key->kind != ValueKind::String && key->kind != ValueKind::Int))
+                continue;
+            const QString path = keyText(key);
+            reserve(path, item);
+            if (item->kind == ValueKind::Object && m_placeObjects)
+                reserveModule(item, path, 1);
+        }
+    }
+
+    void walkRoot(const Value* root)
+    {
+        if (root->kind != ValueKind::Object) {
+            walkContainer(root, QString(), 0);
+        } else if (m_placeObjects) {
+            markObject(kRoot, root);
+            descendObject(root, QString(), 0);
+        }
+        // A reserved key that nothing was placed under (a set, a storage): its value, shortened.
+        for (const auto& [node, item] : m_reserved) {
+            ModuleTreeNode& reserved = m_tree.m_nodes[size_t(node)];
+            if (reserved.tensor < 0 && reserved.children.empty() && reserved.valueKind == ValueKind::Mark)
+                setValue(node, item, m_tree.path(node));
+        }
+        m_reserved.clear();
+    }
+
+private:
+    void reserve(const QString& path, const Value* item)
+    {
+        if (m_reserved.size() < m_maxReserved)
+            m_reserved.emplace_back(m_builder.nodeFor(path), item);
+    }
+
+    // A pickled nn.Module in state_dict() order (as tensor_naming.cpp names it): its parameters,
+    // its persistent buffers, then each child module, recursively.
+    void reserveModule(const Value* object, const QString& path, int depth)
+    {
+        const Value* state = object->state();
+        if (!isModuleState(state) || depth > kMaxValueDepth || m_reserved.size() >= m_maxReserved)
+            return;
+        QSet<QString> nonPersistent;
+        if (const Value* set = state->find(u"_non_persistent_buffers_set"); set && set->isContainer()) {
+            for (const Value* item : set->items)
+                nonPersistent.insert(keyText(item));
+        }
+        for (const char16_t* kind : {u"_parameters", u"_buffers"}) {
+            const Value* tensors = state->find(kind);
+            if (!tensors || tensors->kind != ValueKind::Dict)
+                continue;
+            for (const auto& [key, item] : tensors->entries()) {
+                if (item->kind == ValueKind::Tensor && !nonPersistent.contains(keyText(key)))
+                    reserve(join(path, keyText(key)), item);
+            }
+        }
+        const Value* modules = state->find(u"_modules");
+        if (!modules || modules->kind != ValueKind::Dict)
+            return;
+        for (const auto& [key, child] : modules->entries()) {
+            if (child->kind != ValueKind::Object)
+                continue;
+            reserve(join(path, keyText(key)), child);
+            reserveModule(child, join(path, keyText(key)), depth + 1);
+        }
+    }
+
+    void walkContainer(const Value* value, const QString& path, int depth)
+    {
+        if (value->kind == ValueKind::Dict)
+            walkEntries(value->entries(), path, depth);
+        else if (value->kind == ValueKind::List || value->kind == ValueKind::Tuple)
+            walkItems(value->items, path, depth);
+    }
+
+    void walkEntries(const std::vector<std::pair<Value*, Value*>>& entries, const QString& path, int depth)
+    {
+        for (const auto& [key, item] : entries)
+            visit(item, join(path, keyText(key)), depth);
+    }
+
+    void walkItems(const std::vector<Value*>& items, const QString& path, int depth)
+    {
+        for (size_t i = 0; i < items.size(); ++i)
+            visit(items[i], join(path, QString::number(i)), depth);
+    }
+
+    void visit(const Value* item, const QString& path, int depth)
+    {
+        if (!item || depth > kMaxValueDepth || m_values >= kMaxValues)
+            return;
+        if (isScalar(item) || isEmptyContainer(item))  // `callbacks: {}` is there to be seen too
+            placeScalar(item, path);
+        else if (isNested(item))
+            walkContainer(item, path, depth + 1);
+        else if (m_placeObjects && (item->kind == ValueKind::Object || item->kind == ValueKind::Global))
+            placeObject(item, path, depth);
+    }
+
+    void placeScalar(const Value* item, const QString& path)
+    {
+        ++m_values;
+        const int node = m_builder.nodeFor(path);
+        ModuleTreeNode& placed = m_tree.m_nodes[size_t(node)];
+        if (placed.tensor >= 0 || !placed.children.empty())
+            return;
+        setValue(node, item, path);
+    }
+
+    void setValue(int node, const Value* item, const QString& path)
+    {
+        m_tree.m_nodes[size_t(node)].value = item->summary(120);
+        m_tree.m_nodes[size_t(node)].valueKind = item->kind;
+        m_tree.m_leafPaths[size_t(node)] = path.toLower();
+    }
+
+    static bool isEmptyContainer(const Value* value)
+    {
+        return isNested(value) && value->items.empty() && value->entries().empty();
+    }
+
+    // An object in place: its node says what makes it, and what it holds (a module's submodules,
+    // an argparse.Namespace's fields, a dict subclass's items) sits below it.
+    void placeObject(const Value* object, const QString& path, int depth)
+    {
+        ++m_values;
+        const int node = m_builder.nodeFor(path);
+        if (m_tree.m_nodes[size_t(node)].tensor >= 0)
+            return;
+        markObject(node, object);
+        descendObject(object, path, depth + 1);
+        // After the walk below: an object holding nothing shown is a leaf the filter finds by path.
+        if (m_tree.m_nodes[size_t(node)].children.empty())
+            m_tree.m_leafPaths[size_t(node)] = path.toLower();
+    }
+
+    void markObject(int node, const Value* object)
+    {
+        ModuleTreeNode& placed = m_tree.m_nodes[size_t(node)];
+        placed.valueKind = object->kind;
+        placed.unsafe = callsUnsafeGlobal(object);
+        placed.value = callText(object);
+        const QString cls = calleeName(object, 0);
+        m_tree.m_objectClasses.insert(node, cls);
+        m_tree.m_objectSearchText.insert(node, (cls + u' ' + placed.value).toLower());
+    }
+
+    void descendObject(const Value* object, const QString& path, int depth)
+    {
+        if (object->kind != ValueKind::Object || depth > kMaxValueDepth)
+            return;
+        const Value* state = object->state();
+        if (isModuleState(state)) {
+            // An nn.Module: its submodules under the names state_dict() gives their tensors.
+            if (const Value* modules = state->find(u"_modules"); modules && modules->kind == ValueKind::Dict) {
+                for (const auto& [key, item] : modules->entries()) {
+                    if (item && item->kind == ValueKind::Object && m_values < kMaxValues)
+                        placeObject(item, join(path, keyText(key)), depth);
+                }
+            }
+            return;
+        }
+        walkEntries(object->entries(), path, depth);
+        walkItems(object->items, path, depth);
+        if (state && state->kind == ValueKind::Dict)
+            walkEntries(state->entries(), path, depth);
+    }
+
+    // "posix.system('touch /tmp/x')", "functools.partial(posix.system, 'touch …')()": the call
+    // torch.load would make, with a state BUILD would apply when it is not a dict of fields.
+    static QString callText(const Value* object)
+    {
+        // A class or function called directly reads as Value::summary() has it (which knows
+        // numpy arrays and dtypes); a call of a call's result needs renderCall().
+        const Value* callee = object->callee();
+        QString text = !callee || callee->kind == ValueKind::Global ? object->summary(kMaxCallText) : renderCall(object, 0);
+        const Value* state = object->state();
+        if (state && state->kind != ValueKind::Dict && !isModuleState(state))
+            text += QStringLiteral(" with state ") + state->summary(kMaxCallText / 2);
+        if (text.size() > kMaxCallText)
+            text = text.left(kMaxCallText - 1) + u'…';
+        return text;
+    }
+
+    static QString renderCall(const Value* object, int level)
+    {
+        if (object->kind == ValueKind::Global)
+            return object->text;
+        QString text = calleeName(object, level) + u'(';
+        if (const Value* args = object->args()) {
+            if (args->kind == ValueKind::Tuple || args->kind == ValueKind::List) {
+                for (size_t i = 0; i < args->items.size() && text.size() < kMaxCallText; ++i)
+                    text += (i ? QStringLiteral(", ") : QString()) + args->items[i]->summary(kMaxCallText);
+            } else {
+                text += args->summary(kMaxCallText);
+            }
+        }
+        return text + u')';
+    }
+
+    // The callee of a call whose callee is itself a call (functools.partial(...)(...)) is
+    // rendered as that call, a few levels deep.
+    static QString calleeName(const Value* object, int level)
+    {
+        if (object->kind == ValueKind::Global)
+            return object->text;
+        const Value* callee = object->callee();
+        if (!callee)
+            return object->text.isEmpty() ? QStringLiteral("object") : object->text;
+        if (callee->kind == ValueKind::Global)
+            return callee->text;
+        if (callee->kind == ValueKind::Object && level < 4)
+            return renderCall(callee, level + 1);
+        return QStringLiteral("object");
+    }
+
+    // Whether making this object calls a global outside the allow list anywhere in what it is
+    // made of. Shared sub-trees are visited once; past the budget (a pickle built to make this
+    // walk explode) every object of a file with unsafe globals counts as unsafe.
+    bool callsUnsafeGlobal(const Value* object)
+    {
+        if (m_unsafe.isEmpty())
+            return false;
+        std::vector<const Value*> pending{object};
+        QSet<const Value*> seen;
+        while (!pending.empty()) {
+            const Value* value = pending.back();
+            pending.pop_back();
+            if (!value || seen.contains(value))
+                continue;
+            if (++m_scanned > kMaxScanned)
+                return true;
+            seen.insert(value);
+            if (value->kind == ValueKind::Global && m_unsafe.contains(value->text))
+                return true;
+            pending.insert(pending.end(), value->items.begin(), value->items.end());
+            for (const auto& [key, item] : value->entries()) {
+                pending.push_back(key);
+                pending.push_back(item);
+            }
+            for (const Value* part : {value->attributes(), value->state(), value->args(), value->callee()})
+                pending.push_back(part);  // the callee first: usually where the answer is
+        }
+        return false;
+    }
+
+    static QString join(const QString& path, const QString& name) { return path.isEmpty() ? name : path + u'.' + name; }
+
+    static bool isModuleState(const Value* state)
+    {
+        return state && state->kind == ValueKind::Dict && state->find(u"_parameters") && state->find(u"_modules");
+    }
+
+    static constexpr int kMaxCallText = 300;
+    static constexpr qint64 kMaxScanned = 1'000'000;
+
+    ModuleTree& m_tree;
+    Builder& m_builder;
+    const QSet<QString> m_unsafe;
+    const bool m_placeObjects;
+    int m_values = 0;
+    qint64 m_scanned = 0;
+    const size_t m_maxReserved;
+    std::vector<std::pair<int, const Value*>> m_reserved;  // nodes made in file order, with their value
+};
+
 ModuleTree ModuleTree::build(const Checkpoint& checkpoint)
 {
     ModuleTree tree;
     Builder builder(tree, checkpoint.tensors.size());
+    ValueWalker values(tree, builder, checkpoint);
+    const bool walkValues = checkpoint.root && checkpoint.format != Format::Safetensors;
+    if (walkValues)
+        values.reserveFileOrder(checkpoint.root);
     for (int i = 0; i < checkpoint.tensors.size(); ++i) {
         const TensorInfo& tensor = checkpoint.tensors[i];
         const int node = builder.nodeFor(tensor.name.isEmpty() ? QStringLiteral("<root>") : tensor.name);
         tree.m_nodes[size_t(node)].tensor = i;
         tree.m_leafPaths[size_t(node)] = tensor.name.toLower();
     }
-    // Scalars beside the tensors (epoch, loss, hyper-parameters), in dicts and lists, bounded.
-    // Only those and nested containers get a path built: the tensors a state dict holds (most
-    // of its entries) are placed above.
-    int values = 0;
-    std::function<void(const Value*, const QString&, int)> walk = [&](const Value* value, const QString& path, int depth) {
-        if (!value || depth > kMaxValueDepth || values >= kMaxValues)
-            return;
-        auto visit = [&](const Value* item, const QString& name) {
-            const QString itemPath = path.isEmpty() ? name : path + u'.' + name;
-            if (isScalar(item)) {
-                if (++values > kMaxValues)
-                    return;
-                const int node = builder.nodeFor(itemPath);
-                if (tree.m_nodes[size_t(node)].tensor < 0 && tree.m_nodes[size_t(node)].children.empty()) {
-                    tree.m_nodes[size_t(node)].value = item->summary(120);
-                    tree.m_leafPaths[size_t(node)] = itemPath.toLower();
-                }
-            } else {
-                walk(item, itemPath, depth + 1);
-            }
-        };
-        if (value->kind == ValueKind::Dict) {
-            for (const auto& [key, item] : value->entries()) {
-                if (isScalar(item) || isNested(item))
-                    visit(item, keyText(key));
-            }
-        } else if (value->kind == ValueKind::List || value->kind == ValueKind::Tuple) {
-            for (size_t i = 0; i < value->items.size(); ++i) {
-                if (isScalar(value->items[i]) || isNested(value->items[i]))
-                    visit(value->items[i], QString::number(i));
-            }
-        }
-    };
-    if (checkpoint.root && checkpoint.format != Format::Safetensors)
-        walk(checkpoint.root, QString(), 0);
+    if (walkValues)
+        values.walkRoot(checkpoint.root);
     for (int c = 0; c < checkpoint.candidates.size(); ++c) {
         const QString& path = checkpoint.candidates[c].path;
         if (path.isEmpty()) {
@@ -246,6 +511,21 @@ ModuleTree ModuleTree::build(const Checkpoint& checkpoint)
         parent.nbytes += node.nbytes;
     }
     return tree;
+}
+
+std::vector<int> ModuleTree::unsafeObjects() const
+{
+    std::vector<int> found;
+    for (int n = 0; n < size(); ++n) {
+        if (!m_nodes[size_t(n)].unsafe)
+            continue;
+        bool below = false;  // under an unsafe object already listed
+        for (int a = m_nodes[size_t(n)].parent; a >= 0 && !below; a = m_nodes[size_t(a)].parent)
+            below = m_nodes[size_t(a)].unsafe;
+        if (!below)
+            found.push_back(n);
+    }
+    return found;
 }
 
 QString ModuleTree::path(int index) const
@@ -277,6 +557,14 @@ std::vector<char> ModuleTree::visibleFor(const QString& text) const
         if (!match)
             continue;
         for (int a = int(n); a >= 0 && !visible[size_t(a)]; a = m_nodes[size_t(a)].parent)
+            visible[size_t(a)] = 1;
+    }
+    // Objects are found by what makes them too: "system" finds `payload = posix.system(...)`.
+    for (auto it = m_objectSearchText.cbegin(); it != m_objectSearchText.cend(); ++it) {
+        const bool match = regex ? expression.match(it.value()).hasMatch() : it.value().contains(needle);
+        if (!match || it.key() == kRoot)
+            continue;
+        for (int a = it.key(); a >= 0 && !visible[size_t(a)]; a = m_nodes[size_t(a)].parent)
             visible[size_t(a)] = 1;
     }
     visible[kRoot] = 1;

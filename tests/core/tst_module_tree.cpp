@@ -52,6 +52,9 @@ private Q_SLOTS:
     void testLeavesAreTorchsTensors_data();
     void testLeavesAreTorchsTensors();
     void testRepeatedAndNestedNames();
+    void testUnsafeObjectsInPlace_data();
+    void testUnsafeObjectsInPlace();
+    void testValuesAndSafeObjects();
 
 private:
     QVector<FixtureExpectation> m_expectations = loadFixtureExpectations(QStringLiteral(STATELENS_TEST_DATA));
@@ -131,6 +134,91 @@ void TestModuleTree::testRepeatedAndNestedNames()
         numel += names.lastIndexOf(name) + 1;
     QCOMPARE(tree.node(ModuleTree::kRoot).tensorCount, qint64(distinct.size()));
     QCOMPARE(tree.node(ModuleTree::kRoot).numel, numel);
+}
+
+// The hostile fixtures: what tests/data/generate_fixtures.py puts beside `weight` and `bias`
+// (HOSTILE: the payload keys, the callables, `touch CANARY_PREFIX + stem`) is a node at its key
+// with the call torch.load would make, found by the filter through its callable. Nothing ran.
+void TestModuleTree::testUnsafeObjectsInPlace_data()
+{
+    QTest::addColumn<QString>("fixture");
+    QTest::addColumn<QStringList>("keys");
+    QTest::addColumn<QString>("callable");
+    const auto row = [](const char* stem, const QStringList& keys, const char* callable) {
+        QTest::newRow(stem) << QString::fromLatin1(stem) << keys << QString::fromLatin1(callable);
+    };
+    row("hostile_os_system", {QStringLiteral("payload")}, "posix.system(");
+    row("hostile_eval", {QStringLiteral("payload")}, "builtins.eval(");
+    row("hostile_stack_global", {QStringLiteral("payload")}, "os.system(");
+    row("hostile_build_setstate", {QStringLiteral("payload")}, "argparse.Namespace(");
+    row("hostile_inst_obj", {QStringLiteral("inst"), QStringLiteral("obj")}, "subprocess.Popen(");
+    row("hostile_newobj_ex", {QStringLiteral("payload")}, "functools.partial(posix.system, ");
+    row("hostile_legacy_os_system", {QStringLiteral("payload")}, "posix.system(");
+}
+
+void TestModuleTree::testUnsafeObjectsInPlace()
+{
+    QFETCH(QString, fixture);
+    QFETCH(QStringList, keys);
+    QFETCH(QString, callable);
+    auto opened = openCheckpoint(QStringLiteral(STATELENS_TEST_DATA "/") + fixture + QStringLiteral(".pt"));
+    QVERIFY2(opened, qPrintable(opened ? QString() : opened.error().toString()));
+    const ModuleTree tree = ModuleTree::build(*opened.value());
+    const QString canary = QStringLiteral("/tmp/statelens_canary_") + fixture;
+    std::vector<int> expected;
+    for (const QString& key : keys) {
+        int node = -1;
+        for (int n = 1; n < tree.size(); ++n) {
+            if (tree.path(n) == key)
+                node = n;
+        }
+        QVERIFY2(node > 0, qPrintable(key));
+        const ModuleTreeNode& object = tree.node(node);
+        QVERIFY(object.isObject());
+        QVERIFY(object.isValue());  // a leaf, shown in place
+        QVERIFY(object.unsafe);
+        QVERIFY2(object.value.startsWith(callable), qPrintable(object.value));
+        QVERIFY2(object.value.contains(canary), qPrintable(object.value));
+        QVERIFY(tree.objectClass(node).startsWith(callable.chopped(1)));
+        // Found by its key and by what it calls, never by a word it lacks.
+        QVERIFY(tree.visibleFor(key)[size_t(node)]);
+        QVERIFY(tree.visibleFor(callable.section(u'.', -1).chopped(1))[size_t(node)]);
+        QVERIFY(!tree.visibleFor(QStringLiteral("weight"))[size_t(node)]);
+        expected.push_back(node);
+    }
+    QCOMPARE(tree.unsafeObjects(), expected);
+    QCOMPARE(tree.node(ModuleTree::kRoot).tensorCount, qint64(2));  // weight and bias, as before
+}
+
+// Scalars keep their kind; a pickled module is its class, its layers under their state_dict()
+// names (tests/data/generate_fixtures.py: whole_model_in_dict.pt = {"epoch": 7, "model": a
+// Sequential of Conv2d, BatchNorm2d, ReLU, ...}); the only unsafe object listed is the model.
+void TestModuleTree::testValuesAndSafeObjects()
+{
+    auto lightning = openCheckpoint(QStringLiteral(STATELENS_TEST_DATA "/lightning.ckpt"));
+    QVERIFY(lightning);
+    const ModuleTree values = ModuleTree::build(*lightning.value());
+    QHash<QString, int> at;
+    for (int n = 1; n < values.size(); ++n)
+        at.insert(values.path(n), n);
+    QCOMPARE(values.node(at.value(QStringLiteral("epoch"))).value, QStringLiteral("3"));
+    QCOMPARE(values.node(at.value(QStringLiteral("epoch"))).valueKind, ValueKind::Int);
+    QCOMPARE(values.node(at.value(QStringLiteral("hyper_parameters.lr"))).valueKind, ValueKind::Float);
+    QVERIFY(values.unsafeObjects().empty());
+
+    auto model = openCheckpoint(QStringLiteral(STATELENS_TEST_DATA "/whole_model_in_dict.pt"));
+    QVERIFY(model);
+    const ModuleTree tree = ModuleTree::build(*model.value());
+    at.clear();
+    for (int n = 1; n < tree.size(); ++n)
+        at.insert(tree.path(n), n);
+    QCOMPARE(tree.node(at.value(QStringLiteral("epoch"))).value, QStringLiteral("7"));
+    const int sequential = at.value(QStringLiteral("model"), -1);
+    QVERIFY(sequential > 0);
+    QCOMPARE(tree.objectClass(sequential), QStringLiteral("torch.nn.modules.container.Sequential"));
+    QCOMPARE(tree.objectClass(at.value(QStringLiteral("model.0"))), QStringLiteral("torch.nn.modules.conv.Conv2d"));
+    QVERIFY(tree.node(at.value(QStringLiteral("model.0.weight"))).isTensor());
+    QCOMPARE(tree.unsafeObjects(), std::vector<int>{sequential});
 }
 
 QTEST_GUILESS_MAIN(TestModuleTree)
