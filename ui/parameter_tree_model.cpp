@@ -2,7 +2,11 @@
 
 #include "core/display_format.h"
 
+#include <QApplication>
+#include <QBrush>
 #include <QFont>
+#include <QPalette>
+#include <QStyle>
 
 #include <algorithm>
 
@@ -21,8 +25,12 @@ void ParameterTreeModel::setCheckpoint(CheckpointPtr checkpoint, ModuleTree tree
     beginResetModel();
     m_checkpoint = std::move(checkpoint);
     m_tree = std::move(tree);
+    m_flagged.assign(size_t(m_tree.size()), 0);
+    for (const int node : m_tree.unsafeObjects())
+        m_flagged[size_t(node)] = 1;
     m_visible = m_tree.visibleFor(m_filter);
     rebuildVisible();
+    m_totalTensors = int(std::count_if(m_tree.nodes().begin(), m_tree.nodes().end(), [](const ModuleTreeNode& node) { return node.isTensor(); }));
     endResetModel();
 }
 
@@ -64,6 +72,7 @@ void ParameterTreeModel::rebuildVisible()
     m_children.reserve(size_t(count));
     m_row.assign(size_t(count), 0);
     m_visibleTensors = 0;
+    m_visibleValues = 0;
     if (count == 0) {
         m_childStart.clear();
         return;
@@ -110,6 +119,8 @@ void ParameterTreeModel::rebuildVisible()
             m_row[size_t(*it)] = int(it - first);
         if (n > 0 && nodes[size_t(n)].tensor >= 0)
             ++m_visibleTensors;
+        else if (n > 0 && !m_filter.isEmpty() && nodes[size_t(n)].isValue())
+            ++m_visibleValues;
     }
     m_childStart[size_t(count)] = int(m_children.size());
 }
@@ -162,9 +173,12 @@ Qt::ItemFlags ParameterTreeModel::flags(const QModelIndex& index) const
     return Qt::ItemIsEnabled | Qt::ItemIsSelectable;
 }
 
-QString ParameterTreeModel::notes(const ModuleTreeNode& node) const
+QString ParameterTreeModel::notes(int n) const
 {
+    const ModuleTreeNode& node = m_tree.node(n);
     QStringList notes;
+    if (flagged(n))
+        notes.append(tr("would run on torch.load"));
     if (node.candidate >= 0) {
         const CandidateStateDict& candidate = m_checkpoint->candidates[node.candidate];
         notes.append(tr("%1 · %2% of the bytes").arg(QString(candidate.kind).replace(u'_', u' ')).arg(candidate.share * 100.0, 0, 'f', 1));
@@ -187,35 +201,89 @@ QString ParameterTreeModel::notes(const ModuleTreeNode& node) const
     return notes.join(QStringLiteral(", "));
 }
 
+namespace {
+
+// What a non-tensor leaf is, in Python's words.
+QString typeName(const ModuleTreeNode& node)
+{
+    switch (node.valueKind) {
+    case ValueKind::None: return QStringLiteral("None");
+    case ValueKind::Bool: return QStringLiteral("bool");
+    case ValueKind::Int: case ValueKind::BigInt: return QStringLiteral("int");
+    case ValueKind::Float: return QStringLiteral("float");
+    case ValueKind::Complex: return QStringLiteral("complex");
+    case ValueKind::String: return QStringLiteral("str");
+    case ValueKind::Bytes: return QStringLiteral("bytes");
+    case ValueKind::DType: return QStringLiteral("torch.dtype");
+    case ValueKind::Device: return QStringLiteral("torch.device");
+    case ValueKind::Dict: return QStringLiteral("dict");  // empty: a full one is a node with children
+    case ValueKind::List: return QStringLiteral("list");
+    case ValueKind::Tuple: return QStringLiteral("tuple");
+    case ValueKind::Object: return ParameterTreeModel::tr("object");
+    case ValueKind::Global: return ParameterTreeModel::tr("global");
+    default: return {};
+    }
+}
+
+}  // namespace
+
+QVariant ParameterTreeModel::display(int n, int column) const
+{
+    const ModuleTreeNode& node = m_tree.node(n);
+    const TensorInfo* tensor = node.tensor >= 0 ? &m_checkpoint->tensors[node.tensor] : nullptr;
+    switch (column) {
+    case NameColumn: return node.name;
+    case DtypeColumn: return tensor ? dtypeName(tensor->dtype) : typeName(node);
+    // Values share the shape's column: it is on screen, where Notes (the last) often is not.
+    case ShapeColumn: return tensor ? formatShape(tensor->shape) : node.value;
+    case ParametersColumn: return node.tensorCount > 0 ? formatCount(node.numel) : QVariant();
+    case SizeColumn: return node.tensorCount > 0 ? formatBytes(node.nbytes) : QVariant();
+    case NotesColumn: return notes(n);
+    }
+    return {};
+}
+
+QVariant ParameterTreeModel::toolTip(int n, int column) const
+{
+    const ModuleTreeNode& node = m_tree.node(n);
+    if (flagged(n)) {
+        return tr("%1 = %2\ntorch.load(weights_only=False) would run this call; Statelens never does.")
+            .arg(m_tree.path(n), node.value);
+    }
+    if (column == NameColumn)
+        return m_tree.path(n);  // the full dotted path: the name alone may be elided, or ambiguous
+    if (column == ShapeColumn && node.isObject())
+        return tr("%1 (made by %2)").arg(node.value, m_tree.objectClass(n));
+    return display(n, column);
+}
+
 QVariant ParameterTreeModel::data(const QModelIndex& index, int role) const
 {
     if (!index.isValid() || !m_checkpoint)
         return {};
     const int n = nodeForIndex(index);
     const ModuleTreeNode& node = m_tree.node(n);
-    const TensorInfo* tensor = node.tensor >= 0 ? &m_checkpoint->tensors[node.tensor] : nullptr;
     switch (role) {
-    case Qt::DisplayRole:
-    case Qt::ToolTipRole:
-        switch (index.column()) {
-        case NameColumn: return node.name;
-        case DtypeColumn: return tensor ? dtypeName(tensor->dtype) : QVariant();
-        case ShapeColumn: return tensor ? formatShape(tensor->shape) : QVariant();
-        case ParametersColumn: return node.tensorCount > 0 ? formatCount(node.numel) : QVariant();
-        case SizeColumn: return node.tensorCount > 0 ? formatBytes(node.nbytes) : QVariant();
-        case NotesColumn: return node.isValue() ? node.value : notes(node);
-        }
-        return {};
+    case Qt::DisplayRole: return display(n, index.column());
+    case Qt::ToolTipRole: return toolTip(n, index.column());
     case Qt::TextAlignmentRole:
         if (index.column() == ParametersColumn || index.column() == SizeColumn)
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case Qt::FontRole:
-        if (node.candidate >= 0 && index.column() == NameColumn) {
+        if ((node.candidate >= 0 || flagged(n)) && index.column() == NameColumn) {
             QFont font;
             font.setBold(true);
             return font;
         }
+        return {};
+    case Qt::ForegroundRole:
+        if (flagged(n))
+            return QBrush(QColor(0xc6, 0x28, 0x28));  // the error red of the details' NaN flags
+        return {};
+    case Qt::DecorationRole:
+        if (flagged(n) && index.column() == NameColumn)
+            return QApplication::style()->standardIcon(QStyle::SP_MessageBoxWarning);
         return {};
     case PathRole: return m_tree.path(n);
     case TensorRole: return node.tensor;
@@ -231,7 +299,7 @@ QVariant ParameterTreeModel::headerData(int section, Qt::Orientation orientation
     switch (section) {
     case NameColumn: return tr("Name");
     case DtypeColumn: return tr("Dtype");
-    case ShapeColumn: return tr("Shape");
+    case ShapeColumn: return tr("Shape / Value");
     case ParametersColumn: return tr("Parameters");
     case SizeColumn: return tr("Size");
     case NotesColumn: return tr("Notes");

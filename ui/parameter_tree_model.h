@@ -1,7 +1,8 @@
 // The parameter tree: a QAbstractItemModel over core's ModuleTree (not a QStandardItemModel, so
 // 100 000 tensors cost one node vector, not an item object each). Columns name, dtype, shape,
-// parameters, size, notes; totals on module rows; values such as `epoch` in place; candidate
-// state dicts marked with their share of the bytes. Filtering and sorting happen inside the
+// "shape / value", parameters, size, notes; totals on module rows; values such as `epoch` and
+// the objects the pickle builds (a hostile file's `posix.system(...)`, flagged) in place, in the
+// columns a default window shows; candidate state dicts marked with their share of the bytes. Filtering and sorting happen inside the
 // model (visible-children lists), which keeps both well under 100 ms at 100 000 tensors.
 #pragma once
 
@@ -32,6 +33,9 @@ public:
     void setFilterText(const QString& text);
     const QString& filterText() const { return m_filter; }
     int visibleTensorCount() const { return m_visibleTensors; }
+    int totalTensorCount() const { return m_totalTensors; }
+    // Values and objects the filter keeps (0 without a filter: only matches are counted).
+    int visibleValueCount() const { return m_visibleValues; }
 
     QModelIndex indexForNode(int node, int column = 0) const;  // invalid when filtered out
     int nodeForIndex(const QModelIndex& index) const;          // ModuleTree::kRoot for the root
@@ -48,12 +52,17 @@ public:
 private:
     void rebuildVisible();
     int visibleChildCount(int node) const { return m_childStart[size_t(node) + 1] - m_childStart[size_t(node)]; }
-    QString notes(const ModuleTreeNode& node) const;
+    QString notes(int n) const;
+    bool flagged(int n) const { return m_flagged[size_t(n)]; }
+    QVariant display(int n, int column) const;
+    QVariant toolTip(int n, int column) const;
 
     CheckpointPtr m_checkpoint;
     ModuleTree m_tree;
     QString m_filter;
     std::vector<char> m_visible;
+    // Per node: an unsafe object the banner lists (not each layer of a pickled model under it).
+    std::vector<char> m_flagged;
     // The visible children of every node in display order, one flat list grouped by parent:
     // node n's are m_children[m_childStart[n] .. m_childStart[n + 1]). Two allocations for the
     // whole tree, where a list per node cost one per module at every reset.
@@ -63,6 +72,8 @@ private:
     int m_sortColumn = -1;                            // -1: file order
     Qt::SortOrder m_sortOrder = Qt::AscendingOrder;
     int m_visibleTensors = 0;
+    int m_totalTensors = 0;
+    int m_visibleValues = 0;
 };
 
 }  // namespace statelens::ui
