@@ -7,44 +7,163 @@
 #include "core/display_format.h"
 
 #include <QAction>
-#include <QFileInfo>
-#include <QFileSystemWatcher>
-#include <QHBoxLayout>
-#include <QPushButton>
 #include <QApplication>
 #include <QClipboard>
+#include <QFileInfo>
+#include <QFileSystemWatcher>
+#include <QFrame>
+#include <QHBoxLayout>
 #include <QHeaderView>
+#include <QKeyEvent>
 #include <QKeySequence>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QScrollArea>
 #include <QSettings>
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include <array>
+
 namespace statelens::ui {
+
+namespace {
+
+const QColor kWarningBackground(0xff, 0xe0, 0x82);
+const QColor kErrorBackground(0xf4, 0xc7, 0xc3);
+constexpr int kMaxUnsafeLinks = 8;      // the banner stays a banner; the tree marks the rest
+constexpr int kMaxLinkCharacters = 160;
+
+// What the reader was reading when it stopped, read from its message ("truncated zip archive:
+// ...", "data.pkl: pickle: ...", "record 'data/0' ..."): the part of the file, and what being
+// cut short means for it.
+struct ReadPart {
+    QString what;
+    QString cutShort;
+};
+
+ReadPart partOf(const QString& message)
+{
+    static const QRegularExpression record(QStringLiteral("record '([^']*)'"));
+    const QString lower = message.toLower();
+    if (lower.contains(u"zip archive") || lower.contains(u"central directory") || lower.contains(u"zip64"))
+        return {CheckpointTab::tr("the zip directory at the end of the file"), CheckpointTab::tr("the zip directory at its end is missing")};
+    if (const QRegularExpressionMatch match = record.match(message); match.hasMatch()) {
+        return {CheckpointTab::tr("the archive's record '%1'").arg(match.captured(1)),
+                CheckpointTab::tr("the archive's record '%1' is cut short").arg(match.captured(1))};
+    }
+    if (lower.contains(u"storage"))
+        return {CheckpointTab::tr("a tensor's storage"), CheckpointTab::tr("a tensor's storage is cut short")};
+    if (lower.contains(u"header"))
+        return {CheckpointTab::tr("the safetensors header"), CheckpointTab::tr("the safetensors header is cut short")};
+    if (lower.contains(u"tensor"))
+        return {CheckpointTab::tr("the tensor data"), CheckpointTab::tr("the tensor data ends before the header says it does")};
+    if (lower.contains(u"pickle"))
+        return {CheckpointTab::tr("the pickled object tree"), CheckpointTab::tr("the pickled object tree ends early")};
+    if (lower.contains(u"tar "))
+        return {CheckpointTab::tr("the tar archive"), CheckpointTab::tr("the tar archive ends early")};
+    if (lower.contains(u"index") || lower.contains(u"shard"))
+        return {CheckpointTab::tr("the shard index"), CheckpointTab::tr("a shard ends early")};
+    return {CheckpointTab::tr("the file's layout"), CheckpointTab::tr("it ends before a structure it promises")};
+}
+
+// The first line of an error banner: what is wrong, in a reader's words, before the detail.
+QString plainWords(const Error& error)
+{
+    const ReadPart part = partOf(error.message);
+    switch (error.code) {
+    case ErrorCode::Io: return CheckpointTab::tr("the file cannot be read");
+    case ErrorCode::NotACheckpoint: return CheckpointTab::tr("this is not a PyTorch checkpoint");
+    case ErrorCode::Truncated: return CheckpointTab::tr("the file is truncated: %1").arg(part.cutShort);
+    case ErrorCode::Corrupt: return CheckpointTab::tr("the file is damaged: %1 is inconsistent").arg(part.what);
+    case ErrorCode::Unsupported: return CheckpointTab::tr("%1 uses a feature Statelens does not read yet").arg(part.what);
+    case ErrorCode::LimitExceeded: return CheckpointTab::tr("%1 is larger or deeper than Statelens reads safely").arg(part.what);
+    case ErrorCode::Cancelled: return CheckpointTab::tr("opening was cancelled");
+    }
+    return {};
+}
+
+// What the user can do about it, when there is something.
+QString hintFor(ErrorCode code)
+{
+    switch (code) {
+    case ErrorCode::Io: return CheckpointTab::tr("Check that the file exists and that you may read it.");
+    case ErrorCode::Truncated: return CheckpointTab::tr("A download or copy was probably cut short, or the file is still being written: fetch or save it again.");
+    case ErrorCode::Corrupt: return CheckpointTab::tr("The file was damaged after it was written, or written by a tool that does not follow the format.");
+    case ErrorCode::LimitExceeded: return CheckpointTab::tr("The limits keep a hostile file from exhausting memory; real checkpoints stay far below them.");
+    default: return {};
+    }
+}
+
+// The code behind a message that arrives as text only: the readers' messages say it in words.
+ErrorCode codeFromWords(const QString& message)
+{
+    const QString lower = message.toLower();
+    const auto has = [&](const char* word) { return lower.contains(QLatin1String(word)); };
+    if (has("not a checkpoint") || has("not a torch") || has("lfs pointer") || has("html page"))
+        return ErrorCode::NotACheckpoint;
+    if (has("truncated") || has("runs past the end") || has("past the end of the file"))
+        return ErrorCode::Truncated;
+    if (has("exceeds the limit") || has("deeper than") || has("too large") || has("limit of"))
+        return ErrorCode::LimitExceeded;
+    if (has("unsupported") || has("not supported"))
+        return ErrorCode::Unsupported;
+    if (has("cannot open") || has("no such file") || has("permission denied") || has("cannot map") || has("cannot read"))
+        return ErrorCode::Io;
+    return ErrorCode::Corrupt;
+}
+
+// The matching panel's controls need more width than the split beside the tree leaves in a
+// default window: it scrolls sideways there rather than taking the tree's columns.
+QWidget* scrolled(QWidget* page)
+{
+    auto* area = new QScrollArea;
+    area->setWidget(page);
+    area->setWidgetResizable(true);
+    area->setFrameShape(QFrame::NoFrame);
+    return area;
+}
+
+}  // namespace
 
 CheckpointTab::CheckpointTab(const QString& path, QWidget* parent)
     : QWidget(parent)
     , m_path(path)
-    , m_banner(new QLabel(this))
+    , m_bannerFrame(new QFrame(this))
+    , m_banner(new QLabel(m_bannerFrame))
+    , m_unsafeList(new QWidget(m_bannerFrame))
+    , m_unsafeLayout(new QVBoxLayout(m_unsafeList))
     , m_changedBar(new QWidget(this))
     , m_changedText(new QLabel(m_changedBar))
     , m_watcher(new QFileSystemWatcher(this))
     , m_filter(new QLineEdit(this))
+    , m_filterCount(new QLabel(this))
     , m_tree(new QTreeView(this))
     , m_model(new ParameterTreeModel(this))
     , m_details(new TensorDetails(this))
     , m_match(new MatchPanel(this))
     , m_pages(new QTabWidget(this))
 {
+    // The banner: a message (selectable, for bug reports) and, for unsafe files, one link per
+    // object that would run.
     m_banner->setWordWrap(true);
+    m_banner->setTextFormat(Qt::RichText);
     m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_banner->setMargin(8);
-    m_banner->setAutoFillBackground(true);
-    m_banner->hide();
+    m_unsafeLayout->setContentsMargins(16, 0, 0, 0);
+    m_unsafeLayout->setSpacing(2);
+    auto* bannerLayout = new QVBoxLayout(m_bannerFrame);
+    bannerLayout->setContentsMargins(8, 8, 8, 8);
+    bannerLayout->setSpacing(4);
+    bannerLayout->addWidget(m_banner);
+    bannerLayout->addWidget(m_unsafeList);
+    m_bannerFrame->setAutoFillBackground(true);
+    m_bannerFrame->hide();
+    m_unsafeList->hide();
 
     // A file rewritten under us (a training loop saving again): say so and offer to reload.
     auto* changedLayout = new QHBoxLayout(m_changedBar);
@@ -61,38 +180,36 @@ CheckpointTab::CheckpointTab(const QString& path, QWidget* parent)
     m_changedBar->hide();
     connect(m_watcher, &QFileSystemWatcher::fileChanged, this, &CheckpointTab::showChangedOnDisk);
 
-    m_filter->setPlaceholderText(tr("Filter tensors (substring or regular expression, case-insensitive)"));
+    const QString findKey = QKeySequence(QKeySequence::Find).toString(QKeySequence::NativeText);
+    m_filter->setPlaceholderText(tr("Filter tensors, values and objects (substring or regular expression, case-insensitive; %1)").arg(findKey));
     m_filter->setClearButtonEnabled(true);
+    m_filter->installEventFilter(this);
     connect(m_filter, &QLineEdit::textChanged, this, &CheckpointTab::applyFilter);
+    m_filterCount->setObjectName(QStringLiteral("filterCount"));
+    m_filterCount->setToolTip(tr("Tensors the filter keeps, of all in the file"));
+    // Ctrl+F from anywhere in the window: only the current tab is visible, so only its action
+    // is live and the shortcut is never ambiguous between tabs.
+    auto* find = new QAction(tr("Find"), this);
+    find->setShortcut(QKeySequence::Find);
+    find->setShortcutContext(Qt::WindowShortcut);
+    connect(find, &QAction::triggered, this, &CheckpointTab::focusFilter);
+    addAction(find);
 
-    m_tree->setModel(m_model);
-    m_tree->setUniformRowHeights(true);  // lets the view skip measuring 100 000 rows
-    m_tree->setAlternatingRowColors(true);
-    m_tree->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_tree->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    m_tree->header()->setSortIndicator(-1, Qt::AscendingOrder);  // file order until the user sorts
-    m_tree->setSortingEnabled(true);
-    m_tree->header()->setStretchLastSection(true);
-    m_tree->header()->resizeSection(ParameterTreeModel::NameColumn, 300);
-    m_tree->header()->resizeSection(ParameterTreeModel::ShapeColumn, 140);
-    m_tree->setContextMenuPolicy(Qt::CustomContextMenu);
-    connect(m_tree, &QTreeView::customContextMenuRequested, this, &CheckpointTab::showContextMenu);
-    auto* copy = new QAction(tr("Copy Path"), m_tree);
-    copy->setShortcut(QKeySequence::Copy);
-    copy->setShortcutContext(Qt::WidgetShortcut);
-    connect(copy, &QAction::triggered, this, [this] { copySelection(ParameterTreeModel::PathRole, 0); });
-    m_tree->addAction(copy);
+    setUpTree();
 
+    auto* filterRow = new QHBoxLayout;
+    filterRow->addWidget(m_filter, 1);
+    filterRow->addWidget(m_filterCount);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
-    layout->addWidget(m_banner);
+    layout->addWidget(m_bannerFrame);
     layout->addWidget(m_changedBar);
-    layout->addWidget(m_filter);
+    layout->addLayout(filterRow);
     auto* splitter = new QSplitter(Qt::Horizontal, this);
     splitter->addWidget(m_tree);
     m_pages->setDocumentMode(true);
     m_pages->addTab(m_details, tr("Details"));
-    m_pages->addTab(m_match, tr("Match to Model"));
+    m_pages->addTab(scrolled(m_match), tr("Match to Model"));
     m_pages->setTabToolTip(1, tr("Does this checkpoint load into a model? Why not, and how to fix it"));
     splitter->addWidget(m_pages);
     splitter->setStretchFactor(0, 3);
@@ -109,14 +226,144 @@ CheckpointTab::CheckpointTab(const QString& path, QWidget* parent)
     connect(m_model, &QAbstractItemModel::modelReset, m_details, &TensorDetails::clear);
 }
 
+void CheckpointTab::setUpTree()
+{
+    m_tree->setModel(m_model);
+    m_tree->setUniformRowHeights(true);  // lets the view skip measuring 100 000 rows
+    m_tree->setAlternatingRowColors(true);
+    m_tree->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_tree->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_tree->setTextElideMode(Qt::ElideMiddle);  // "layer4.1.downsample…" loses its end, "lay…weight" its middle
+    QHeaderView* header = m_tree->header();
+    header->setSortIndicator(-1, Qt::AscendingOrder);  // file order until the user sorts
+    m_tree->setSortingEnabled(true);
+    header->setStretchLastSection(true);
+    header->setMinimumSectionSize(m_tree->fontMetrics().averageCharWidth() * 5);
+    // Widths follow the view until the user drags one; the last column only stretches.
+    connect(header, &QHeaderView::sectionResized, this, [this](int column) {
+        if (!m_fitting && column != ParameterTreeModel::NotesColumn && m_tree->isVisible())
+            m_userSizedColumns = true;
+    });
+    m_tree->viewport()->installEventFilter(this);
+    m_tree->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_tree, &QTreeView::customContextMenuRequested, this, &CheckpointTab::showContextMenu);
+    auto* copy = new QAction(tr("Copy Path"), m_tree);
+    copy->setShortcut(QKeySequence::Copy);
+    copy->setShortcutContext(Qt::WidgetShortcut);
+    connect(copy, &QAction::triggered, this, [this] { copySelection(ParameterTreeModel::PathRole, 0); });
+    m_tree->addAction(copy);
+}
+
+bool CheckpointTab::eventFilter(QObject* watched, QEvent* event)
+{
+    if (watched == m_tree->viewport() && event->type() == QEvent::Resize && !m_userSizedColumns && !m_fitting)
+        fitColumns();
+    if (watched == m_filter && event->type() == QEvent::KeyPress)
+        return handleFilterKey(static_cast<QKeyEvent*>(event)->key());
+    return QWidget::eventFilter(watched, event);
+}
+
+void CheckpointTab::focusFilter()
+{
+    m_filter->setFocus(Qt::ShortcutFocusReason);
+    m_filter->selectAll();
+}
+
+// Escape clears the filter (then leaves it); Enter and Down go to the matches, the first one
+// selected unless the selection is still shown.
+bool CheckpointTab::handleFilterKey(int key)
+{
+    if (key == Qt::Key_Escape) {
+        if (m_filter->text().isEmpty())
+            m_tree->setFocus(Qt::OtherFocusReason);
+        else
+            m_filter->clear();
+        return true;
+    }
+    if (key != Qt::Key_Return && key != Qt::Key_Enter && key != Qt::Key_Down)
+        return false;
+    if (!m_tree->currentIndex().isValid()) {
+        QModelIndex first = m_model->index(0, 0);
+        while (first.isValid() && m_model->rowCount(first) > 0)  // down to the first leaf
+            first = m_model->index(0, 0, first);
+        if (first.isValid()) {
+            m_tree->scrollTo(first);
+            m_tree->setCurrentIndex(first);
+        }
+    }
+    m_tree->setFocus(Qt::OtherFocusReason);
+    return true;
+}
+
 void CheckpointTab::applyFilter(const QString& text)
 {
     m_model->setFilterText(text);
     expandSensibly();
+    updateFilterCount();
 }
 
-// Opens what fits on a screen or two: everything when few tensors are shown (a filter's
-// matches), else the top level and the candidate state dicts.
+// "312 of 100 000 tensors" while filtering (values and objects it keeps added), the total without.
+void CheckpointTab::updateFilterCount()
+{
+    if (!m_model->checkpoint()) {
+        m_filterCount->clear();
+        return;
+    }
+    const int total = m_model->totalTensorCount();
+    if (m_model->filterText().isEmpty()) {
+        m_filterCount->setText(total == 1 ? tr("1 tensor") : tr("%1 tensors").arg(formatCount(total)));
+        return;
+    }
+    QString text = tr("%1 of %2 tensors").arg(formatCount(m_model->visibleTensorCount()), formatCount(total));
+    if (const int values = m_model->visibleValueCount(); values > 0)
+        text += values == 1 ? tr(", 1 value") : tr(", %1 values").arg(formatCount(values));
+    m_filterCount->setText(text);
+}
+
+// Every column on screen, each as wide as its text up to a cap (longer text is elided there and
+// whole in its tooltip), never narrower than its header; the notes keep a few words. When that
+// is still too wide the value, then the name give way; room left goes to the name, the notes,
+// then the value (a long call or string is whole in its tooltip and in the details). The last
+// column stretches over what remains.
+void CheckpointTab::fitColumns()
+{
+    const int available = m_tree->viewport()->width();
+    if (available <= 0 || !m_model->checkpoint())
+        return;
+    using Model = ParameterTreeModel;
+    QHeaderView* header = m_tree->header();
+    const int ch = m_tree->fontMetrics().averageCharWidth();
+    // In characters, by column: Name, Dtype, Shape / Value, Parameters, Size, Notes.
+    constexpr std::array<int, Model::ColumnCount> kCap = {44, 13, 36, 14, 12, 18};
+    constexpr std::array<int, Model::ColumnCount> kFloor = {16, 0, 14, 0, 0, 0};
+    // QTreeView measures the rows on screen (up to resizeContentsPrecision), indentation
+    // included; its override is protected, the base's is public.
+    const QAbstractItemView* view = m_tree;
+    std::array<int, Model::ColumnCount> want{}, floor{}, width{};
+    int excess = -available;
+    for (size_t column = 0; column < want.size(); ++column) {
+        const int title = header->sectionSizeHint(int(column));
+        want[column] = qMax(view->sizeHintForColumn(int(column)), title);
+        floor[column] = qMax(kFloor[column] * ch, title);
+        width[column] = qMin(want[column], qMax(kCap[column] * ch, floor[column]));
+        excess += width[column];
+    }
+    for (const int column : {int(Model::ShapeColumn), int(Model::NameColumn)}) {
+        const int cut = qBound(0, excess, width[size_t(column)] - floor[size_t(column)]);
+        width[size_t(column)] -= cut;
+        excess -= cut;
+    }
+    for (const int column : {int(Model::NameColumn), int(Model::NotesColumn), int(Model::ShapeColumn)}) {
+        const int grow = qBound(0, -excess, want[size_t(column)] - width[size_t(column)]);
+        width[size_t(column)] += grow;
+        excess += grow;
+    }
+    m_fitting = true;
+    for (size_t column = 0; column < width.size(); ++column)
+        header->resizeSection(int(column), width[column]);  // the last one too: it stretches from there
+    m_fitting = false;
+}
+
 void CheckpointTab::expandSensibly()
 {
     if (m_model->visibleTensorCount() <= 200) {
@@ -192,11 +439,24 @@ void CheckpointTab::showChangedOnDisk(const QString& file)
     m_changedBar->show();
 }
 
+void CheckpointTab::showBanner(const QString& html, const QColor& background)
+{
+    m_banner->setText(html);
+    QPalette palette = m_bannerFrame->palette();
+    palette.setColor(QPalette::Window, background);
+    palette.setColor(QPalette::WindowText, Qt::black);
+    m_bannerFrame->setPalette(palette);
+    m_bannerFrame->setBackgroundRole(QPalette::Window);  // showLoading() used AlternateBase
+    m_bannerFrame->show();
+}
+
 void CheckpointTab::showLoading()
 {
-    m_banner->setText(tr("Opening %1…").arg(m_path));
-    m_banner->setBackgroundRole(QPalette::AlternateBase);
-    m_banner->show();
+    setUnsafeObjectLinks({});
+    m_banner->setText(tr("Opening %1…").arg(m_path.toHtmlEscaped()));
+    m_bannerFrame->setPalette(palette());
+    m_bannerFrame->setBackgroundRole(QPalette::AlternateBase);
+    m_bannerFrame->show();
 }
 
 void CheckpointTab::showCheckpoint(CheckpointPtr checkpoint, std::shared_ptr<ModuleTree> tree)
@@ -208,33 +468,121 @@ void CheckpointTab::showCheckpoint(CheckpointPtr checkpoint, std::shared_ptr<Mod
     m_match->setCheckpoint(checkpoint, m_path);
     watchFiles(checkpoint);
     expandSensibly();
+    updateFilterCount();
+    fitColumns();
     if (!checkpoint->unsafeGlobals.isEmpty()) {
-        m_banner->setText(tr("This file's pickle names globals outside the allow list. Nothing was run; "
-                             "torch.load(weights_only=False) would run them: %1")
-                              .arg(checkpoint->unsafeGlobals.join(QStringLiteral(", "))));
-        QPalette palette = m_banner->palette();
-        palette.setColor(QPalette::Window, QColor(0xff, 0xe0, 0x82));
-        palette.setColor(QPalette::WindowText, Qt::black);
-        m_banner->setPalette(palette);
-        m_banner->setBackgroundRole(QPalette::Window);  // showLoading() used AlternateBase
-        m_banner->show();
+        showUnsafeGlobals(*checkpoint);
     } else {
-        m_banner->hide();
+        setUnsafeObjectLinks({});
+        m_bannerFrame->hide();
     }
 }
 
-void CheckpointTab::showError(const QString& message)
+// What torch.load would run, and where: the globals by name, then a link per object that
+// selects it in the tree.
+void CheckpointTab::showUnsafeGlobals(const Checkpoint& checkpoint)
+{
+    const std::vector<int> objects = m_model->tree().unsafeObjects();
+    QStringList globals;
+    for (const QString& global : checkpoint.unsafeGlobals)
+        globals.append(global.toHtmlEscaped());
+    QString html = QStringLiteral("<b>%1</b> %2<br>%3")
+                       .arg(tr("Loading this file with torch.load(weights_only=False) would run code."),
+                            tr("Statelens ran nothing: it reads the pickle without calling anything."),
+                            tr("Globals outside torch's allow list: %1.").arg(globals.join(QStringLiteral(", "))));
+    if (!objects.empty()) {
+        html += QStringLiteral("<br>")
+                + tr("What would run, marked in the tree (click to select):", nullptr, int(objects.size()));
+    }
+    showBanner(html, kWarningBackground);
+    setUnsafeObjectLinks(objects);
+}
+
+void CheckpointTab::setUnsafeObjectLinks(const std::vector<int>& nodes)
+{
+    while (QLayoutItem* item = m_unsafeLayout->takeAt(0)) {
+        delete item->widget();
+        delete item;
+    }
+    const ModuleTree& tree = m_model->tree();
+    for (size_t i = 0; i < nodes.size() && i < size_t(kMaxUnsafeLinks); ++i) {
+        const int node = nodes[i];
+        auto* link = new QLabel(m_unsafeList);
+        link->setObjectName(QStringLiteral("unsafeObjectLink"));
+        link->setProperty("node", node);
+        link->setTextFormat(Qt::RichText);
+        if (node == ModuleTree::kRoot) {  // the whole file is the object: nothing to select
+            link->setText(tr("the file itself: %1").arg(tree.node(node).value.toHtmlEscaped()));
+        } else {
+            QString text = tree.path(node) + QStringLiteral(" = ") + tree.node(node).value;
+            link->setToolTip(tr("%1\nClick to select it in the tree.").arg(text));
+            if (text.size() > kMaxLinkCharacters)
+                text = text.left(kMaxLinkCharacters - 1) + u'…';
+            link->setText(QStringLiteral("<a href=\"node:%1\">%2</a>").arg(node).arg(text.toHtmlEscaped()));
+            link->setTextInteractionFlags(Qt::LinksAccessibleByMouse | Qt::LinksAccessibleByKeyboard);
+            connect(link, &QLabel::linkActivated, this, [this](const QString& href) { selectNode(href.section(u':', 1).toInt()); });
+        }
+        m_unsafeLayout->addWidget(link);
+    }
+    if (nodes.size() > size_t(kMaxUnsafeLinks)) {
+        m_unsafeLayout->addWidget(new QLabel(tr("… and %1 more, marked in the tree.").arg(nodes.size() - size_t(kMaxUnsafeLinks)), m_unsafeList));
+    }
+    m_unsafeList->setVisible(!nodes.empty());
+}
+
+QList<QLabel*> CheckpointTab::unsafeObjectLinks() const
+{
+    return m_unsafeList->findChildren<QLabel*>(QStringLiteral("unsafeObjectLink"), Qt::FindDirectChildrenOnly);
+}
+
+void CheckpointTab::selectNode(int node)
+{
+    QModelIndex index = m_model->indexForNode(node);
+    if (!index.isValid() && !m_filter->text().isEmpty()) {
+        m_filter->clear();  // the filter hides it
+        index = m_model->indexForNode(node);
+    }
+    if (!index.isValid())
+        return;
+    m_tree->scrollTo(index, QAbstractItemView::PositionAtCenter);  // expands its ancestors
+    m_tree->setCurrentIndex(index);
+    m_tree->setFocus(Qt::OtherFocusReason);
+}
+
+void CheckpointTab::showError(const Error& error)
 {
     m_model->setCheckpoint(nullptr);
     m_match->setCheckpoint(nullptr, m_path);
     watchFiles(nullptr);
-    m_banner->setText(tr("Cannot open this checkpoint.\n%1").arg(message));
-    QPalette palette = m_banner->palette();
-    palette.setColor(QPalette::Window, QColor(0xf4, 0xc7, 0xc3));
-    palette.setColor(QPalette::WindowText, Qt::black);
-    m_banner->setPalette(palette);
-    m_banner->setBackgroundRole(QPalette::Window);  // showLoading() used AlternateBase
-    m_banner->show();
+    setUnsafeObjectLinks({});
+    updateFilterCount();
+    QString where = QFileInfo(m_path).fileName();
+    if (!error.path.isEmpty() && QFileInfo(error.path) != QFileInfo(m_path))
+        where += tr(" (in %1)").arg(QFileInfo(error.path).fileName());  // one shard of several
+    QString detail = error.message;
+    if (error.offset >= 0 && !detail.contains(QLatin1String("byte")))
+        detail += tr(" (at byte %1)").arg(error.offset);
+    QString html = QStringLiteral("<b>%1</b>").arg(tr("Cannot open %1: %2.").arg(where, plainWords(error)).toHtmlEscaped());
+    if (const QString hint = hintFor(error.code); !hint.isEmpty())
+        html += QStringLiteral("<br>") + hint.toHtmlEscaped();
+    html += QStringLiteral("<br><small>%1</small>").arg(tr("Detail: %1").arg(detail).toHtmlEscaped());
+    showBanner(html, kErrorBackground);
+}
+
+void CheckpointTab::showError(const QString& message)
+{
+    Error error;
+    error.message = message;
+    // CheckpointLoader sends Error::toString(): "PATH: message".
+    for (const QString& prefix : {m_path, QFileInfo(m_path).absoluteFilePath()}) {
+        if (message.startsWith(prefix + QStringLiteral(": "))) {
+            error.path = prefix;
+            error.message = message.mid(prefix.size() + 2);
+            break;
+        }
+    }
+    error.code = codeFromWords(error.message);
+    showError(error);
 }
 
 QString CheckpointTab::summary() const
