@@ -44,7 +44,7 @@ void CheckpointLoader::open(const QString& path)
             if (opened.checkpoint)
                 Q_EMIT loadFinished(path, opened.checkpoint.value(), opened.tree);
             else
-                Q_EMIT loadFailed(path, opened.checkpoint.error().toString());
+                Q_EMIT loadFailed(path, opened.checkpoint.error());
         });
 }
 

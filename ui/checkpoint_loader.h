@@ -30,7 +30,9 @@ Q_SIGNALS:
     void loadStarted(const QString& path);
     void loadFinished(const QString& path, statelens::CheckpointPtr checkpoint,
                       std::shared_ptr<statelens::ModuleTree> tree);
-    void loadFailed(const QString& path, const QString& message);
+    // The reader's error as it is: its code and offset say more than its text (the tab's banner
+    // puts plain words from the code first).
+    void loadFailed(const QString& path, const statelens::Error& error);
 
 private:
     QThreadPool m_pool;  // declared before the trackers: they wait for their jobs before it goes

@@ -100,26 +100,8 @@ QString hintFor(ErrorCode code)
     }
 }
 
-// The code behind a message that arrives as text only: the readers' messages say it in words.
-ErrorCode codeFromWords(const QString& message)
-{
-    const QString lower = message.toLower();
-    const auto has = [&](const char* word) { return lower.contains(QLatin1String(word)); };
-    if (has("not a checkpoint") || has("not a torch") || has("lfs pointer") || has("html page"))
-        return ErrorCode::NotACheckpoint;
-    if (has("truncated") || has("runs past the end") || has("past the end of the file"))
-        return ErrorCode::Truncated;
-    if (has("exceeds the limit") || has("deeper than") || has("too large") || has("limit of"))
-        return ErrorCode::LimitExceeded;
-    if (has("unsupported") || has("not supported"))
-        return ErrorCode::Unsupported;
-    if (has("cannot open") || has("no such file") || has("permission denied") || has("cannot map") || has("cannot read"))
-        return ErrorCode::Io;
-    return ErrorCode::Corrupt;
-}
-
-// The matching panel's controls need more width than the split beside the tree leaves in a
-// default window: it scrolls sideways there rather than taking the tree's columns.
+// A page that needs more room than the split beside the tree leaves (a narrow window, a split
+// dragged far right) scrolls rather than taking the tree's columns.
 QWidget* scrolled(QWidget* page)
 {
     auto* area = new QScrollArea;
@@ -145,9 +127,9 @@ CheckpointTab::CheckpointTab(const QString& path, QWidget* parent)
     , m_filterCount(new QLabel(this))
     , m_tree(new QTreeView(this))
     , m_model(new ParameterTreeModel(this))
+    , m_pages(new QTabWidget(this))
     , m_details(new TensorDetails(this))
     , m_match(new MatchPanel(this))
-    , m_pages(new QTabWidget(this))
 {
     // The banner: a message (selectable, for bug reports) and, for unsafe files, one link per
     // object that would run.
@@ -567,22 +549,6 @@ void CheckpointTab::showError(const Error& error)
         html += QStringLiteral("<br>") + hint.toHtmlEscaped();
     html += QStringLiteral("<br><small>%1</small>").arg(tr("Detail: %1").arg(detail).toHtmlEscaped());
     showBanner(html, kErrorBackground);
-}
-
-void CheckpointTab::showError(const QString& message)
-{
-    Error error;
-    error.message = message;
-    // CheckpointLoader sends Error::toString(): "PATH: message".
-    for (const QString& prefix : {m_path, QFileInfo(m_path).absoluteFilePath()}) {
-        if (message.startsWith(prefix + QStringLiteral(": "))) {
-            error.path = prefix;
-            error.message = message.mid(prefix.size() + 2);
-            break;
-        }
-    }
-    error.code = codeFromWords(error.message);
-    showError(error);
 }
 
 QString CheckpointTab::summary() const

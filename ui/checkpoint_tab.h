@@ -33,9 +33,6 @@ public:
     // Why the file cannot be opened: plain words from the error's code and what the reader was
     // reading first, then the reader's own message.
     void showError(const Error& error);
-    // The same from "PATH: message" text alone (what CheckpointLoader::loadFailed carries): the
-    // code is read from the message's words.
-    void showError(const QString& message);
     void showLoading();
     // The device statistics run on; reruns the current selection's.
     void setDevice(const QString& device);
@@ -92,9 +89,9 @@ private:
     QLabel* m_filterCount;
     QTreeView* m_tree;
     ParameterTreeModel* m_model;
+    QTabWidget* m_pages;  // made before the pages: its tab bar comes first in the Tab order
     TensorDetails* m_details;
     MatchPanel* m_match;
-    QTabWidget* m_pages;
     bool m_fitting = false;           // our own section resizes, not the user's
     bool m_userSizedColumns = false;  // once the user drags a column, the widths are theirs
 };

@@ -32,6 +32,7 @@ DiffHistograms::DiffHistograms(QWidget* parent)
     m_plot->legend->setBrush(palette().brush(QPalette::Base));
     m_plot->legend->setTextColor(palette().color(QPalette::Text));
     m_plot->setMinimumHeight(160);
+    m_area = new PlotArea(m_plot, this);
     m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_title->setWordWrap(true);
     for (StatsRunner* runner : {m_runnerA, m_runnerB}) {
@@ -49,24 +50,32 @@ DiffHistograms::DiffHistograms(QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_title);
-    layout->addWidget(m_plot, 1);
+    layout->addWidget(m_area, 1);
     clear(tr("Select a tensor to compare its values."));
 }
 
 void DiffHistograms::clear(const QString& message)
 {
+    cancel();
+    m_title->clear();
+    m_title->hide();
+    m_area->showMessage(message);
+}
+
+void DiffHistograms::cancel()
+{
     m_runnerA->cancel();
     m_runnerB->cancel();
     m_waiting = 0;
-    m_a->data()->clear();
-    m_b->data()->clear();
-    m_title->setText(message);
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void DiffHistograms::show(const CheckpointPtr& a, int tensorA, const CheckpointPtr& b, int tensorB, const QString& title)
 {
-    clear(title);
+    cancel();
+    m_title->setText(title);
+    m_title->show();
+    // The previous pair stays for a moment: a quick result replaces it without a flash.
+    m_area->showMessageSoon(tr("Computing both histograms…"));
     m_a->setVisible(tensorA >= 0);
     m_b->setVisible(tensorB >= 0);
     if (tensorA >= 0) {
@@ -96,9 +105,15 @@ void DiffHistograms::sideDone()
 {
     if (--m_waiting > 0)
         return;
-    m_plot->rescaleAxes(true);
-    m_plot->yAxis->setRangeLower(0);
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    const bool anything = (m_a->visible() && !m_a->data()->isEmpty()) || (m_b->visible() && !m_b->data()->isEmpty());
+    if (!anything) {
+        m_area->showMessage(tr("Nothing to plot: neither side has finite values."));
+    } else {
+        m_plot->rescaleAxes(true);
+        m_plot->yAxis->setRangeLower(0);
+        m_area->showPlot();
+        m_plot->replot(QCustomPlot::rpQueuedReplot);
+    }
     Q_EMIT drawn();
 }
 

@@ -1,6 +1,7 @@
 // A compared tensor's two value distributions overlaid: A's and B's histograms (64 bins over
 // each one's finite range, as torch.histc) drawn as steps on one axis, so a shift, a widening or
-// a collapse shows at a glance. Statistics run off the GUI thread (two StatsRunners).
+// a collapse shows at a glance. Statistics run off the GUI thread (two StatsRunners). With
+// nothing selected, or nothing to draw, a sentence says why in the plot's place.
 #pragma once
 
 #include "core/checkpoint.h"
@@ -14,6 +15,7 @@ class QLabel;
 
 namespace statelens::ui {
 
+class PlotArea;
 class StatsRunner;
 
 class DiffHistograms : public QWidget {
@@ -24,12 +26,14 @@ public:
     // tensorA / tensorB: indexes in each checkpoint, -1 when the side lacks the tensor.
     void show(const CheckpointPtr& a, int tensorA, const CheckpointPtr& b, int tensorB, const QString& title);
     void setDevice(const QString& device) { m_device = device; }
+    // Nothing to compare: `message` (why) in the plot's place.
     void clear(const QString& message);
 
     QCPGraph* graphA() const { return m_a; }
     QCPGraph* graphB() const { return m_b; }
     StatsRunner* runnerA() const { return m_runnerA; }
     StatsRunner* runnerB() const { return m_runnerB; }
+    PlotArea* area() const { return m_area; }
 
 Q_SIGNALS:
     void drawn();  // both sides' histograms are in the plot (or failed)
@@ -37,9 +41,11 @@ Q_SIGNALS:
 private:
     void draw(QCPGraph* graph, const TensorStats& stats);
     void sideDone();
+    void cancel();
 
     QLabel* m_title;
     QCustomPlot* m_plot;
+    PlotArea* m_area;
     QCPGraph* m_a;
     QCPGraph* m_b;
     StatsRunner* m_runnerA;

@@ -7,6 +7,7 @@
 #include "core/display_format.h"
 
 #include <QCheckBox>
+#include <QCoreApplication>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -34,12 +35,23 @@ void placeVertical(QCPItemStraightLine* line, double x)
     line->setVisible(std::isfinite(x));
 }
 
+// Why a finished computation left nothing to draw.
+QString nothingToPlot(const TensorStats& stats)
+{
+    if (!stats.hasValues())
+        return stats.skipped.isEmpty() ? stats.error : stats.skipped;
+    if (stats.numel == 0)
+        return QCoreApplication::translate("HistogramPlot", "No elements: an empty tensor has no histogram.");
+    return QCoreApplication::translate("HistogramPlot", "No finite values: all %1 are NaN or ±Inf.").arg(formatCount(stats.numel));
+}
+
 }  // namespace
 
 HistogramPlot::HistogramPlot(QWidget* parent)
     : QWidget(parent)
     , m_plot(new QCustomPlot(this))
     , m_log(new QCheckBox(tr("Log scale"), this))
+    , m_export(new QPushButton(tr("Export…"), this))
     , m_readout(new QLabel(this))
 {
     applyPalette(m_plot);  // light or dark, as the system
@@ -52,21 +64,21 @@ HistogramPlot::HistogramPlot(QWidget* parent)
     m_stdLow = verticalLine(m_plot, QPen(QColor(0xd3, 0x2f, 0x2f), 1, Qt::DashLine));
     m_stdHigh = verticalLine(m_plot, QPen(QColor(0xd3, 0x2f, 0x2f), 1, Qt::DashLine));
     m_plot->setMinimumHeight(180);
+    m_area = new PlotArea(m_plot, this);
     connect(m_plot, &QCustomPlot::mouseMove, this, &HistogramPlot::updateReadout);
     connect(m_log, &QCheckBox::toggled, this, &HistogramPlot::setLogScale);
 
-    auto* exportButton = new QPushButton(tr("Export…"), this);
-    exportButton->setToolTip(tr("Save the histogram as PNG or PDF"));
-    connect(exportButton, &QPushButton::clicked, this, &HistogramPlot::exportWithDialog);
+    m_export->setToolTip(tr("Save the histogram as PNG or PDF"));
+    connect(m_export, &QPushButton::clicked, this, &HistogramPlot::exportWithDialog);
     m_readout->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
     auto* controls = new QHBoxLayout;
     controls->addWidget(m_log);
     controls->addWidget(m_readout, 1);
-    controls->addWidget(exportButton);
+    controls->addWidget(m_export);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_plot, 1);
+    layout->addWidget(m_area, 1);
     layout->addLayout(controls);
     clear();
 }
@@ -77,18 +89,29 @@ void HistogramPlot::clear(const QString& message)
     m_bars->data()->clear();
     for (QCPItemStraightLine* line : {m_mean, m_stdLow, m_stdHigh})
         line->setVisible(false);
-    m_readout->setText(message);
+    m_readout->clear();
+    setControlsEnabled(false);
+    m_area->showMessage(message.isEmpty() ? tr("Select a tensor or a module to see how its values are distributed.") : message);
     m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void HistogramPlot::showPending(const QString& message)
+{
+    // The previous plot stays for a moment (it is replaced without a flash when the new
+    // statistics come quickly); what described it goes at once.
+    m_readout->clear();
+    setControlsEnabled(false);
+    m_area->showMessageSoon(message);
 }
 
 void HistogramPlot::showStats(const TensorStats& stats)
 {
-    m_stats = stats;
     const int bins = int(stats.histogram.size());
     if (bins == 0) {
-        clear(stats.hasValues() ? tr("No finite values") : (stats.skipped.isEmpty() ? stats.error : stats.skipped));
+        clear(nothingToPlot(stats));
         return;
     }
+    m_stats = stats;
     const double width = (stats.range.hi - stats.range.lo) / bins;
     QVector<double> keys(bins), values(bins);
     for (int b = 0; b < bins; ++b) {
@@ -104,7 +127,21 @@ void HistogramPlot::showStats(const TensorStats& stats)
     placeVertical(m_stdHigh, mean + std);
     m_readout->setText(tr("%1 bins over [%2, %3]").arg(bins)
                            .arg(QString::number(stats.range.lo, 'g', 6), QString::number(stats.range.hi, 'g', 6)));
+    setControlsEnabled(true);
+    m_area->showPlot();
     setLogScale(m_log->isChecked());
+}
+
+// Log scale and Export act on a drawn histogram only.
+void HistogramPlot::setControlsEnabled(bool enabled)
+{
+    m_log->setEnabled(enabled);
+    m_export->setEnabled(enabled);
+}
+
+QString HistogramPlot::message() const
+{
+    return m_area->message();
 }
 
 void HistogramPlot::setLogScale(bool on)
@@ -162,6 +199,8 @@ void HistogramPlot::exportWithDialog()
 QVector<double> HistogramPlot::drawnCounts() const
 {
     QVector<double> counts;
+    if (!m_area->isShowingPlot())
+        return counts;
     for (auto it = m_bars->data()->constBegin(); it != m_bars->data()->constEnd(); ++it)
         counts.append(it->value);
     return counts;

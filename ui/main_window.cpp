@@ -13,26 +13,209 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QLabel>
+#include <QHBoxLayout>
 #include <QIcon>
+#include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QPainter>
+#include <QPushButton>
 #include <QSettings>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QToolBar>
+#include <QToolButton>
+#include <QVBoxLayout>
 
 namespace statelens::ui {
 
+namespace {
+
+// A dashed, rounded frame saying where to drop; while files hover over the window it turns into
+// a solid frame in the selection colour.
+class DropZone : public QWidget {
+public:
+    using QWidget::QWidget;
+    void setHighlighted(bool highlighted)
+    {
+        m_highlighted = highlighted;
+        update();
+    }
+
+protected:
+    void paintEvent(QPaintEvent*) override
+    {
+        QPainter painter(this);
+        painter.setRenderHint(QPainter::Antialiasing);
+        const QColor accent = palette().color(QPalette::Highlight);
+        QColor fill = accent;
+        fill.setAlphaF(m_highlighted ? 0.14f : 0.0f);
+        QPen pen(m_highlighted ? accent : palette().color(QPalette::PlaceholderText), m_highlighted ? 2.5 : 1.5,
+                 m_highlighted ? Qt::SolidLine : Qt::DashLine);
+        painter.setPen(pen);
+        painter.setBrush(fill);
+        painter.drawRoundedRect(QRectF(rect()).adjusted(2, 2, -2, -2), 10, 10);
+    }
+
+private:
+    bool m_highlighted = false;
+};
+
+// "name — folder", the folder elided in the middle: the name is what a reader looks for.
+QString recentText(const QString& path, const QFontMetrics& metrics)
+{
+    const QFileInfo info(path);
+    const QString folder = metrics.elidedText(QDir::toNativeSeparators(info.absolutePath()), Qt::ElideMiddle, 320);
+    return QStringLiteral("%1  —  %2").arg(info.fileName(), folder);
+}
+
+}  // namespace
+
+EmptyState::EmptyState(QWidget* parent)
+    : QWidget(parent)
+    , m_open(new QPushButton(tr("Open…"), this))
+    , m_compare(new QPushButton(tr("Compare Two Files…"), this))
+    , m_dropZone(new DropZone(this))
+    , m_dropText(new QLabel(m_dropZone))
+    , m_recentTitle(new QLabel(tr("Recent files"), this))
+    , m_recentLayout(new QVBoxLayout)
+{
+    setObjectName(QStringLiteral("emptyState"));
+    // One centred column, as wide as reads well.
+    auto* column = new QVBoxLayout;
+    column->addStretch(2);
+    addHeading(column);
+    column->addSpacing(12);
+    addButtons(column);
+    column->addSpacing(16);
+    addDropZone(column);
+    column->addSpacing(16);
+    addRecentList(column);
+    column->addStretch(3);
+    auto* columnWidget = new QWidget(this);
+    columnWidget->setLayout(column);
+    columnWidget->setMaximumWidth(560);
+    auto* layout = new QHBoxLayout(this);
+    layout->addWidget(columnWidget);
+    setRecentFiles({});
+}
+
+// The application's icon, what it is for, and its promise about the file's code.
+void EmptyState::addHeading(QVBoxLayout* column)
+{
+    auto* logo = new QLabel(this);
+    const QIcon icon(QStringLiteral(":/icons/statelens.svg"));
+    logo->setPixmap(icon.pixmap(QSize(64, 64)));
+    logo->setVisible(!icon.isNull());
+    logo->setAlignment(Qt::AlignCenter);
+    auto* title = new QLabel(tr("Open a PyTorch checkpoint"), this);
+    QFont titleFont = title->font();
+    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.6);
+    titleFont.setBold(true);
+    title->setFont(titleFont);
+    title->setAlignment(Qt::AlignCenter);
+    auto* subtitle = new QLabel(tr("See what is inside, whether it loads into a model, and what its weights look like. "
+                                   "Nothing in the file is run."),
+                                this);
+    subtitle->setWordWrap(true);
+    subtitle->setAlignment(Qt::AlignCenter);
+    subtitle->setForegroundRole(QPalette::PlaceholderText);
+    column->addWidget(logo);
+    column->addWidget(title);
+    column->addWidget(subtitle);
+}
+
+void EmptyState::addButtons(QVBoxLayout* column)
+{
+    m_open->setObjectName(QStringLiteral("emptyOpenButton"));
+    m_open->setIcon(QIcon::fromTheme(QStringLiteral("document-open"), QIcon(QStringLiteral(":/icons/open.svg"))));
+    m_open->setToolTip(tr("Open a checkpoint, a shard index or a folder (%1)").arg(QKeySequence(QKeySequence::Open).toString()));
+    m_open->setDefault(true);
+    m_compare->setObjectName(QStringLiteral("emptyCompareButton"));
+    m_compare->setToolTip(tr("Compare two checkpoints tensor by tensor"));
+    connect(m_open, &QPushButton::clicked, this, &EmptyState::openRequested);
+    connect(m_compare, &QPushButton::clicked, this, &EmptyState::compareRequested);
+    auto* buttons = new QHBoxLayout;
+    buttons->addStretch();
+    buttons->addWidget(m_open);
+    buttons->addWidget(m_compare);
+    buttons->addStretch();
+    column->addLayout(buttons);
+}
+
+void EmptyState::addDropZone(QVBoxLayout* column)
+{
+    m_dropZone->setObjectName(QStringLiteral("dropZone"));
+    m_dropZone->setMinimumHeight(96);
+    m_dropText->setAlignment(Qt::AlignCenter);
+    m_dropText->setWordWrap(true);
+    auto* dropLayout = new QVBoxLayout(m_dropZone);
+    dropLayout->addWidget(m_dropText);
+    setDropHighlighted(false);
+    column->addWidget(m_dropZone);
+}
+
+void EmptyState::addRecentList(QVBoxLayout* column)
+{
+    QFont bold = m_recentTitle->font();
+    bold.setBold(true);
+    m_recentTitle->setFont(bold);
+    m_recentLayout->setSpacing(0);
+    column->addWidget(m_recentTitle);
+    column->addLayout(m_recentLayout);
+}
+
+void EmptyState::setDropHighlighted(bool highlighted)
+{
+    m_dropHighlighted = highlighted;
+    static_cast<DropZone*>(m_dropZone)->setHighlighted(highlighted);
+    m_dropText->setText(highlighted ? tr("<b>Release to open</b><br>hold Ctrl to compare two files")
+                                    : tr("<b>Drop a checkpoint here</b><br>or a shard folder; two with Ctrl held to compare them"));
+}
+
+void EmptyState::setRecentFiles(const QStringList& paths)
+{
+    qDeleteAll(m_recentButtons);
+    m_recentButtons.clear();
+    const QIcon icon = QIcon::fromTheme(QStringLiteral("document-open-recent"), QIcon(QStringLiteral(":/icons/open.svg")));
+    for (const QString& path : paths) {
+        auto* button = new QToolButton(this);
+        button->setObjectName(QStringLiteral("recentFile"));
+        button->setAutoRaise(true);
+        button->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+        button->setIcon(icon);
+        button->setText(recentText(path, button->fontMetrics()));
+        button->setToolTip(path);
+        if (!QFileInfo::exists(path)) {
+            button->setEnabled(false);
+            button->setText(tr("%1 (not found)").arg(button->text()));
+        }
+        connect(button, &QToolButton::clicked, this, [this, path] { Q_EMIT recentRequested(path); });
+        m_recentLayout->addWidget(button, 0, Qt::AlignLeft);
+        m_recentButtons.append(button);
+    }
+    m_recentTitle->setVisible(!paths.isEmpty());
+    // Tab goes Open, Compare, then the recent files from the newest.
+    QWidget* previous = m_compare;
+    for (QToolButton* button : std::as_const(m_recentButtons)) {
+        QWidget::setTabOrder(previous, button);
+        previous = button;
+    }
+}
+
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent)
-    , m_tabs(new QTabWidget(this))
+    , m_pages(new QStackedWidget(this))
+    , m_empty(new EmptyState(m_pages))
+    , m_tabs(new QTabWidget(m_pages))
     , m_status(new QLabel(this))
     , m_loader(new CheckpointLoader(this))
     , m_devices(new DeviceSelector(this))
@@ -42,7 +225,12 @@ MainWindow::MainWindow(QWidget* parent)
     resize(1100, 720);
     m_tabs->setTabsClosable(true);
     m_tabs->setDocumentMode(true);
-    setCentralWidget(m_tabs);
+    m_pages->addWidget(m_empty);
+    m_pages->addWidget(m_tabs);
+    setCentralWidget(m_pages);
+    connect(m_empty, &EmptyState::openRequested, this, &MainWindow::showOpenDialog);
+    connect(m_empty, &EmptyState::compareRequested, this, [this] { showCompareDialog(false); });
+    connect(m_empty, &EmptyState::recentRequested, this, &MainWindow::openPath);
     statusBar()->addWidget(m_status, 1);
     createMenus();
     QToolBar* toolbar = addToolBar(tr("Main"));
@@ -94,9 +282,9 @@ MainWindow::MainWindow(QWidget* parent)
         rememberRecent(path);
         updateStatus();
     });
-    connect(m_loader, &CheckpointLoader::loadFailed, this, [this](const QString& path, const QString& message) {
+    connect(m_loader, &CheckpointLoader::loadFailed, this, [this](const QString& path, const Error& error) {
         if (CheckpointTab* tab = tabFor(path))
-            tab->showError(message);
+            tab->showError(error);
         updateStatus();
     });
 
@@ -115,16 +303,26 @@ void MainWindow::createMenus()
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&Open…"), QKeySequence::Open, this, &MainWindow::showOpenDialog);
     file->addAction(tr("&Compare Two Files…"), this, [this] { showCompareDialog(false); });
-    file->addAction(tr("Compare Current &With…"), this, [this] { showCompareDialog(true); });
+    m_compareCurrentAction = file->addAction(tr("Compare Current &With…"), this, [this] { showCompareDialog(true); });
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     m_recentMenu->setObjectName(QStringLiteral("recentMenu"));
     rebuildRecentMenu();
-    file->addAction(tr("&Close Tab"), QKeySequence::Close, this, [this] {
+    m_closeTabAction = file->addAction(tr("&Close Tab"), this, [this] {
         if (m_tabs->currentIndex() >= 0)
             Q_EMIT m_tabs->tabCloseRequested(m_tabs->currentIndex());
     });
+    m_closeTabAction->setShortcuts(QKeySequence::Close);  // every binding: Ctrl+W and Ctrl+F4 on Linux
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::closeAllWindows);
+    // Window-wide shortcuts, so they switch the file tabs wherever the focus is (a tree, or the
+    // Details/Match and Histogram/Values tabs inside a file's tab, which would take Ctrl+Tab).
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    m_nextTabAction = view->addAction(tr("&Next Tab"), this, [this] { switchTab(+1); });
+    m_nextTabAction->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Tab), QKeySequence(Qt::CTRL | Qt::Key_PageDown)});
+    m_previousTabAction = view->addAction(tr("&Previous Tab"), this, [this] { switchTab(-1); });
+    // A keyboard sends Shift+Tab as Backtab; QTest and some platforms send Tab with Shift.
+    m_previousTabAction->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Tab), QKeySequence(Qt::CTRL | Qt::Key_PageUp),
+                                       QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Backtab)});
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Statelens"), this, &MainWindow::showAbout);
 }
@@ -176,6 +374,7 @@ void MainWindow::openDiff(const QString& pathA, const QString& pathB)
     const int index = m_tabs->addTab(tab, tr("%1 ↔ %2").arg(QFileInfo(a).fileName(), QFileInfo(b).fileName()));
     m_tabs->setTabToolTip(index, tr("A: %1\nB: %2").arg(a, b));
     m_tabs->setCurrentWidget(tab);
+    updateStatus();
     connect(tab->runner(), &DiffRunner::result, this, [this, tab] {
         if (m_tabs->currentWidget() == tab)
             updateStatus();
@@ -230,6 +429,7 @@ void MainWindow::rebuildRecentMenu()
             action->setText(tr("%1 (not found)").arg(QFileInfo(path).fileName()));
         }
     }
+    m_empty->setRecentFiles(recent);
     if (recent.isEmpty())
         m_recentMenu->addAction(tr("No recent files"))->setEnabled(false);
     m_recentMenu->addSeparator();
@@ -270,22 +470,54 @@ void MainWindow::openPath(const QString& path)
         m_tabs->setTabToolTip(index, absolute);
     }
     m_tabs->setCurrentWidget(tab);
+    updateStatus();
     tab->showLoading();
     m_loader->open(absolute);
 }
 
 void MainWindow::updateStatus()
 {
+    updateActions();
     CheckpointTab* tab = currentTab();
-    m_reloadAction->setEnabled(tab != nullptr);
-    m_matchAction->setEnabled(tab != nullptr);
+    if (m_tabs->count() == 0) {
+        m_status->clear();  // the empty state says what to do
+        setWindowTitle(tr("Statelens"));
+        return;
+    }
     if (auto* diff = qobject_cast<DiffTab*>(m_tabs->currentWidget())) {
         m_status->setText(diff->summary());
         setWindowTitle(tr("%1 — Statelens").arg(m_tabs->tabText(m_tabs->currentIndex())));
         return;
     }
-    m_status->setText(tab ? tab->summary() : tr("Drop a checkpoint here, or use File › Open"));
+    m_status->setText(tab ? tab->summary() : QString());
     setWindowTitle(tab ? tr("%1 — Statelens").arg(QFileInfo(tab->path()).fileName()) : tr("Statelens"));
+}
+
+// What needs a file is disabled without one; the empty state stands in for the tabs when none
+// is open.
+void MainWindow::updateActions()
+{
+    const bool checkpoint = currentTab() != nullptr;
+    m_reloadAction->setEnabled(checkpoint);
+    m_matchAction->setEnabled(checkpoint);
+    m_compareCurrentAction->setEnabled(checkpoint);
+    m_closeTabAction->setEnabled(m_tabs->count() > 0);
+    m_nextTabAction->setEnabled(m_tabs->count() > 1);
+    m_previousTabAction->setEnabled(m_tabs->count() > 1);
+    QWidget* page = m_tabs->count() > 0 ? static_cast<QWidget*>(m_tabs) : m_empty;
+    if (m_pages->currentWidget() == page)
+        return;
+    m_pages->setCurrentWidget(page);
+    if (page == m_empty)
+        m_empty->openButton()->setFocus();  // Enter or Space opens a file
+}
+
+// The next (+1) or previous (-1) tab, wrapping around at either end.
+void MainWindow::switchTab(int step)
+{
+    const int count = m_tabs->count();
+    if (count > 1)
+        m_tabs->setCurrentIndex((m_tabs->currentIndex() + step + count) % count);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)
@@ -299,13 +531,21 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* event)
 {
     if (event->mimeData()->hasUrls()) {
         event->acceptProposedAction();
+        m_empty->setDropHighlighted(true);
         if (event->mimeData()->urls().size() == 2)
             statusBar()->showMessage(tr("Hold Ctrl while dropping to compare the two files"), 3000);
     }
 }
 
+void MainWindow::dragLeaveEvent(QDragLeaveEvent* event)
+{
+    m_empty->setDropHighlighted(false);
+    QMainWindow::dragLeaveEvent(event);
+}
+
 void MainWindow::dropEvent(QDropEvent* event)
 {
+    m_empty->setDropHighlighted(false);
     // Two files dropped with Ctrl held are compared; otherwise every file opens in its tab.
     const QList<QUrl> urls = event->mimeData()->urls();
     if ((event->modifiers() & Qt::ControlModifier) && urls.size() == 2 && urls[0].isLocalFile() && urls[1].isLocalFile()) {

@@ -6,9 +6,13 @@
 
 #include "core/display_format.h"
 
+#include <QCheckBox>
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSpinBox>
+#include <QTabBar>
+#include <QTableView>
 #include <QTabWidget>
 #include <QVBoxLayout>
 
@@ -49,9 +53,9 @@ TensorDetails::TensorDetails(QWidget* parent)
     , m_stats(new QLabel(this))
     , m_progress(new QProgressBar(this))
     , m_cancel(new QPushButton(tr("Cancel"), this))
+    , m_views(new QTabWidget(this))  // before its pages: Tab follows creation order (orderTabStops)
     , m_histogram(new HistogramPlot(this))
     , m_values(new ValuePreview(this))
-    , m_views(new QTabWidget(this))
     , m_runner(new StatsRunner(this))
 {
     QFont titleFont = m_title->font();
@@ -65,15 +69,12 @@ TensorDetails::TensorDetails(QWidget* parent)
         label->setTextInteractionFlags(Qt::TextSelectableByMouse);
         label->setAlignment(Qt::AlignTop | Qt::AlignLeft);
     }
+    setStatsLinkFocusable(false);
     m_progress->setTextVisible(true);
     m_progress->hide();
     m_cancel->hide();
-    connect(m_cancel, &QPushButton::clicked, this, [this] {
-        m_runner->cancel();
-        m_progress->hide();
-        m_cancel->hide();
-        m_stats->setText(tr("Statistics cancelled."));
-    });
+    connect(m_cancel, &QPushButton::clicked, this, &TensorDetails::cancelStatistics);
+    connect(m_stats, &QLabel::linkActivated, this, [this] { computeStatistics(); });
     connect(m_runner, &StatsRunner::progress, this, [this](qint64 done, qint64 total) {
         // Only long jobs get a bar (a small tensor finishes before anyone could read it).
         m_progress->setRange(0, 1000);
@@ -87,7 +88,7 @@ TensorDetails::TensorDetails(QWidget* parent)
         m_progress->hide();
         m_cancel->hide();
         m_stats->setText(tr("Statistics failed: %1").arg(message.toHtmlEscaped()));
-        m_histogram->clear();
+        m_histogram->clear(tr("No histogram: the statistics failed."));
     });
 
     auto* progressRow = new QHBoxLayout;
@@ -104,19 +105,69 @@ TensorDetails::TensorDetails(QWidget* parent)
     m_views->addTab(m_histogram, tr("Histogram"));
     m_views->addTab(m_values, tr("Values"));
     layout->addWidget(m_views, 1);
+    // Tab stays out of the table's cells: it moves on to the next control, as everywhere else.
+    m_values->table()->setTabKeyNavigation(false);
+    orderTabStops();
     clear();
+}
+
+// Tab walks the page top to bottom: Cancel (while statistics run), the Histogram/Values tabs,
+// then the current view's controls (the other view's are hidden, so Tab skips them). That is
+// the order the widgets are created in, which Qt follows, except for the Values index spin
+// boxes, made per tensor and so placed at the end of the window's chain: they go between the
+// histogram's last control and the values table. (Qt 6.4's setTabOrder cannot be trusted to
+// move a tab widget's tab bar, so the rest is left to the creation order.)
+void TensorDetails::orderTabStops()
+{
+    QList<QWidget*> chain{m_histogram->exportButton()};
+    for (QSpinBox* spin : m_values->indexSpinBoxes())
+        chain.append(spin);
+    chain.append(m_values->table());
+    for (int i = 1; i < chain.size(); ++i)
+        QWidget::setTabOrder(chain[i - 1], chain[i]);
+}
+
+// The statistics label is a Tab stop only while it offers a link ("Compute them").
+void TensorDetails::setStatsLinkFocusable(bool focusable)
+{
+    Qt::TextInteractionFlags flags = Qt::TextSelectableByMouse | Qt::LinksAccessibleByMouse;
+    if (focusable)
+        flags |= Qt::LinksAccessibleByKeyboard;
+    m_stats->setTextInteractionFlags(flags);
 }
 
 void TensorDetails::clear()
 {
     m_runner->cancel();
+    m_request = {};
     m_title->setText(tr("Select a tensor or a module"));
     m_metadata->clear();
     m_stats->clear();
+    setStatsLinkFocusable(false);
     m_progress->hide();
     m_cancel->hide();
     m_histogram->clear();
     m_values->showMessage(tr("Select a tensor to see its values."));
+}
+
+void TensorDetails::cancelStatistics()
+{
+    m_runner->cancel();
+    m_progress->hide();
+    m_cancel->hide();
+    m_stats->setText(tr("Statistics cancelled. <a href=\"compute\">Compute them</a>"));
+    setStatsLinkFocusable(true);
+    m_histogram->clear(tr("No histogram: the statistics were cancelled."));
+}
+
+void TensorDetails::computeStatistics()
+{
+    if (m_request.tensors.isEmpty())
+        return;
+    m_stats->clear();
+    setStatsLinkFocusable(false);
+    m_histogram->showPending(tr("Computing the histogram…"));
+    m_runner->request(m_request.checkpoint, m_request.tensors, m_request.group, kBins, m_device);
 }
 
 void TensorDetails::showNode(const CheckpointPtr& checkpoint, const ModuleTree& tree, int node)
@@ -129,7 +180,7 @@ void TensorDetails::showNode(const CheckpointPtr& checkpoint, const ModuleTree& 
     const QString path = tree.path(node);
     m_title->setText(path);
     m_stats->clear();
-    m_histogram->clear(tr("Computing…"));
+    setStatsLinkFocusable(false);
     QString table = QStringLiteral("<table>");
     QVector<int> tensors;
     if (n.tensor >= 0) {
@@ -152,6 +203,7 @@ void TensorDetails::showNode(const CheckpointPtr& checkpoint, const ModuleTree& 
         tensors.append(n.tensor);
         // Cheap whether or not its tab is open: nothing is decoded until the table asks.
         m_values->showTensor(checkpoint, n.tensor);
+        orderTabStops();  // the tensor has its own index spin boxes
     } else if (n.isValue()) {
         table += row(tr("value"), n.value.toHtmlEscaped());
         m_values->showMessage(tr("Values are shown for tensors; this is a plain value."));
@@ -163,12 +215,16 @@ void TensorDetails::showNode(const CheckpointPtr& checkpoint, const ModuleTree& 
         collectTensors(tree, node, &tensors);
     }
     m_metadata->setText(table + QStringLiteral("</table>"));
+    m_request = {checkpoint, tensors, n.tensor >= 0 ? QString() : path};
     if (tensors.isEmpty()) {
         m_runner->cancel();
-        m_histogram->clear();
+        m_progress->hide();
+        m_cancel->hide();
+        m_histogram->clear(n.isValue() ? tr("%1 holds a value, not a tensor: there is nothing to plot.").arg(path)
+                                       : tr("%1 holds no tensors: there is nothing to plot.").arg(path));
         return;
     }
-    m_runner->request(checkpoint, tensors, n.tensor >= 0 ? QString() : path, kBins, m_device);
+    computeStatistics();
 }
 
 void TensorDetails::showStats(const TensorStats& stats)

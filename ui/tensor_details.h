@@ -42,16 +42,28 @@ public:
 
 private:
     void showStats(const TensorStats& stats);
+    void computeStatistics();  // of m_request, again after a Cancel
+    void cancelStatistics();
+    void orderTabStops();
+    void setStatsLinkFocusable(bool focusable);
+
+    // What the statistics are computed over: one tensor, or a module's tensors as one group.
+    struct Request {
+        CheckpointPtr checkpoint;
+        QVector<int> tensors;
+        QString group;  // empty for one tensor
+    };
 
     QLabel* m_title;
     QLabel* m_metadata;
     QLabel* m_stats;
     QProgressBar* m_progress;
     QPushButton* m_cancel;
+    QTabWidget* m_views;
     HistogramPlot* m_histogram;
     ValuePreview* m_values;
-    QTabWidget* m_views;
     StatsRunner* m_runner;
+    Request m_request;
     QString m_device = QStringLiteral("cpu");
 };
 
