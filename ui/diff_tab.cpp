@@ -24,7 +24,8 @@ namespace statelens::ui {
 
 namespace {
 
-// Keeps rows that differ (or have something below that differs) when asked; sorts by numbers.
+// Keeps rows that differ (or have something below that differs) when asked. Sorts the delta
+// columns by their numbers with the blanks (not compared, undefined) last in either order.
 class DiffFilterProxy : public QSortFilterProxyModel {
 public:
     using QSortFilterProxyModel::QSortFilterProxyModel;
@@ -38,6 +39,21 @@ protected:
     bool filterAcceptsRow(int row, const QModelIndex& parent) const override
     {
         return !m_only || sourceModel()->index(row, 0, parent).data(DiffTreeModel::DiffersRole).toBool();
+    }
+
+    bool lessThan(const QModelIndex& left, const QModelIndex& right) const override
+    {
+        if (left.column() < DiffTreeModel::MaxAbsColumn)
+            return QSortFilterProxyModel::lessThan(left, right);
+        const QVariant a = left.data(DiffTreeModel::SortRole);
+        const QVariant b = right.data(DiffTreeModel::SortRole);
+        if (a.isValid() && b.isValid())
+            return a.toDouble() < b.toDouble();
+        // A descending sort puts the "lesser" last, an ascending one the "greater": a blank is
+        // whichever of the two ends last.
+        if (a.isValid() == b.isValid())
+            return false;
+        return sortOrder() == Qt::DescendingOrder ? !a.isValid() : !b.isValid();
     }
 
 private:
@@ -80,6 +96,7 @@ DiffTab::DiffTab(const QString& pathA, const QString& pathB, QWidget* parent)
     m_tree->setAlternatingRowColors(true);
     m_tree->setSortingEnabled(true);
     m_tree->header()->setSortIndicator(-1, Qt::AscendingOrder);  // file order until the user sorts
+    m_tree->header()->setSortIndicatorClearable(true);           // and again after a third click
     m_tree->header()->resizeSection(DiffTreeModel::NameColumn, 220);
     m_tree->header()->resizeSection(DiffTreeModel::StatusColumn, 130);
     connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this, &DiffTab::showSelection);
@@ -116,6 +133,8 @@ DiffTab::DiffTab(const QString& pathA, const QString& pathB, QWidget* parent)
     connect(m_runner, &DiffRunner::failed, this, [this](const QString& message) {
         m_state = message;
         m_chartTimer->stop();
+        if (m_model->plan().entries.isEmpty())
+            m_chart->showMessage(tr("No chart: the comparison failed."));
         updateSummary();
         Q_EMIT comparisonFinished();
     });
@@ -176,8 +195,13 @@ void DiffTab::updateSummary()
 void DiffTab::showSelection(const QModelIndex& current)
 {
     const int entry = current.data(DiffTreeModel::EntryRole).toInt();
-    if (!current.isValid() || entry < 0 || !m_a || !m_b) {
+    if (!current.isValid() || !m_a || !m_b) {
         m_histograms->clear(tr("Select a tensor to compare its values."));
+        return;
+    }
+    if (entry < 0) {
+        m_histograms->clear(tr("%1 is a module: select one of its tensors to compare A's and B's values.")
+                                .arg(current.data(DiffTreeModel::PathRole).toString()));
         return;
     }
     const TensorDiff& diff = m_model->plan().entries[entry];

@@ -57,6 +57,13 @@ QString number(double value)
 
 DiffTreeModel::DiffTreeModel(QObject* parent) : QAbstractItemModel(parent) {}
 
+// A first click on a delta column puts the largest change first: the largest differences, or
+// for the cosine (a similarity) the smallest.
+Qt::SortOrder DiffTreeModel::initialSortOrder(Column column)
+{
+    return column == CosineColumn ? Qt::AscendingOrder : Qt::DescendingOrder;
+}
+
 int DiffTreeModel::childNamed(int parent, const QString& name)
 {
     for (int child : m_nodes[size_t(parent)].children) {
@@ -153,27 +160,36 @@ void DiffTreeModel::setResult(const TensorDiff& diff)
 QVector<DiffTreeModel::Layer> DiffTreeModel::layers() const
 {
     QVector<Layer> out;
+    QVector<DiffSums> sums;
+    QVector<bool> anySums;
     QHash<int, int> layerOf;  // module node -> position in out
     for (int e = 0; e < m_plan.entries.size(); ++e) {
         const int module = m_nodes[size_t(m_entryNode[size_t(e)])].parent;
-        if (!layerOf.contains(module)) {
-            layerOf.insert(module, out.size());
-            out.append(Layer{module == 0 ? tr("(top level)") : m_nodes[size_t(module)].path, 0.0});
+        auto found = layerOf.constFind(module);
+        if (found == layerOf.constEnd()) {
+            found = layerOf.insert(module, out.size());
+            Layer layer;
+            layer.path = module == 0 ? tr("(top level)") : m_nodes[size_t(module)].path;
+            out.append(layer);
+            sums.append(DiffSums());
+            anySums.append(false);
+        }
+        const int i = found.value();
+        const TensorDiff& entry = m_plan.entries[e];
+        if (m_pending[size_t(e)])
+            ++out[i].pending;
+        else
+            ++out[i].counts[size_t(entry.status)];
+        // The deltas of each module's own floating-point tensors, merged.
+        if (countsTowardModules(entry)) {
+            sums[i].merge(entry.sums);
+            anySums[i] = true;
         }
     }
-    // The deltas of each module's own tensors, merged.
-    QVector<DiffSums> sums(out.size());
-    QVector<bool> any(out.size(), false);
-    for (int e = 0; e < m_plan.entries.size(); ++e) {
-        const TensorDiff& entry = m_plan.entries[e];
-        if (!countsTowardModules(entry))
-            continue;
-        const int layer = layerOf.value(m_nodes[size_t(m_entryNode[size_t(e)])].parent);
-        sums[layer].merge(entry.sums);
-        any[layer] = true;
+    for (int i = 0; i < out.size(); ++i) {
+        if (anySums[i])
+            out[i].relL2 = diffDeltas(sums[i]).relL2;
     }
-    for (int i = 0; i < out.size(); ++i)
-        out[i].relL2 = any[i] ? diffDeltas(sums[i]).relL2 : std::numeric_limits<double>::quiet_NaN();
     return out;
 }
 
@@ -269,7 +285,7 @@ QVariant DiffTreeModel::data(const QModelIndex& index, int role) const
     case SortRole:
         if (column >= MaxAbsColumn) {
             const QVariant value = delta(node, column);
-            return value.isValid() && !std::isnan(value.toDouble()) ? value.toDouble() : -1.0;
+            return value.isValid() && std::isfinite(value.toDouble()) ? value : QVariant();
         }
         if (column == StatusColumn)
             return entry ? int(entry->status) : -1;
@@ -302,6 +318,10 @@ QVariant DiffTreeModel::data(const QModelIndex& index, int role) const
 
 QVariant DiffTreeModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
+    if (orientation == Qt::Horizontal && role == Qt::InitialSortOrderRole && section >= MaxAbsColumn)
+        return int(initialSortOrder(Column(section)));
+    if (orientation == Qt::Horizontal && role == Qt::ToolTipRole && section >= MaxAbsColumn)
+        return tr("Click to sort the largest change first (blanks last), again for the reverse, a third time for the file's order");
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return QAbstractItemModel::headerData(section, orientation, role);
     switch (section) {

@@ -10,6 +10,8 @@
 #include <QAbstractItemModel>
 
 #include <array>
+#include <limits>
+#include <numeric>
 #include <vector>
 
 namespace statelens::ui {
@@ -18,7 +20,9 @@ class DiffTreeModel : public QAbstractItemModel {
     Q_OBJECT
 public:
     enum Column { NameColumn, StatusColumn, AColumn, BColumn, MaxAbsColumn, MeanAbsColumn, RelL2Column, CosineColumn, ColumnCount };
-    static constexpr int SortRole = Qt::UserRole + 1;     // numbers for the delta columns
+    // The delta columns' numbers (invalid for a blank: not compared, or undefined such as the
+    // relative change of a zero tensor); the status columns' DiffStatus; else the text.
+    static constexpr int SortRole = Qt::UserRole + 1;
     static constexpr int EntryRole = Qt::UserRole + 2;    // plan entry of a tensor row, -1 for modules
     static constexpr int DiffersRole = Qt::UserRole + 3;  // bool: the row or something below it differs
     static constexpr int PathRole = Qt::UserRole + 4;     // dotted path
@@ -31,12 +35,25 @@ public:
     bool isPending(int entry) const { return entry >= 0 && entry < int(m_pending.size()) && m_pending[size_t(entry)]; }
 
     // Modules that own tensors directly ("layer1.0.conv1"), in the plan's order, with the
-    // relative L2 change of those tensors together (NaN until compared or when undefined).
+    // relative L2 change of their floating-point tensors together (NaN until compared or when
+    // undefined) and how many of their tensors have each status.
     struct Layer {
         QString path;
-        double relL2 = 0.0;
+        double relL2 = std::numeric_limits<double>::quiet_NaN();
+        std::array<int, 6> counts{};  // its tensors by final status (DiffStatus)
+        int pending = 0;              // its tensors still being compared
+
+        bool has(DiffStatus status) const { return counts[size_t(status)] > 0; }
+        // Compared, and every tensor equal to its counterpart.
+        bool unchanged() const
+        {
+            return pending == 0 && counts[size_t(DiffStatus::Same)] > 0
+                && std::accumulate(counts.begin(), counts.end(), 0) == counts[size_t(DiffStatus::Same)];
+        }
     };
     QVector<Layer> layers() const;
+    // The order a first click on a column's header sorts by (Qt::InitialSortOrderRole).
+    static Qt::SortOrder initialSortOrder(Column column);
     int count(DiffStatus status) const { return m_nodes.empty() ? 0 : m_nodes.front().counts[size_t(status)]; }
     int pendingCount() const { return m_nodes.empty() ? 0 : m_nodes.front().pending; }
 

@@ -25,6 +25,10 @@
 #include <QTest>
 #include <QTreeView>
 
+#include <QHeaderView>
+#include <QScrollBar>
+
+#include <algorithm>
 #include <cmath>
 
 using namespace statelens;
@@ -57,6 +61,76 @@ QModelIndex findTensor(const QAbstractItemModel* model, const QString& name, con
             return below;
     }
     return {};
+}
+
+QJsonObject deepExpected()
+{
+    QFile file(dataPath(QStringLiteral("diff/deep_expected.json")));
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(file.readAll()).object();
+}
+
+// Runs a comparison of two fixtures to its end; the tab is shown at a size a person would have.
+bool compare(DiffTab& tab)
+{
+    QSignalSpy finished(&tab, &DiffTab::comparisonFinished);
+    tab.resize(1300, 760);
+    tab.show();
+    if (!QTest::qWaitForWindowExposed(&tab))
+        return false;
+    tab.start(QStringLiteral("cpu"));
+    return finished.wait(30000);
+}
+
+// Clicks a column's header, scrolling the tree sideways first when the column is out of view.
+void clickHeader(QTreeView* tree, int column)
+{
+    QHeaderView* header = tree->header();
+    tree->horizontalScrollBar()->setValue(header->sectionPosition(column));
+    const int x = header->sectionViewportPosition(column) + header->sectionSize(column) / 2;
+    QTest::mouseClick(header->viewport(), Qt::LeftButton, {}, QPoint(x, header->height() / 2));
+}
+
+// The rows under `parent` in the order the view shows them, by path.
+QStringList shownOrder(const QAbstractItemModel* model, const QModelIndex& parent = {})
+{
+    QStringList paths;
+    for (int row = 0; row < model->rowCount(parent); ++row)
+        paths.append(model->index(row, 0, parent).data(DiffTreeModel::PathRole).toString());
+    return paths;
+}
+
+// Checks that `paths` are ordered by torch's figures (`figures`: path -> number, or null/absent
+// for a blank): the numbers first, descending or ascending, then every blank.
+void verifyOrder(const QStringList& paths, const QJsonObject& figures, Qt::SortOrder order)
+{
+    bool blankSeen = false;
+    double previous = order == Qt::DescendingOrder ? INFINITY : -INFINITY;
+    for (const QString& path : paths) {
+        const QJsonValue figure = figures.value(path);
+        if (figure.isNull() || figure.isUndefined()) {
+            blankSeen = true;
+            continue;
+        }
+        QVERIFY2(!blankSeen, qPrintable(path + QStringLiteral(" after a blank")));
+        // Figures equal to the last digits (float32_changed and float64_changed move the same
+        // values) may sit either way round: ours and torch's round differently.
+        const double value = figure.toDouble();
+        const double slack = 1e-9 * std::abs(value) + 1e-12;
+        QVERIFY2(order == Qt::DescendingOrder ? value <= previous + slack : value >= previous - slack, qPrintable(path));
+        previous = value;
+    }
+}
+
+QJsonObject figuresOf(const QJsonArray& tensors, const QString& key)
+{
+    QJsonObject figures;
+    for (const QJsonValue& value : tensors) {
+        const QJsonObject t = value.toObject();
+        figures.insert(t.value(QStringLiteral("name")).toString(), t.value(key));
+    }
+    return figures;
 }
 
 bool closeTo(double ours, const QJsonValue& torch)
@@ -118,8 +192,26 @@ private Q_SLOTS:
             QVERIFY2(closeTo(deltas.relL2, t.value(QStringLiteral("rel_l2"))), qPrintable(name));
             QVERIFY2(closeTo(deltas.cosine, t.value(QStringLiteral("cosine"))), qPrintable(name));
         }
-        // One bar per module that owns tensors.
-        QCOMPARE(tab.chart()->bars()->data()->size(), tab.model()->layers().size());
+        // The chart: a row per module that owns tensors, or per run of unchanged ones folded
+        // together, in file order; a bar for each row with a relative change.
+        const QVector<DiffChart::Row>& rows = tab.chart()->rows();
+        int covered = 0;
+        int withBars = 0;
+        for (const DiffChart::Row& row : rows) {
+            QCOMPARE(row.firstLayer, covered);
+            covered += row.layerCount;
+            withBars += !row.isFold() && !std::isnan(row.value) ? 1 : 0;
+        }
+        QCOMPARE(covered, tab.model()->layers().size());
+        QCOMPARE(tab.chart()->bars()->data()->size(), withBars);
+        // A file against an identical copy (torch: every tensor the same) folds into one row.
+        const bool allSame = std::all_of(tensors.begin(), tensors.end(), [](const QJsonValue& t) {
+            return t.toObject().value(QStringLiteral("status")).toString() == QLatin1String("same");
+        });
+        if (allSame) {
+            QCOMPARE(rows.size(), 1);
+            QVERIFY(rows.first().isFold());
+        }
     }
 
     void onlyDifferencesAndHistograms()
@@ -173,6 +265,138 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!tab->runner()->isBusy(), 30000);
         QVERIFY(tab->summary().contains(QStringLiteral("only_b")));
         delete mime;
+    }
+
+    // 75 layers: horizontal bars under a fixed axis that scroll, runs of unchanged layers folded
+    // into a row each (a click unfolds one), the replaced head marked, every bar torch's figure.
+    void deepChartFoldsScrollsAndMarks()
+    {
+        const QJsonObject expected = deepExpected();
+        const QJsonArray layers = expected.value(QStringLiteral("layers")).toArray();
+        QCOMPARE(layers.size(), 75);
+        DiffTab tab(dataPath(expected.value(QStringLiteral("a")).toString()), dataPath(expected.value(QStringLiteral("b")).toString()));
+        QVERIFY(compare(tab));
+        DiffChart* chart = tab.chart();
+        QCOMPARE(chart->bars()->keyAxis(), chart->plot()->yAxis);  // layers down the side
+
+        // The rows torch's statuses call for: runs of 2 or more unchanged layers folded.
+        struct Expected {
+            QString path;
+            int layers;
+        };
+        QVector<Expected> rows;
+        for (int i = 0; i < layers.size();) {
+            int end = i;
+            while (end < layers.size() && layers[end].toObject().value(QStringLiteral("unchanged")).toBool())
+                ++end;
+            const int run = end - i >= DiffChart::kMinFold ? end - i : 1;
+            rows.append({layers[i].toObject().value(QStringLiteral("path")).toString(), run});
+            i += run;
+        }
+        QCOMPARE(chart->rows().size(), rows.size());
+        for (int r = 0; r < rows.size(); ++r) {
+            const DiffChart::Row& row = chart->rows()[r];
+            QCOMPARE(row.path, rows[r].path);
+            QCOMPARE(row.layerCount, rows[r].layers);
+            if (row.isFold())
+                continue;
+            const QJsonObject layer = layers[row.firstLayer].toObject();
+            QVERIFY2(closeTo(row.value, layer.value(QStringLiteral("rel_l2"))), qPrintable(row.path));
+            QCOMPARE(row.mark.contains(QStringLiteral("shape changed")), layer.value(QStringLiteral("shape_changed")).toBool());
+        }
+        QVERIFY(chart->rows().last().mark.contains(QStringLiteral("shape changed")));  // the head
+
+        // More rows than fit: a scroll bar, and at its end the last row is on screen.
+        chart->plot()->replot();
+        QVERIFY(chart->visibleRowCount() < chart->rows().size());
+        QVERIFY(chart->scrollBar()->isVisible());
+        QCOMPARE(chart->firstVisibleRow(), 0);
+        chart->scrollBar()->triggerAction(QAbstractSlider::SliderToMaximum);
+        chart->plot()->replot();
+        QCOMPARE(chart->firstVisibleRow() + chart->visibleRowCount(), chart->rows().size());
+        QVERIFY(chart->plot()->yAxis->range().contains(chart->rows().size() - 1));
+        QVERIFY(!chart->plot()->yAxis->range().contains(0));
+        chart->scrollBar()->triggerAction(QAbstractSlider::SliderToMinimum);
+        chart->plot()->replot();
+
+        // A click on the first fold shows its layers one row each.
+        const DiffChart::Row fold = chart->rows().first();
+        QVERIFY(fold.isFold());
+        QTest::mouseClick(chart->plot(), Qt::LeftButton, {}, chart->rowPosition(0));
+        QCOMPARE(chart->rows().size(), rows.size() + fold.layerCount - 1);
+        QCOMPARE(chart->rows().first().path, QStringLiteral("embed"));
+        QVERIFY(closeTo(chart->rows().first().value, layers[0].toObject().value(QStringLiteral("rel_l2"))));
+
+        // A click on a layer's row, scrolled to, selects that module in the tree.
+        const int changed = fold.layerCount;  // blocks.5.norm, just after the unfolded run
+        QCOMPARE(chart->rows()[changed].path, QStringLiteral("blocks.5.norm"));
+        chart->scrollBar()->setValue(changed);
+        chart->plot()->replot();
+        QCOMPARE(chart->firstVisibleRow(), changed);
+        QTest::mouseClick(chart->plot(), Qt::LeftButton, {}, chart->rowPosition(changed));
+        QCOMPARE(tab.treeView()->currentIndex().data(DiffTreeModel::PathRole).toString(), QStringLiteral("blocks.5.norm"));
+    }
+
+    // A first click on a delta column's header puts the largest change first and the blanks
+    // (not compared, or undefined) last; a second reverses the numbers, blanks still last; a
+    // third brings back the file's order. For the cosine, a similarity, the smallest comes first.
+    void metricHeaderSortsLargestChangeFirst()
+    {
+        QJsonObject dtypes;
+        for (const QJsonValue& value : torchCases()) {
+            if (value.toObject().value(QStringLiteral("a")).toString() == QLatin1String("diff/dtypes_a.pt"))
+                dtypes = value.toObject();
+        }
+        const QJsonArray tensors = dtypes.value(QStringLiteral("tensors")).toArray();
+        QVERIFY(!tensors.isEmpty());
+        DiffTab tab(dataPath(QStringLiteral("diff/dtypes_a.pt")), dataPath(QStringLiteral("diff/dtypes_b.pt")));
+        QAbstractItemModelTester tester(tab.proxy(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QVERIFY(compare(tab));
+        const QStringList fileOrder = shownOrder(tab.proxy());
+        QCOMPARE(fileOrder.size(), tensors.size());  // every tensor at the top level
+
+        const QJsonObject relL2 = figuresOf(tensors, QStringLiteral("rel_l2"));
+        clickHeader(tab.treeView(), DiffTreeModel::RelL2Column);
+        QCOMPARE(tab.treeView()->header()->sortIndicatorOrder(), Qt::DescendingOrder);
+        QStringList shown = shownOrder(tab.proxy());
+        QString largest;
+        for (auto it = relL2.begin(); it != relL2.end(); ++it) {
+            if (it.value().isDouble() && (largest.isEmpty() || it.value().toDouble() > relL2.value(largest).toDouble()))
+                largest = it.key();
+        }
+        QCOMPARE(shown.first(), largest);  // torch's largest
+        verifyOrder(shown, relL2, Qt::DescendingOrder);
+        QCOMPARE(shown.last(), QStringLiteral("only_in_b"));  // blanks keep the file's order
+
+        clickHeader(tab.treeView(), DiffTreeModel::RelL2Column);
+        verifyOrder(shownOrder(tab.proxy()), relL2, Qt::AscendingOrder);
+        clickHeader(tab.treeView(), DiffTreeModel::RelL2Column);
+        QCOMPARE(shownOrder(tab.proxy()), fileOrder);
+
+        clickHeader(tab.treeView(), DiffTreeModel::CosineColumn);
+        QCOMPARE(tab.treeView()->header()->sortIndicatorOrder(), Qt::AscendingOrder);
+        verifyOrder(shownOrder(tab.proxy()), figuresOf(tensors, QStringLiteral("cosine")), Qt::AscendingOrder);
+        clickHeader(tab.treeView(), DiffTreeModel::MaxAbsColumn);
+        verifyOrder(shownOrder(tab.proxy()), figuresOf(tensors, QStringLiteral("max_abs_diff")), Qt::DescendingOrder);
+    }
+
+    // Modules sort by their tensors' merged figure: torch's, over all floating-point tensors below.
+    void metricHeaderSortsModules()
+    {
+        const QJsonObject expected = deepExpected();
+        DiffTab tab(dataPath(expected.value(QStringLiteral("a")).toString()), dataPath(expected.value(QStringLiteral("b")).toString()));
+        QAbstractItemModelTester tester(tab.proxy(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QVERIFY(compare(tab));
+        clickHeader(tab.treeView(), DiffTreeModel::RelL2Column);
+        const QJsonObject modules = expected.value(QStringLiteral("modules")).toObject();
+        const QStringList top = shownOrder(tab.proxy());
+        QCOMPARE(top, (QStringList{QStringLiteral("norm"), QStringLiteral("blocks"), QStringLiteral("embed"), QStringLiteral("head")}));
+        verifyOrder(top, modules, Qt::DescendingOrder);
+        const QModelIndex blocks = tab.proxy()->index(top.indexOf(QStringLiteral("blocks")), 0);
+        const QStringList inBlocks = shownOrder(tab.proxy(), blocks);
+        QCOMPARE(inBlocks.size(), 24);
+        verifyOrder(inBlocks, modules, Qt::DescendingOrder);
+        QCOMPARE(modules.value(inBlocks.first()).toDouble(), modules.value(QStringLiteral("blocks.23")).toDouble());
     }
 
     void cancelStopsTheComparison()
