@@ -36,6 +36,10 @@ Status TorchRuntime::load()
     std::lock_guard<std::mutex> lock(m_mutex);
     if (m_api)
         return Ok{};
+    // A failed load is remembered: the candidates do not change while the process runs, and
+    // trying every path again on each call cost a dlopen per statistic or device query.
+    if (!m_loadError.isEmpty())
+        return makeError(ErrorCode::Io, m_loadError);
     QStringList tried;
     for (const QString& path : candidatePaths()) {
         QLibrary library(path);

@@ -50,7 +50,7 @@ void ScreenshotTour::next()
 {
     ++m_tab;
     if (m_tab >= m_window->tabs()->count()) {
-        QApplication::quit();
+        QApplication::exit(m_failures > 0 ? 1 : 0);
         return;
     }
     m_window->tabs()->setCurrentIndex(m_tab);
@@ -172,6 +172,7 @@ void ScreenshotTour::shootCurrent(const QString& suffix)
     const QString name = QStringLiteral("%1-%2%3.png").arg(m_tab + 1).arg(base, suffix);
     const QString path = QDir(m_folder).filePath(name);
     const bool saved = m_window->grab().save(path);
+    m_failures += saved ? 0 : 1;
     std::fprintf(saved ? stdout : stderr, "%s %s\n", saved ? "wrote" : "could not write", qPrintable(path));
 }
 

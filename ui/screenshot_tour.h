@@ -16,7 +16,9 @@ class ScreenshotTour : public QObject {
     Q_OBJECT
 public:
     ScreenshotTour(MainWindow* window, QString folder, QString select, QString match, QObject* parent = nullptr);
-    void start();  // after the files were opened; quits the application when done
+    // After the files were opened; quits the application when done, with exit code 1 when a
+    // picture could not be written (the end-to-end tests check the code).
+    void start();
 
 private:
     void next();
@@ -29,6 +31,7 @@ private:
     QString m_select;
     QString m_match;
     int m_tab = -1;
+    int m_failures = 0;
 };
 
 }  // namespace statelens::ui

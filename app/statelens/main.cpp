@@ -72,8 +72,7 @@ int main(int argc, char** argv)
         window.openDiff(files[0], files[1]);
     for (const QString& path : parser.isSet(diff) ? files.mid(2) : files)
         window.openPath(path);
-    if (parser.isSet(screenshot)) {
-        window.resize(1300, 760);
+    if (parser.isSet(screenshot)) {  // at the default window size: what a new user sees
         auto* tour = new statelens::ui::ScreenshotTour(&window, parser.value(screenshot), parser.value(select),
                                                         parser.value(match), &app);
         tour->start();

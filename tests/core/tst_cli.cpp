@@ -1,5 +1,6 @@
 // statelens-cli as scripts use it: exit codes, JSON per the contract, messages on stderr,
 // and no libtorch on the listing path.
+#include "torch_requirement.h"
 #include "cli_runner.h"
 #include <QFile>
 #include <QTemporaryDir>
@@ -177,8 +178,7 @@ void TestCli::testListingDoesNotLinkLibtorch()
 
 void TestCli::testDevicesLoadsTorchModule()
 {
-    if (!QFileInfo::exists(qEnvironmentVariable("STATELENS_TORCH_MODULE")))
-        QSKIP("built without the torch module");
+    STATELENS_REQUIRE_TORCH_MODULE();
     const CliRun run = runCli({QStringLiteral("devices"), QStringLiteral("--json")});
     QCOMPARE(run.exitCode, 0);
     const QJsonObject root = QJsonDocument::fromJson(run.out).object();
@@ -231,8 +231,7 @@ void TestCli::testStatsRefusesMissingDevice()
 {
     const CliRun cpu = runCli({QStringLiteral("stats"), data("stats/stats_views.pt"), QStringLiteral("--device"), QStringLiteral("cpu")});
     QCOMPARE(cpu.exitCode, 0);
-    if (!QFileInfo::exists(qEnvironmentVariable("STATELENS_TORCH_MODULE")))
-        QSKIP("built without the torch module");
+    STATELENS_REQUIRE_TORCH_MODULE();
     const CliRun cuda = runCli({QStringLiteral("stats"), data("stats/stats_views.pt"), QStringLiteral("--device"), QStringLiteral("cuda")});
     QCOMPARE(cuda.exitCode, 2);
     QVERIFY2(cuda.err.contains("cuda") && cuda.err.contains("without CUDA"), cuda.err.constData());
@@ -254,8 +253,7 @@ void TestCli::testStatsUsageErrors()
 
 void TestCli::testArchsListsTheZoo()
 {
-    if (!QFileInfo::exists(qEnvironmentVariable("STATELENS_TORCH_MODULE")))
-        QSKIP("built without the torch module");
+    STATELENS_REQUIRE_TORCH_MODULE();
     const CliRun run = runCli({QStringLiteral("archs"), QStringLiteral("--json")});
     QCOMPARE(run.exitCode, 0);
     QStringList names;
@@ -315,8 +313,7 @@ void TestCli::testLoadRunsAForwardPass()
     QFETCH(QString, file);
     QFETCH(QString, arch);
     QFETCH(QVariantList, output);
-    if (!QFileInfo::exists(qEnvironmentVariable("STATELENS_TORCH_MODULE")))
-        QSKIP("built without the torch module");
+    STATELENS_REQUIRE_TORCH_MODULE();
     const CliRun run = runCli({QStringLiteral("load"), file, QStringLiteral("--arch"), arch, QStringLiteral("--json")});
     QVERIFY2(run.exitCode == 0, run.err.constData());
     const QJsonObject root = QJsonDocument::fromJson(run.out).object();

@@ -3,6 +3,8 @@
 // pass in tiny chunks and libtorch; the kernel against a plain float64 loop; alignment of a
 // Lightning checkpoint against a plain state dict; the job's streaming, progress, cancellation
 // and device errors; and the CLI's JSON and exit codes.
+#include "torch_requirement.h"
+#include "torch_rows.h"
 #include "cli_runner.h"
 #include "core/checkpoint_reader.h"
 #include "core/diff/checkpoint_diff.h"
@@ -190,8 +192,8 @@ void TestDiff::testMatchesTorch()
 {
     QFETCH(int, caseIndex);
     QFETCH(int, run);
-    if (Run(run) == Run::Torch && !TorchRuntime::instance().load().ok())
-        QSKIP("built without the torch module");
+    if (Run(run) == Run::Torch)
+        STATELENS_REQUIRE_TORCH_MODULE();
     const QJsonObject expected = expectedCases()[caseIndex].toObject();
     auto a = openCheckpoint(testData(expected.value(QStringLiteral("a")).toString()));
     auto b = openCheckpoint(testData(expected.value(QStringLiteral("b")).toString()));
@@ -367,13 +369,14 @@ void TestDiff::testCancelStopsQuickly()
     QVERIFY(plan);
     DiffOptions options;
     options.chunkElements = 1;  // thousands of units: the job is still running when cancelled
+    options.threads = 2;
     DiffJob job(*a, *b, *plan, options);
     std::atomic<int> results{0};
-    QElapsedTimer sinceCancel;
+    std::atomic<int> resultsAtCancel{-1};
     job.onResult = [&](const TensorDiff&) { ++results; };
     job.onProgress = [&](qint64 done, qint64) {
         if (done > 0 && !job.isCancelled()) {
-            sinceCancel.start();
+            resultsAtCancel = results.load();
             job.cancel();
         }
     };
@@ -381,24 +384,29 @@ void TestDiff::testCancelStopsQuickly()
     QVERIFY(!status.ok());
     QCOMPARE(status.error().code, ErrorCode::Cancelled);
     QVERIFY(results < plan->entries.size());
-    QVERIFY2(sinceCancel.elapsed() < 100, qPrintable(QString::number(sinceCancel.elapsed())));
+    QVERIFY(resultsAtCancel >= 0);
+    // A cancel is acknowledged before the next unit starts: only the units in flight, one per
+    // thread, can still complete a tensor. Its speed is tests/bench's to measure.
+    QVERIFY2(results - resultsAtCancel <= options.threads,
+             qPrintable(QStringLiteral("%1 results after the cancel").arg(results - resultsAtCancel)));
 }
 
 void TestDiff::testUnavailableDeviceSaysWhy_data()
 {
     QTest::addColumn<QString>("device");
     QTest::addColumn<QString>("reason");
-    QTest::newRow("cuda on a CPU-only libtorch") << QStringLiteral("cuda") << QStringLiteral("without CUDA");
-    QTest::newRow("cuda:1 on a CPU-only libtorch") << QStringLiteral("cuda:1") << QStringLiteral("without CUDA");
-    QTest::newRow("misspelt") << QStringLiteral("gpu") << QStringLiteral("expected cpu, cuda, cuda:N or mps");
+    QTest::addColumn<bool>("needsTorch");
+    for (const test::DeviceRow& row : test::unavailableDeviceRows())
+        QTest::newRow(qPrintable(row.name)) << row.device << row.reason << row.needsTorch;
 }
 
 void TestDiff::testUnavailableDeviceSaysWhy()
 {
     QFETCH(QString, device);
     QFETCH(QString, reason);
-    if (device.startsWith(QLatin1String("cuda")) && !TorchRuntime::instance().load().ok())
-        QSKIP("built without the torch module");
+    QFETCH(bool, needsTorch);
+    if (needsTorch)
+        STATELENS_REQUIRE_TORCH_MODULE();
     auto a = openCheckpoint(testData(QStringLiteral("diff/mlp.pth")));
     QVERIFY(a);
     auto plan = planDiff(**a, **a);

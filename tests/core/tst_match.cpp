@@ -3,6 +3,8 @@
 // cases tests/data/match/make_match_fixtures.py ran through torch (exact, partial, extra keys,
 // changed head, wrapper prefixes, legacy, sharded, training checkpoints, num_batches_tracked
 // metadata, resnet18 against resnet50, TorchScript). And the suggestions that fix them.
+#include "torch_requirement.h"
+#include "torch_rows.h"
 #include "core/checkpoint_reader.h"
 #include "core/match/architecture_sources.h"
 #include "core/match/match_report.h"
@@ -51,11 +53,6 @@ QString architectureFor(const QJsonObject& testCase, bool builtIn)
         return arch;
     const QString spec = testCase.value(QStringLiteral("spec")).toString();
     return spec.isEmpty() ? QString() : matchData(spec);
-}
-
-bool torchModuleAvailable()
-{
-    return TorchRuntime::instance().load().ok();
 }
 
 Result<MatchReport> runCase(const QJsonObject& testCase, const QString& architecturePath, const QStringList& strip)
@@ -131,8 +128,8 @@ void TestMatch::testVerdictEqualsTorch()
 {
     QFETCH(int, index);
     QFETCH(bool, builtIn);
-    if (builtIn && !torchModuleAvailable())
-        QSKIP("built without the torch module");
+    if (builtIn)
+        STATELENS_REQUIRE_TORCH_MODULE();
     const QJsonObject c = m_cases[index].toObject();
     auto report = runCase(c, architectureFor(c, builtIn), strings(c.value(QStringLiteral("strip_prefix"))));
     QVERIFY2(report.ok(), qPrintable(report.ok() ? QString() : report.error().toString()));
@@ -273,8 +270,7 @@ void TestMatch::testZooEqualsPyTorch()
     // the same order, shapes and dtypes (the spec was written from torchvision / the script).
     QFETCH(QString, arch);
     QFETCH(QString, spec);
-    if (!torchModuleAvailable())
-        QSKIP("built without the torch module");
+    STATELENS_REQUIRE_TORCH_MODULE();
     auto expected = loadArchitecture(matchData(QStringLiteral("zoo/") + spec));
     QVERIFY2(expected.ok(), qPrintable(expected.ok() ? QString() : expected.error().message));
     QVector<qint64> input;

@@ -2,6 +2,8 @@
 // written by torch in make_stats_fixtures.py), through the fused pass and through libtorch; and
 // the job's behaviour: chunking, groups, bad bytes, a file truncated after opening, progress,
 // cancellation, unavailable devices.
+#include "torch_requirement.h"
+#include "torch_rows.h"
 #include "core/checkpoint_reader.h"
 #include "core/torch_runtime.h"
 #include "core/stats/stats_job.h"
@@ -243,8 +245,8 @@ void TestStats::testMatchesTorch()
     QFETCH(QString, file);
     QFETCH(int, index);
     QFETCH(int, run);
-    if (Run(run) == Run::Torch && !TorchRuntime::instance().load().ok())
-        QSKIP("built without the torch module");
+    if (Run(run) == Run::Torch)
+        STATELENS_REQUIRE_TORCH_MODULE();
     const JobOutcome& result = outcome(file, Run(run));
     QVERIFY2(result.status.ok(), qPrintable(result.status.ok() ? QString() : result.status.error().message));
     const QJsonObject expected =
@@ -289,8 +291,8 @@ void TestStats::testGroupsMatchTorch_data()
 void TestStats::testGroupsMatchTorch()
 {
     QFETCH(int, run);
-    if (Run(run) == Run::Torch && !TorchRuntime::instance().load().ok())
-        QSKIP("built without the torch module");
+    if (Run(run) == Run::Torch)
+        STATELENS_REQUIRE_TORCH_MODULE();
     auto opened = openCheckpoint(statsData(QStringLiteral("stats_module_tree.pt")));
     QVERIFY(opened);
     const QJsonArray aggregates = m_expected.value(QStringLiteral("stats_module_tree.pt")).toObject().value(QStringLiteral("aggregates")).toArray();
@@ -428,42 +430,49 @@ void TestStats::testCancelStopsWithinAChunk()
     QVERIFY(opened);
     StatsOptions options;
     options.chunkElements = qint64(1) << 16;
+    options.threads = 2;
     StatsJob job(*opened, options);
     QVector<int> all;
     for (int i = 0; i < (*opened)->tensors.size(); ++i)
         all.append(i);
     job.addTensors(all);
     std::atomic<int> results{0};
-    QElapsedTimer sinceCancel;
+    std::atomic<int> resultsAtCancel{-1};
     job.onResult = [&](const TensorStats&) { ++results; };
     job.onProgress = [&](qint64 done, qint64) {
         if (done > 0 && !job.isCancelled()) {
-            sinceCancel.start();
+            resultsAtCancel = results.load();
             job.cancel();
         }
     };
     const Status status = job.run();
     QVERIFY(!status.ok());
     QCOMPARE(status.error().code, ErrorCode::Cancelled);
+    QVERIFY(resultsAtCancel >= 0);
+    // A cancel is acknowledged before the next unit starts: only the units already in flight,
+    // one per thread, can still complete a tensor (each tensor is four units here). How fast
+    // that is, is tests/bench's to measure, not a wall-clock assert's.
+    QVERIFY2(results - resultsAtCancel <= options.threads,
+             qPrintable(QStringLiteral("%1 results after the cancel").arg(results - resultsAtCancel)));
     QVERIFY(results < 48);
-    QVERIFY2(sinceCancel.elapsed() < 100, qPrintable(QString::number(sinceCancel.elapsed())));
 }
 
 void TestStats::testUnavailableDeviceSaysWhy_data()
 {
     QTest::addColumn<QString>("device");
     QTest::addColumn<QString>("reason");
-    QTest::newRow("cuda on a CPU-only libtorch") << QStringLiteral("cuda") << QStringLiteral("without CUDA");
-    QTest::newRow("cuda:3 on a CPU-only libtorch") << QStringLiteral("cuda:3") << QStringLiteral("without CUDA");
-    QTest::newRow("misspelt") << QStringLiteral("gpu") << QStringLiteral("expected cpu, cuda, cuda:N or mps");
+    QTest::addColumn<bool>("needsTorch");
+    for (const test::DeviceRow& row : test::unavailableDeviceRows())
+        QTest::newRow(qPrintable(row.name)) << row.device << row.reason << row.needsTorch;
 }
 
 void TestStats::testUnavailableDeviceSaysWhy()
 {
     QFETCH(QString, device);
     QFETCH(QString, reason);
-    if (device.startsWith(QLatin1String("cuda")) && !TorchRuntime::instance().load().ok())
-        QSKIP("built without the torch module");
+    QFETCH(bool, needsTorch);
+    if (needsTorch)
+        STATELENS_REQUIRE_TORCH_MODULE();
     auto opened = openCheckpoint(statsData(QStringLiteral("stats_dtypes.pt")));
     QVERIFY(opened);
     StatsOptions options;

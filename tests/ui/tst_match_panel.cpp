@@ -12,6 +12,8 @@
 #include "core/checkpoint_reader.h"
 #include "core/match/architecture_sources.h"
 
+#include "torch_requirement.h"
+
 #include <QAbstractItemModelTester>
 #include <QCryptographicHash>
 #include <QFile>
@@ -283,11 +285,11 @@ private Q_SLOTS:
         QVERIFY(!panel->loadButton()->isEnabled());
     }
 
-#ifdef STATELENS_TEST_WITH_TORCH
     // Load into a built-in model on the CPU: torch's forward pass on zeros gives SimpleCNN's
     // [1, 10] logits (the fixture's model has 10 classes).
     void loadRunsTheForwardPass()
     {
+        STATELENS_REQUIRE_TORCH_MODULE();
         MainWindow window;
         MatchPanel* panel = openAndMatch(window, matchData(QStringLiteral("simple_cnn_exact.pth")), QStringLiteral("simple_cnn"));
         QVERIFY(panel);
@@ -300,7 +302,6 @@ private Q_SLOTS:
         QVERIFY2(text.contains(QStringLiteral("Loaded 4 tensors into SimpleCNN on <b>cpu</b>")), qPrintable(text));
         QVERIFY2(text.contains(QStringLiteral("output [1, 10]")), qPrintable(text));
     }
-#endif
 };
 
 QTEST_MAIN(TestMatchPanel)
