@@ -20,6 +20,9 @@ public:
     void start(const QString& pathA, const QString& pathB, const QString& device);
     void cancel();
     bool isBusy() const { return m_jobs.isRunning(); }
+    // Blocks until the background work has returned and posted all it posts: after it, the
+    // posted events show exactly what arrives (tests prove "nothing stale arrives" this way).
+    void waitForDone() { m_jobs.waitForDone(); }
 
 Q_SIGNALS:
     void planned(statelens::CheckpointPtr a, statelens::CheckpointPtr b, const statelens::DiffPlan& plan);
