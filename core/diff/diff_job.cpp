@@ -91,7 +91,7 @@ QString openSide(const Checkpoint& checkpoint, int tensor, Side* side)
         return QStringLiteral("values of complex tensors are not compared");
     auto decoder = ElementDecoder::create(checkpoint, info);
     if (!decoder)
-        return decoder.error().message;
+        return decoder.error().toString();  // "FILE: problem" for bytes that cannot be read
     side->itemBytes = dtypeItemSize(info.dtype);
     side->decoder = std::move(decoder.value());
     return {};

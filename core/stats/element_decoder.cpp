@@ -104,9 +104,19 @@ Result<ElementDecoder> ElementDecoder::create(const Checkpoint& checkpoint, cons
     if (tensor.storage >= checkpoint.storages.size())
         return makeError(ErrorCode::Corrupt, QStringLiteral("the tensor names a storage the file does not have"));
     const StorageInfo& storage = checkpoint.storages[tensor.storage];
+    // A problem with the bytes names the file that holds them (one shard of several, or one of
+    // the two files a comparison reads): Error::toString() then says "FILE: problem".
+    const auto inFile = [&](Error error) {
+        if (error.path.isEmpty()) {
+            const size_t file = size_t(storage.file);
+            error.path = file < checkpoint.files.size() && checkpoint.files[file].map ? checkpoint.files[file].map->path()
+                                                                                   : checkpoint.path;
+        }
+        return error;
+    };
     auto bytes = checkpoint.storageBytes(tensor.storage);
     if (!bytes)
-        return bytes.error();
+        return inFile(bytes.error());
     decoder.m_itemSize = dtypeItemSize(tensor.dtype);
     decoder.m_base = reinterpret_cast<const uchar*>(bytes->data());
     decoder.m_shape = tensor.shape;
@@ -123,11 +133,11 @@ Result<ElementDecoder> ElementDecoder::create(const Checkpoint& checkpoint, cons
         qint64 extent = 0, needed = 0;
         if (!checkedExtent(decoder.m_shape, decoder.m_strides, decoder.m_offset, &extent)
             || !checkedMul(extent + 1, qint64(decoder.m_itemSize), &needed))
-            return makeError(ErrorCode::Corrupt, QStringLiteral("the tensor's strides overflow"));
+            return inFile(makeError(ErrorCode::Corrupt, QStringLiteral("the tensor's strides overflow")));
         if (needed > bytes->size())
-            return makeError(ErrorCode::Corrupt,
-                             QStringLiteral("the tensor reaches byte %1 of storage %2, which holds %3 bytes")
-                                 .arg(needed).arg(storage.key).arg(bytes->size()));
+            return inFile(makeError(ErrorCode::Corrupt,
+                                    QStringLiteral("the tensor reaches byte %1 of storage %2, which holds %3 bytes")
+                                        .arg(needed).arg(storage.key).arg(bytes->size())));
     }
     decoder.m_contiguous = tensor.isContiguous();
     decoder.m_float8 = float8Table(tensor.dtype);

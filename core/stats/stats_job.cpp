@@ -169,7 +169,7 @@ void StatsJob::State::setUp()
                     totalBytes += member.numel * member.itemBytes;
                     continue;
                 }
-                problem = decoder.error().message;
+                problem = decoder.error().toString();  // "FILE: problem" for bytes that cannot be read
             }
             if (single) {
                 (skipped ? group.result.skipped : group.result.error) = problem;
@@ -404,7 +404,7 @@ Status StatsJob::run()
 {
     const StatsOptions& options = d->options;
     if (options.bins < 1 || options.bins > kMaxBins)
-        return makeError(ErrorCode::Unsupported, QStringLiteral("--bins must be between 1 and %1, not %2").arg(kMaxBins).arg(options.bins));
+        return makeError(ErrorCode::Unsupported, QStringLiteral("the number of histogram bins must be between 1 and %1, not %2").arg(kMaxBins).arg(options.bins));
     const bool onCpu = options.device == QLatin1String("cpu");
     if (options.engine == StatsOptions::Engine::Fused && !onCpu)
         return makeError(ErrorCode::Unsupported, QStringLiteral("the fused statistics pass runs on the CPU only, not on %1").arg(options.device));
