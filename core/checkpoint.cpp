@@ -1,7 +1,5 @@
 #include "checkpoint.h"
 
-#include "formats/zip_archive.h"
-
 #include <vector>
 
 namespace statelens {
@@ -61,18 +59,14 @@ Result<QByteArrayView> Checkpoint::storageBytes(int storage) const
         return makeError(ErrorCode::Corrupt, QStringLiteral("storage '%1' refers to a missing file").arg(info.key));
     const SourceFile& source = files[size_t(info.file)];
     qint64 offset = info.fileOffset;
-    if (offset < 0 && info.zipEntry >= 0 && source.zip) {
-        // Resolve once: a zip record's data starts after its local header, which only the
-        // local header itself tells (torch pads it to 64-byte alignment).
-        std::lock_guard<std::mutex> lock(m_resolveMutex);
-        offset = info.fileOffset;
-        if (offset < 0) {
-            auto resolved = source.zip->dataOffset(int(info.zipEntry));
-            if (!resolved)
-                return resolved.error();
-            offset = *resolved;
-            const_cast<StorageInfo&>(info).fileOffset = offset;
-        }
+    if (offset < 0 && info.zipEntry >= 0 && source.records) {
+        // A zip record's data starts after its local header, which only the header itself tells
+        // (torch pads it to 64-byte alignment). The archive resolves and caches it; nothing here
+        // is written, so the statistics job and the value preview may ask at the same moment.
+        auto resolved = source.records->dataOffset(int(info.zipEntry));
+        if (!resolved)
+            return resolved.error();
+        offset = *resolved;
     }
     if (offset < 0 || !source.map->contains(offset, info.nbytes))
         return makeError(ErrorCode::Truncated, QStringLiteral("storage '%1' (%2 bytes at byte %3) lies outside the file").arg(info.key).arg(info.nbytes).arg(offset));

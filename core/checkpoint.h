@@ -1,9 +1,10 @@
 // The checkpoint model: everything a reader learned from a file, without its tensor bytes.
 #pragma once
 
-#include "formats/torchscript_classes.h"
 #include "mapped_file.h"
+#include "record_offsets.h"
 #include "result.h"
+#include "script_classes.h"
 #include "tensor_info.h"
 #include "value.h"
 
@@ -13,12 +14,9 @@
 #include <QVector>
 
 #include <memory>
-#include <mutex>
 #include <vector>
 
 namespace statelens {
-
-class ZipArchive;
 
 enum class Format { TorchZip, TorchLegacy, TorchTar, TorchScript, TorchExport, Safetensors, Sharded };
 // The contract's names: torch-zip, torch-legacy, torch-tar, torchscript, pt2, safetensors, sharded.
@@ -38,7 +36,9 @@ struct CandidateStateDict {
 // One file behind the checkpoint: the file itself, or one shard of a sharded checkpoint.
 struct SourceFile {
     std::shared_ptr<MappedFile> map;
-    std::shared_ptr<ZipArchive> zip;  // set for zip-based formats: resolves record offsets lazily
+    // Set for archive formats (zip): where each record's data starts, found on first use and
+    // cached by the archive, safe to ask from any thread. Null when every storage has fileOffset.
+    std::shared_ptr<const RecordOffsets> records;
 };
 
 class Checkpoint {
@@ -69,11 +69,9 @@ public:
     qint64 totalNbytes() const;       // sum of tensor nbytes in the listing
     qint64 distinctStorageBytes() const;
 
-    // The bytes of one storage, mapped (not copied). Resolves zip record offsets on first use.
+    // The bytes of one storage, mapped (not copied); a zip record's offset comes from its file's
+    // RecordOffsets. Writes nothing, so any number of threads may call it at once.
     Result<QByteArrayView> storageBytes(int storage) const;
-
-private:
-    mutable std::mutex m_resolveMutex;
 };
 
 using CheckpointPtr = std::shared_ptr<Checkpoint>;

@@ -26,8 +26,8 @@ struct StorageInfo {
     qint64 nbytes = 0;
     QString location;       // device recorded at save time ("cpu", "cuda:0")
     int file = 0;           // index into Checkpoint::files()
-    qint64 fileOffset = -1; // byte offset of the first byte in that file; -1 until resolved
-    qint64 zipEntry = -1;   // archive entry to resolve fileOffset from, -1 when not a zip record
+    qint64 fileOffset = -1; // byte offset of the first byte in that file; -1 for zip records
+    qint64 zipEntry = -1;   // zip record holding the bytes (its file's RecordOffsets finds them), -1 when none
     bool bigEndian = false; // bytes are in big-endian order (zip byteorder record)
 };
 

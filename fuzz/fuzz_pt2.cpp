@@ -17,7 +17,7 @@ Result<Value*> readAsPt2(Checkpoint& checkpoint, int fileIndex, Format* format)
     auto zip = ZipArchive::open(source.map);
     if (!zip)
         return zip.error();
-    source.zip = *zip;
+    source.records = *zip;
     if ((*zip)->entries().empty())
         return makeError(ErrorCode::NotACheckpoint, QStringLiteral("empty archive"));
     const QString& first = (*zip)->entries().front().name;

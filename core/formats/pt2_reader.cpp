@@ -596,8 +596,8 @@ Result<Value*> readTorchExport(Checkpoint& checkpoint, int fileIndex, const std:
     if (!zip)
         return makeError(ErrorCode::Corrupt, QStringLiteral("the .pt2 archive is not open"));
     SourceFile& source = checkpoint.files[size_t(fileIndex)];
-    if (!source.zip)
-        source.zip = zip;  // Checkpoint::storageBytes resolves record offsets through it
+    if (!source.records)
+        source.records = zip;  // Checkpoint::storageBytes finds record data through it
     ExportLoader loader(checkpoint, fileIndex, *zip, prefix);
     return loader.load();
 }

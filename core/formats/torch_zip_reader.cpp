@@ -179,7 +179,7 @@ Result<Value*> readTorchZip(Checkpoint& checkpoint, int fileIndex, Format* forma
     if (!zipResult)
         return zipResult.error();
     std::shared_ptr<ZipArchive> zip = *zipResult;
-    source.zip = zip;
+    source.records = zip;  // Checkpoint::storageBytes finds record data through it
     const ZipArchive& archive = *zip;
 
     auto prefixResult = archivePrefix(archive);

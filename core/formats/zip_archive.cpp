@@ -319,6 +319,10 @@ Result<std::shared_ptr<ZipArchive>> ZipArchive::open(std::shared_ptr<MappedFile>
     archive->m_file = std::move(file);
     if (auto status = readCentralDirectory(*archive->m_file, *directory, &archive->m_entries, &archive->m_index); !status)
         return status.error();
+    const size_t count = archive->m_entries.size();
+    archive->m_dataOffsets.reset(new std::atomic<qint64>[count]);
+    for (size_t i = 0; i < count; ++i)
+        archive->m_dataOffsets[i].store(-1, std::memory_order_relaxed);  // published with the archive
     return archive;
 }
 
@@ -369,6 +373,13 @@ Result<qint64> ZipArchive::dataOffset(int entry) const
     auto readable = readableEntry(entry);
     if (!readable)
         return readable.error();
+    // Relaxed is enough: the offset is a function of bytes that never change after open (the map,
+    // m_entries), and no other data is published through it. The atomic only makes a first use
+    // from two threads at once well-defined; whichever store a reader sees holds the one value.
+    // Errors are not cached: asking again re-derives the same one.
+    std::atomic<qint64>& cached = m_dataOffsets[size_t(entry)];
+    if (const qint64 known = cached.load(std::memory_order_relaxed); known >= 0)
+        return known;  // every check below passed when it was stored
     const ZipEntry& info = **readable;
     if (info.method != kStored)
         return makeError(ErrorCode::Unsupported, QStringLiteral("record '%1' is compressed; tensor records must be stored").arg(info.name));
@@ -379,6 +390,7 @@ Result<qint64> ZipArchive::dataOffset(int entry) const
         return offset.error();
     if (info.uncompressedSize > quint64(m_file->size()) || !m_file->contains(*offset, qint64(info.uncompressedSize)))
         return makeError(ErrorCode::Truncated, QStringLiteral("record '%1' (%2 bytes at byte %3) runs past the end of the file").arg(info.name).arg(info.uncompressedSize).arg(*offset), *offset);
+    cached.store(*offset, std::memory_order_relaxed);
     return *offset;
 }
 

@@ -7,11 +7,13 @@
 
 #include "../flat_position_index.h"
 #include "../mapped_file.h"
+#include "../record_offsets.h"
 #include "../result.h"
 
 #include <QByteArray>
 #include <QString>
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -27,7 +29,7 @@ struct ZipEntry {
     int method = 0;                 // 0 stored, 8 deflated
 };
 
-class ZipArchive {
+class ZipArchive final : public RecordOffsets {
 public:
     // Reads the central directory. Fails with a clear message for truncated or non-zip data.
     static Result<std::shared_ptr<ZipArchive>> open(std::shared_ptr<MappedFile> file);
@@ -40,8 +42,8 @@ public:
     // Thread-safe: it only reads the map.
     Result<QByteArray> read(int entry, qint64 maxBytes) const;
     // File offset of a stored entry's first byte (from its local header), checked against the file.
-    // Thread-safe: it only reads the map.
-    Result<qint64> dataOffset(int entry) const;
+    // Thread-safe and lock-free: it reads the map and the per-entry cache below.
+    Result<qint64> dataOffset(int entry) const override;
 
     const MappedFile& file() const { return *m_file; }
 
@@ -55,6 +57,12 @@ private:
     std::shared_ptr<MappedFile> m_file;
     std::vector<ZipEntry> m_entries;
     FlatPositionIndex m_index;  // entry names, by position in m_entries
+    // Per entry: its data offset once dataOffset() has resolved it, -1 before. Resolved on first
+    // use, not at open: opening reads the directory only (a local header per record would fault a
+    // page per tensor of a 100 000-tensor file, and once files can be remote, cost a request
+    // each). Threads that miss together each read the same local header and store the same
+    // value, so a plain atomic store suffices: no lock, no compare-and-swap.
+    std::unique_ptr<std::atomic<qint64>[]> m_dataOffsets;
 };
 
 }  // namespace statelens

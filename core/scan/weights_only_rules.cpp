@@ -890,7 +890,20 @@ void fromRun(WeightsOnlyVerdict* verdict, const WeightsOnlyRun& run)
 // torch's reader inflates) and fetches each data/<key> record the persistent ids name.
 void zipVerdict(const Checkpoint& checkpoint, const SourceFile& source, WeightsOnlyVerdict* verdict)
 {
-    const ZipArchive& zip = *source.zip;
+    // The zip reader leaves its archive as the file's record offsets; a file assembled some other
+    // way has its directory read again here.
+    std::shared_ptr<const ZipArchive> reopened;
+    const ZipArchive* archive = dynamic_cast<const ZipArchive*>(source.records.get());
+    if (!archive) {
+        auto opened = ZipArchive::open(source.map);
+        if (!opened) {
+            finish(verdict, QStringLiteral("RuntimeError"), opened.error().message, true);
+            return;
+        }
+        reopened = std::move(*opened);
+        archive = reopened.get();
+    }
+    const ZipArchive& zip = *archive;
     const QString first = zip.entries().front().name;
     const QString prefix = first.left(first.indexOf(u'/') + 1);
     if (zip.find(prefix + QStringLiteral("version")) < 0 && zip.find(prefix + QStringLiteral(".data/version")) < 0) {
