@@ -4,7 +4,9 @@
 #   2. one clang build with AddressSanitizer + UBSan and libFuzzer's coverage (`ci-hardening`
 #      preset, build-hardening/: core, its tests, the CLI and the fuzzers; no GUI, no torch):
 #      the core tests and the mutation check, then every fuzzer for STATELENS_FUZZ_SECONDS
-#      (default 60) s, two at a time.
+#      (default 60) s, two at a time;
+#   3. run between the two halves of step 2: a gcc ThreadSanitizer build (`dev-tsan` preset,
+#      build-tsan/) of the tests whose code crosses threads, with tests/tsan.supp (Qt internals).
 # STATELENS_SKIP_HARDENING=1 stops after step 1. One build serves both halves of step 2: core is
 # compiled once (a separate gcc ASan build and fuzz build took ~23 of CI's minutes, this ~6).
 set -euo pipefail
@@ -26,6 +28,18 @@ step "core tests under ASan + UBSan"
 # UBSan aborts on any report (-fno-sanitize-recover), so every report fails its test.
 ASAN_OPTIONS="detect_leaks=1" UBSAN_OPTIONS="print_stacktrace=1" \
   ctest --test-dir build-hardening -L 'core|robustness' --output-on-failure --timeout 900
+
+step "concurrency tests under ThreadSanitizer (gcc)"
+# Not the whole core suite: `ctest --preset dev-tsan` takes ~5 min cold on two cores (2m45 build,
+# 2m10 run), CI's budget is 30 min and the rest takes 15-22. These are the tests whose code runs on
+# several threads: the statistics job and the value preview on one storage, the statistics and
+# diff jobs (their workers; diff through the CLI, built with TSan too), and the GUI's job helper.
+# Cold: ~2m10 to build core and them, ~15 s to run.
+tsan_tests=(tst_checkpoint_concurrency tst_stats tst_diff tst_job_tracker)
+cmake --preset dev-tsan >/dev/null
+cmake --build --preset dev-tsan --parallel "$jobs" --target statelens-cli "${tsan_tests[@]}"
+tsan_pattern="$(IFS='|'; echo "${tsan_tests[*]}")"
+ctest --preset dev-tsan -R "^(${tsan_pattern})\$" --timeout 900
 
 step "fuzzers, ${STATELENS_FUZZ_SECONDS:-60} s each"
 STATELENS_FUZZ_BUILD=build-hardening bash fuzz/run_fuzzers.sh "${STATELENS_FUZZ_SECONDS:-60}" 2

@@ -72,19 +72,40 @@ void JobTracker::cancel()
     m_running->delivering.store(0);
 }
 
+namespace {
+
+// A runnable whose first act is the TSan hand-over (QRunnable::create's would read its
+// std::function before any code of ours ran).
+class PoolTask final : public QRunnable {
+public:
+    explicit PoolTask(std::function<void()> job) : m_job(std::move(job)) {}
+    void run() override
+    {
+        TsanHandoff::sync();  // the task was built before it was queued
+        m_job();
+    }
+
+private:
+    std::function<void()> m_job;
+};
+
+}  // namespace
+
 void JobTracker::runOnPool(std::function<void()> job)
 {
-    {
-        std::lock_guard<std::mutex> lock(m_running->mutex);
-        ++m_running->inFlight;
-    }
     std::shared_ptr<Running> running = m_running;
-    m_pool->start(QRunnable::create([job = std::move(job), running] {
+    auto* task = new PoolTask([job = std::move(job), running] {
         job();
         std::lock_guard<std::mutex> lock(running->mutex);
         if (--running->inFlight == 0)
             running->idle.notify_all();
-    }));
+    });
+    {
+        std::lock_guard<std::mutex> lock(running->mutex);
+        ++running->inFlight;
+    }
+    TsanHandoff::sync();
+    m_pool->start(task);  // the pool deletes it (autoDelete)
 }
 
 void JobTracker::waitForDone()

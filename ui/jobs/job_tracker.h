@@ -19,6 +19,8 @@
 // QtCore only: built without the GUI too, so the sanitizer builds run its tests.
 #pragma once
 
+#include "ui/jobs/tsan_handoff.h"
+
 #include <QObject>
 #include <QThreadPool>
 
@@ -66,9 +68,14 @@ public:
     {
         QMetaObject::invokeMethod(
             m_context,
-            [generations = m_generations, generation = m_generation, function = std::move(function)]() mutable {
+            // `handoff` last: under ThreadSanitizer its copy marks the closure's last write before
+            // Qt's queue takes it (tsan_handoff.h); elsewhere it is an empty member.
+            [generations = m_generations, generation = m_generation, function = std::move(function),
+             handoff = TsanHandoff()]() mutable {
+                TsanHandoff::sync();  // before any capture is read
                 if (generations->current.load(std::memory_order_acquire) == generation)
                     function();
+                TsanHandoff::sync();  // before Qt frees the call, perhaps on another thread
             },
             Qt::QueuedConnection);
     }
