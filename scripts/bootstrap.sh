@@ -12,6 +12,7 @@ packages=(
   python3-torch python3-torchvision   # regenerating fixtures and the benchmarks' baseline
   desktop-file-utils appstream shared-mime-info   # ctest -L packaging validates the desktop files
   clang-14 libclang-rt-14-dev   # the libFuzzer harnesses (fuzz/, scripts/test-all.sh)
+  xvfb xauth   # the interaction tests also run on a real X server (xcb), as scripts/test-all.sh does
 )
 missing=()
 for package in "${packages[@]}"; do
@@ -27,6 +28,8 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo ${STATELENS_CMAKE_ARGS:-}
+# The `ci` preset (build/, RelWithDebInfo, Ninja): warnings are errors, and the tests that compare
+# with libtorch fail rather than skip when the torch module does not load. CI builds exactly this.
+cmake --preset ci ${STATELENS_CMAKE_ARGS:-}
 # Two cores: two jobs. Translation units that include libtorch are few and kept narrow.
 cmake --build build --parallel "${STATELENS_BUILD_JOBS:-2}"

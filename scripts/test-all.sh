@@ -18,6 +18,15 @@ step() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 step "build and test"
 bash scripts/bootstrap.sh
 ctest --test-dir build --output-on-failure --timeout 600
+
+step "interaction tests on a real X server (xcb under Xvfb)"
+# The offscreen platform skips what a window system does with focus and activation: the tests
+# that drive focus changes and tab closes run again on xcb (ctest's environment pins offscreen,
+# so the programs run directly).
+for test in tst_match_interaction tst_tab_close tst_window_polish; do
+  xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb LC_ALL=C.UTF-8 \
+    STATELENS_TORCH_MODULE="$PWD/build/bin/statelens_torch.so" "build/tests/ui/$test"
+done
 [ "${STATELENS_SKIP_HARDENING:-0}" = 1 ] && exit 0
 
 step "hardening build (clang, ASan + UBSan)"

@@ -56,6 +56,7 @@ bool waitUntilRead(MainWindow& window)
 bool showWithFiles(MainWindow& window, const QStringList& paths)
 {
     window.show();
+    window.activateWindow();  // no window manager activates it under a bare X server
     if (!QTest::qWaitForWindowActive(&window))
         return false;
     for (const QString& path : paths)
@@ -230,6 +231,7 @@ void TestWindowPolish::testEmptyStateOpensRecentFiles()
     // Opened again from elsewhere: it moves to the top of the list.
     window.openPath(data("simple_cnn.pth"));
     QVERIFY(waitUntilRead(window));
+    window.activateWindow();
     QVERIFY(QTest::qWaitForWindowActive(&window));
     QTest::keyClick(window.currentTab()->treeView(), Qt::Key_W, Qt::ControlModifier);
     QTest::keyClick(window.currentTab()->treeView(), Qt::Key_W, Qt::ControlModifier);
