@@ -1,13 +1,13 @@
 #include "cli_commands.h"
 
 #include "text_table.h"
+#include "verb_parser.h"
 
 #include "core/checkpoint_reader.h"
 #include "core/display_format.h"
 #include "core/json_output.h"
 #include "core/torch_runtime.h"
 
-#include <QCommandLineParser>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTextStream>
@@ -20,37 +20,13 @@ namespace {
 
 void writeOut(const QString& text)
 {
-    const QByteArray bytes = text.toUtf8();
-    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stdout);
+    writeText(stdout, text);
 }
 
 void writeJson(const QJsonObject& object)
 {
     const QByteArray bytes = QJsonDocument(object).toJson(QJsonDocument::Indented);
     std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stdout);
-}
-
-// Parses `VERB FILE [--json]`; returns false (after printing why) on a usage error.
-bool parseFileArguments(const QStringList& arguments, const QString& verb, QString* file, bool* json)
-{
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("statelens-cli %1").arg(verb));
-    parser.addPositionalArgument(QStringLiteral("verb"), verb);
-    parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("checkpoint, shard index or folder"));
-    const QCommandLineOption jsonOption(QStringLiteral("json"), QStringLiteral("print one JSON document"));
-    parser.addOption(jsonOption);
-    if (!parser.parse(arguments)) {
-        printError(parser.errorText());
-        return false;
-    }
-    const QStringList positional = parser.positionalArguments();
-    if (positional.size() != 2) {
-        printError(QStringLiteral("usage: statelens-cli %1 FILE [--json]").arg(verb));
-        return false;
-    }
-    *file = positional[1];
-    *json = parser.isSet(jsonOption);
-    return true;
 }
 
 QString notesFor(const TensorInfo& tensor, const Checkpoint& checkpoint)
@@ -71,14 +47,20 @@ QString notesFor(const TensorInfo& tensor, const Checkpoint& checkpoint)
     return notes.join(QStringLiteral(", "));
 }
 
-// `VERB FILE [--json]`: parses the arguments and opens FILE. Null (after printing why) on failure.
-CheckpointPtr openFromArguments(const QStringList& arguments, const QString& verb, QString* file, bool* json)
+// `VERB FILE [--json]`: parses the arguments and opens FILE. Null when the verb stops (--help, a
+// usage error, an unreadable file), with *exitCode set.
+CheckpointPtr openFromArguments(const QStringList& arguments, const QString& verb, QString* file, bool* json, int* exitCode)
 {
-    if (!parseFileArguments(arguments, verb, file, json))
+    QStringList positional;
+    if (const Stop stop = parseJsonVerb(arguments, verb, &positional, json)) {
+        *exitCode = *stop;
         return nullptr;
+    }
+    *file = positional[0];
     auto checkpoint = openCheckpoint(*file);
     if (!checkpoint) {
         printError(checkpoint.error().toString());
+        *exitCode = 2;
         return nullptr;
     }
     return *checkpoint;
@@ -97,17 +79,23 @@ QString unsafeWarning(const Checkpoint& checkpoint)
 
 void printError(const QString& message)
 {
-    const QByteArray bytes = (QStringLiteral("statelens-cli: ") + message + u'\n').toUtf8();
-    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stderr);
+    writeText(stderr, QStringLiteral("statelens-cli: ") + message + u'\n');
+}
+
+void writeText(FILE* stream, const QString& text)
+{
+    const QByteArray bytes = text.toUtf8();
+    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stream);
 }
 
 int runList(const QStringList& arguments)
 {
     QString file;
     bool json = false;
-    const CheckpointPtr opened = openFromArguments(arguments, QStringLiteral("ls"), &file, &json);
+    int exitCode = 0;
+    const CheckpointPtr opened = openFromArguments(arguments, QStringLiteral("ls"), &file, &json, &exitCode);
     if (!opened)
-        return 2;
+        return exitCode;
     const Checkpoint& checkpoint = *opened;
     if (json) {
         const QByteArray text = listingJsonText(checkpoint, file);
@@ -136,9 +124,10 @@ int runInfo(const QStringList& arguments)
 {
     QString file;
     bool json = false;
-    const CheckpointPtr opened = openFromArguments(arguments, QStringLiteral("info"), &file, &json);
+    int exitCode = 0;
+    const CheckpointPtr opened = openFromArguments(arguments, QStringLiteral("info"), &file, &json, &exitCode);
     if (!opened)
-        return 2;
+        return exitCode;
     const Checkpoint& checkpoint = *opened;
     if (json) {
         writeJson(summaryJson(checkpoint, file));
@@ -181,7 +170,10 @@ int runInfo(const QStringList& arguments)
 
 int runDevices(const QStringList& arguments)
 {
-    const bool json = arguments.contains(QStringLiteral("--json"));
+    QStringList positional;
+    bool json = false;
+    if (const Stop stop = parseJsonVerb(arguments, QStringLiteral("devices"), &positional, &json))
+        return *stop;
     auto version = TorchRuntime::instance().libtorchVersion();
     if (!version) {
         printError(version.error().toString());

@@ -6,18 +6,22 @@
 
 #include <QStringList>
 
+#include <cstdio>
+
 namespace statelens::cli {
 
-int runList(const QStringList& arguments);     // ls FILE [--json]
-int runInfo(const QStringList& arguments);     // info FILE [--json]
-int runDevices(const QStringList& arguments);  // devices [--json]
+// Each takes the process's arguments (program, verb, the verb's own); their synopses are in
+// verb_table.cpp, as docs/cli.md writes them.
+int runList(const QStringList& arguments);
+int runInfo(const QStringList& arguments);
+int runDevices(const QStringList& arguments);
 int runStats(const QStringList& arguments);
-int runArchs(const QStringList& arguments);    // archs [--json]
-int runMatch(const QStringList& arguments);    // match FILE --arch ARCH [--strict | --lenient] ...
-int runLoad(const QStringList& arguments);     // load FILE --arch ARCH [--device DEV] ...
-int runExport(const QStringList& arguments);   // export FILE OUT [--format pt|safetensors] ...
-int runScan(const QStringList& arguments);     // scan FILE [--json]: globals, unsafe ones, torch's weights_only verdict
-int runDiff(const QStringList& arguments);     // diff A B [--json] [--device DEV] [--key-a PATH] ...
+int runArchs(const QStringList& arguments);
+int runMatch(const QStringList& arguments);
+int runLoad(const QStringList& arguments);
+int runExport(const QStringList& arguments);
+int runScan(const QStringList& arguments);
+int runDiff(const QStringList& arguments);
 
 // --rename FROM=TO and --tie FROM=TO, in the order given (renames first, then ties, as the
 // one-click fixes apply them). False after printing the error for a value without '='.
@@ -25,5 +29,8 @@ bool parseKeyEdits(const QStringList& renames, const QStringList& ties, QVector<
 
 // Writes "statelens-cli: MESSAGE" to stderr.
 void printError(const QString& message);
+
+// Writes TEXT as UTF-8 to STREAM.
+void writeText(FILE* stream, const QString& text);
 
 }  // namespace statelens::cli

@@ -4,9 +4,9 @@
 #pragma once
 
 #include "cli_commands.h"
+#include "verb_parser.h"
 
 #include <QCommandLineOption>
-#include <QCommandLineParser>
 
 namespace statelens::cli {
 
@@ -17,11 +17,11 @@ struct ComputeOptions {
     QCommandLineOption threads{QStringLiteral("threads"), QStringLiteral("worker threads (default: one per core)"),
                                QStringLiteral("N"), QStringLiteral("0")};
 
-    void addTo(QCommandLineParser& parser) const { parser.addOptions({device, engine, threads}); }
+    void addTo(VerbParser& parser) const { parser.addOptions({device, engine, threads}); }
 
     // False after printing the error.
     template <typename Options>
-    bool read(const QCommandLineParser& parser, Options* options) const
+    bool read(const VerbParser& parser, Options* options) const
     {
         bool ok = false;
         options->threads = parser.value(threads).toInt(&ok);

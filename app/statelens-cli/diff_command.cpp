@@ -1,6 +1,4 @@
-// statelens-cli diff A B [--json] [--device DEV] [--key-a PATH] [--key-b PATH] [--key PATH]
-//                        [--strip-prefix-a P]... [--strip-prefix-b P]... [--strip-prefix P]...
-//                        [--all] [--engine fused|torch] [--threads N]
+// statelens-cli diff: two checkpoints' state dicts compared tensor by tensor.
 // Exit 0 when every tensor is the same, 1 when anything differs (as diff(1)), 2 on errors.
 #include "cli_commands.h"
 #include "compute_options.h"
@@ -14,8 +12,6 @@
 #include "core/display_format.h"
 #include "core/stats/stats_job.h"  // checkDeviceAvailable
 #include "core/stats/stats_kernels.h"  // simdTargetName
-
-#include <QCommandLineParser>
 
 #include <cmath>
 #include <cstdio>
@@ -34,7 +30,7 @@ struct DiffArguments {
 };
 
 // A set option's value, never null (so "" names the root); a null string when not given.
-QString keyValue(const QCommandLineParser& parser, const QCommandLineOption& option)
+QString keyValue(const VerbParser& parser, const QCommandLineOption& option)
 {
     if (!parser.isSet(option))
         return QString();
@@ -42,13 +38,10 @@ QString keyValue(const QCommandLineParser& parser, const QCommandLineOption& opt
     return value.isNull() ? QStringLiteral("") : value;
 }
 
-bool parseDiffArguments(const QStringList& arguments, DiffArguments* out)
+Stop parseDiffArguments(const QStringList& arguments, DiffArguments* out)
 {
-    QCommandLineParser parser;
-    parser.addPositionalArgument(QStringLiteral("verb"), QStringLiteral("diff"));
-    parser.addPositionalArgument(QStringLiteral("A"), QStringLiteral("first checkpoint"));
-    parser.addPositionalArgument(QStringLiteral("B"), QStringLiteral("second checkpoint"));
-    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("print one JSON document"));
+    VerbParser parser(QStringLiteral("diff"));
+    const QCommandLineOption json = jsonOption();
     const QCommandLineOption all(QStringLiteral("all"), QStringLiteral("list unchanged tensors too"));
     const QCommandLineOption key(QStringLiteral("key"), QStringLiteral("state dict path in both files"), QStringLiteral("PATH"));
     const QCommandLineOption keyA(QStringLiteral("key-a"), QStringLiteral("state dict path in A"), QStringLiteral("PATH"));
@@ -59,18 +52,11 @@ bool parseDiffArguments(const QStringList& arguments, DiffArguments* out)
     parser.addOptions({json, all, key, keyA, keyB, strip, stripA, stripB});
     const ComputeOptions compute;
     compute.addTo(parser);
-    if (!parser.parse(arguments)) {
-        printError(parser.errorText());
-        return false;
-    }
-    const QStringList positional = parser.positionalArguments();
-    if (positional.size() != 3) {
-        printError(QStringLiteral("usage: statelens-cli diff A B [--json] [--device DEV] [--key-a PATH] [--key-b PATH] "
-                                  "[--strip-prefix-a P]... [--strip-prefix-b P]... [--all]"));
-        return false;
-    }
-    out->fileA = positional[1];
-    out->fileB = positional[2];
+    if (const Stop stop = parser.parse(arguments))
+        return stop;
+    const QStringList positional = parser.positional();
+    out->fileA = positional[0];
+    out->fileB = positional[1];
     out->json = parser.isSet(json);
     out->all = parser.isSet(all);
     out->alignment.keyA = parser.isSet(keyA) ? keyValue(parser, keyA) : keyValue(parser, key);
@@ -78,8 +64,8 @@ bool parseDiffArguments(const QStringList& arguments, DiffArguments* out)
     out->alignment.stripA = parser.values(strip) + parser.values(stripA);
     out->alignment.stripB = parser.values(strip) + parser.values(stripB);
     if (!compute.read(parser, &out->options))
-        return false;
-    return true;
+        return 2;
+    return std::nullopt;
 }
 
 QString describeSide(const DiffSide& side)
@@ -135,8 +121,8 @@ void writeText(const DiffReport& report, bool all)
 int runDiff(const QStringList& arguments)
 {
     DiffArguments args;
-    if (!parseDiffArguments(arguments, &args))
-        return 2;
+    if (const Stop stop = parseDiffArguments(arguments, &args))
+        return *stop;
     // The device is checked before the files are read: a wrong device is a usage error.
     if (auto status = checkDeviceAvailable(args.options.device); !status) {
         printError(status.error().message);

@@ -1,6 +1,6 @@
-// statelens-cli export FILE OUT [--format pt|safetensors] [--key PATH] [--strip-prefix P]...
-//                             [--add-prefix P] [--arch ARCH --lenient] [--snippet] [--json]
+// statelens-cli export: writes a checkpoint's (re-rooted, re-prefixed, matched-only) state dict.
 #include "cli_commands.h"
+#include "verb_parser.h"
 
 #include "core/checkpoint_reader.h"
 #include "core/display_format.h"
@@ -8,7 +8,6 @@
 #include "core/match/architecture_sources.h"
 #include "core/match/match_report.h"
 
-#include <QCommandLineParser>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -19,10 +18,7 @@ namespace statelens::cli {
 
 int runExport(const QStringList& arguments)
 {
-    QCommandLineParser parser;
-    parser.addPositionalArgument(QStringLiteral("verb"), QStringLiteral("export"));
-    parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("checkpoint, shard index or folder"));
-    parser.addPositionalArgument(QStringLiteral("OUT"), QStringLiteral("file to write (never an input)"));
+    VerbParser parser(QStringLiteral("export"));
     const QCommandLineOption format(QStringLiteral("format"), QStringLiteral("pt (torch.save zip, default) or safetensors"), QStringLiteral("FORMAT"), QStringLiteral("pt"));
     const QCommandLineOption key(QStringLiteral("key"), QStringLiteral("dotted path of the state dict inside the file"), QStringLiteral("PATH"));
     const QCommandLineOption strip(QStringLiteral("strip-prefix"), QStringLiteral("remove this prefix from keys (repeatable)"), QStringLiteral("P"));
@@ -32,22 +28,15 @@ int runExport(const QStringList& arguments)
     const QCommandLineOption arch(QStringLiteral("arch"), QStringLiteral("with --lenient: keep only the keys this model loads"), QStringLiteral("ARCH"));
     const QCommandLineOption lenient(QStringLiteral("lenient"), QStringLiteral("with --arch: matched keys only"));
     const QCommandLineOption snippet(QStringLiteral("snippet"), QStringLiteral("also print Python that applies the same key map"));
-    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("print one JSON document"));
+    const QCommandLineOption json = jsonOption();
     parser.addOptions({format, key, strip, add, rename, tie, arch, lenient, snippet, json});
-    const QString usage = QStringLiteral("usage: statelens-cli export FILE OUT [--format pt|safetensors] [--key PATH] "
-                                         "[--strip-prefix P]... [--add-prefix P] [--rename FROM=TO]... [--tie FROM=TO]... "
-                                         "[--arch ARCH --lenient] [--snippet] [--json]");
-    if (!parser.parse(arguments)) {
-        printError(parser.errorText() + u'\n' + usage);
-        return 2;
-    }
-    const QStringList positional = parser.positionalArguments();
-    if (positional.size() != 3 || parser.isSet(arch) != parser.isSet(lenient)) {
-        printError(usage);
-        return 2;
-    }
+    if (const Stop stop = parser.parse(arguments))
+        return *stop;
+    if (parser.isSet(arch) != parser.isSet(lenient))
+        return parser.usageError(QStringLiteral("--arch and --lenient go together"));
+    const QStringList positional = parser.positional();
     ExportRequest request;
-    request.output = positional[2];
+    request.output = positional[1];
     const QString formatName = parser.value(format);
     if (formatName == QLatin1String("pt"))
         request.format = ExportFormat::TorchZip;
@@ -63,7 +52,7 @@ int runExport(const QStringList& arguments)
     request.addPrefix = parser.value(add);
     if (!parseKeyEdits(parser.values(rename), parser.values(tie), &request.keyEdits))
         return 2;
-    auto opened = openCheckpoint(positional[1]);
+    auto opened = openCheckpoint(positional[0]);
     if (!opened) {
         printError(opened.error().toString());
         return 2;
@@ -82,9 +71,9 @@ int runExport(const QStringList& arguments)
         match.stripPrefixes = request.stripPrefixes;
         match.addPrefix = request.addPrefix;
         match.keyEdits = request.keyEdits;
-        auto report = matchCheckpoint(checkpoint, positional[1], *architecture, match);
+        auto report = matchCheckpoint(checkpoint, positional[0], *architecture, match);
         if (!report) {
-            printError(QStringLiteral("%1: %2").arg(positional[1], report.error().message));
+            printError(QStringLiteral("%1: %2").arg(positional[0], report.error().message));
             return 2;
         }
         request.onlySelected = true;
@@ -98,7 +87,7 @@ int runExport(const QStringList& arguments)
     QByteArray out;
     const QString code = parser.isSet(snippet) ? exportSnippet(checkpoint, request, summary->view) : QString();
     if (parser.isSet(json)) {
-        QJsonObject root{{QStringLiteral("file"), positional[1]},
+        QJsonObject root{{QStringLiteral("file"), positional[0]},
                          {QStringLiteral("output"), summary->output},
                          {QStringLiteral("format"), formatName},
                          {QStringLiteral("key"), summary->view.path},

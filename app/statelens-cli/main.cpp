@@ -1,43 +1,63 @@
 // statelens-cli: list, inspect and check PyTorch checkpoints from scripts.
 #include "cli_commands.h"
+#include "verb_table.h"
 
 #include <QCoreApplication>
 
 #include <cstdio>
-#include <utility>
 
 using namespace statelens::cli;
 
 namespace {
 
-const char kUsage[] =
-    "usage: statelens-cli VERB [ARGS]\n"
-    "  --version                 print the version\n"
-    "  ls FILE [--json]          list every tensor: name, dtype, shape, size, storage\n"
-    "  info FILE [--json]        summary: format, counts, bytes per dtype, state dicts, unsafe globals\n"
-    "  devices [--json]          the compute devices libtorch offers (loads libtorch)\n"
-    "  stats FILE [--json] [--bins N] [--device DEV] [--filter REGEX] [--group PREFIX]...\n"
-    "                            min, max, mean, std, NaN/Inf/zero counts and a histogram per tensor;\n"
-    "                            --group adds one aggregate over a module subtree; --engine torch\n"
-    "                            computes with libtorch's own operators (a cross-check)\n"
-    "  match FILE --arch ARCH [--strict | --lenient] [--key PATH] [--strip-prefix P]... [--add-prefix P] [--json]\n"
-    "                            would load_state_dict accept it? torch's exact error, causes, fixes;\n"
-    "                            exit 1 when it would not load\n"
-    "  load FILE --arch ARCH [--strict | --lenient] [--device DEV] [--key PATH] [--strip-prefix P]... [--json]\n"
-    "                            load it into the model on DEV, eval(), one forward pass on zeros\n"
-    "  archs [--json]            the built-in architectures and their options (loads libtorch)\n"
-    "  export FILE OUT [--format pt|safetensors] [--key PATH] [--strip-prefix P]... [--add-prefix P]\n"
-    "                [--arch ARCH --lenient] [--snippet] [--json]\n"
-    "                            write the (re-rooted, re-prefixed, matched-only) state dict; atomic,\n"
-    "                            never over an input; --snippet prints the same key map in Python\n"
-    "  scan FILE [--json]        every global the pickle names, the unsafe ones, and what\n"
-    "                            torch.load(weights_only=True) would do; exit 1 when any is unsafe\n"
-    "  diff A B [--json] [--device DEV] [--key-a PATH] [--key-b PATH] [--strip-prefix-a P]... [--strip-prefix-b P]... [--all]\n"
-    "                            per tensor same, changed, shape_changed, dtype_changed, only_a or only_b,\n"
-    "                            with max/mean |a-b|, relative L2 and cosine; exit 1 when anything differs\n"
-    "ARCH: a built-in name (resnet18:num_classes=10), a TorchScript or .pt2 file, a JSON spec, or\n"
-    "      ref:CHECKPOINT (any readable checkpoint).\n"
-    "FILE: a torch.save file (zip or legacy), TorchScript, .pt2, .safetensors, a shard index or its folder.\n";
+constexpr int kSummaryColumn = 28;
+constexpr int kWidth = 110;
+
+// A synopsis in indented lines of about kWidth columns, broken between its bracketed groups only.
+QStringList wrapSynopsis(const QString& synopsis)
+{
+    QStringList pieces{QString()};
+    int depth = 0;
+    for (const QChar c : synopsis) {
+        depth += c == u'[' ? 1 : c == u']' ? -1 : 0;
+        if (c == u' ' && depth == 0)
+            pieces.append(QString());
+        else
+            pieces.last() += c;
+    }
+    QStringList lines{QStringLiteral("  ") + pieces.takeFirst()};
+    for (const QString& piece : pieces) {
+        if (lines.last().size() + 1 + piece.size() > kWidth)
+            lines.append(QString(16, u' ') + piece);
+        else
+            lines.last() += u' ' + piece;
+    }
+    return lines;
+}
+
+// The synopsis, and its summary beside it when the synopsis is short, else below it.
+QString entry(const QString& synopsis, const QString& summary)
+{
+    const QStringList lines = wrapSynopsis(synopsis);
+    QStringList summaryLines = summary.split(u'\n');
+    QString text;
+    if (lines.size() == 1 && lines[0].size() < kSummaryColumn)
+        text = lines[0].leftJustified(kSummaryColumn) + summaryLines.takeFirst() + u'\n';
+    else
+        text = lines.join(u'\n') + u'\n';
+    for (const QString& line : summaryLines)
+        text += QString(kSummaryColumn, u' ') + line + u'\n';
+    return text;
+}
+
+QString usage()
+{
+    QString text = QStringLiteral("usage: statelens-cli VERB [ARGS]   (statelens-cli VERB --help: its usage and flags)\n");
+    text += entry(QStringLiteral("--version"), QStringLiteral("print the version"));
+    for (const Verb& verb : verbs())
+        text += entry(QLatin1String(verb.synopsis), QString::fromUtf8(verb.summary));
+    return text + glossaryFor(QString());
+}
 
 }  // namespace
 
@@ -47,27 +67,22 @@ int main(int argc, char** argv)
     QCoreApplication::setApplicationName(QStringLiteral("statelens-cli"));
     QCoreApplication::setApplicationVersion(QStringLiteral(STATELENS_VERSION));
     const QStringList arguments = QCoreApplication::arguments();
-    if (arguments.size() < 2 || arguments[1] == QLatin1String("--help") || arguments[1] == QLatin1String("-h")) {
-        std::fputs(kUsage, arguments.size() < 2 ? stderr : stdout);
-        return arguments.size() < 2 ? 2 : 0;
+    if (arguments.size() < 2) {
+        writeText(stderr, usage());
+        return 2;
     }
     const QString verb = arguments[1];
+    if (verb == QLatin1String("--help") || verb == QLatin1String("-h")) {
+        writeText(stdout, usage());
+        return 0;
+    }
     if (verb == QLatin1String("--version")) {
         std::printf("statelens-cli %s (Qt %s; libtorch is loaded only by the verbs that compute)\n", STATELENS_VERSION, qVersion());
         return 0;
     }
-    QStringList verbArguments = arguments.mid(1);
-    verbArguments.prepend(arguments[0]);
-    using Verb = int (*)(const QStringList&);
-    static const std::pair<const char*, Verb> verbs[] = {
-        {"ls", runList}, {"info", runInfo}, {"devices", runDevices}, {"stats", runStats},
-        {"archs", runArchs}, {"match", runMatch}, {"load", runLoad}, {"export", runExport},
-        {"scan", runScan}, {"diff", runDiff}};
-    for (const auto& [name, run] : verbs) {
-        if (verb == QLatin1String(name))
-            return run(verbArguments);
-    }
+    if (const Verb* found = findVerb(verb))
+        return found->run(arguments);
     printError(QStringLiteral("unknown verb '%1'").arg(verb));
-    std::fputs(kUsage, stderr);
+    writeText(stderr, usage());
     return 2;
 }

@@ -1,9 +1,6 @@
 // The verbs about models: archs, match and load.
-//   statelens-cli archs [--json]
-//   statelens-cli match FILE --arch ARCH [--strict | --lenient] [--key PATH] [--strip-prefix P]... [--add-prefix P]
-//                       [--rename FROM=TO]... [--tie FROM=TO]... [--json]
-//   statelens-cli load FILE --arch ARCH [--strict | --lenient] [--device DEV] [--key PATH] [--strip-prefix P]... [--json]
 #include "cli_commands.h"
+#include "verb_parser.h"
 
 #include "core/checkpoint_reader.h"
 #include "core/display_format.h"
@@ -13,7 +10,6 @@
 #include "core/match/model_loading.h"
 #include "core/torch_runtime.h"
 
-#include <QCommandLineParser>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -31,11 +27,9 @@ struct ModelArguments {
     bool json = false;
 };
 
-bool parseModelArguments(const QStringList& arguments, const QString& verb, bool withDevice, ModelArguments* out)
+Stop parseModelArguments(const QStringList& arguments, const QString& verb, bool withDevice, ModelArguments* out)
 {
-    QCommandLineParser parser;
-    parser.addPositionalArgument(QStringLiteral("verb"), verb);
-    parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("checkpoint, shard index or folder"));
+    VerbParser parser(verb);
     const QCommandLineOption arch(QStringLiteral("arch"), QStringLiteral("built-in name, TorchScript/.pt2 file, JSON spec or ref:FILE"), QStringLiteral("ARCH"));
     const QCommandLineOption strict(QStringLiteral("strict"), QStringLiteral("as load_state_dict(strict=True) (default)"));
     const QCommandLineOption lenient(QStringLiteral("lenient"), QStringLiteral("load what agrees in name and shape, skip the rest"));
@@ -45,23 +39,18 @@ bool parseModelArguments(const QStringList& arguments, const QString& verb, bool
     const QCommandLineOption rename(QStringLiteral("rename"), QStringLiteral("rename one key after the prefixes (repeatable)"), QStringLiteral("FROM=TO"));
     const QCommandLineOption tie(QStringLiteral("tie"), QStringLiteral("also offer key FROM as TO, as tied weights (repeatable)"), QStringLiteral("FROM=TO"));
     const QCommandLineOption device(QStringLiteral("device"), QStringLiteral("cpu, cuda, cuda:N or mps"), QStringLiteral("DEV"), QStringLiteral("cpu"));
-    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("print one JSON document"));
-    parser.addOptions({arch, strict, lenient, key, strip, add, rename, tie, json});
+    const QCommandLineOption json = jsonOption();
+    parser.addOptions({arch, strict, lenient});
     if (withDevice)
         parser.addOption(device);
-    const QString usage = QStringLiteral("usage: statelens-cli %1 FILE --arch ARCH [--strict | --lenient]%2 [--key PATH] "
-                                         "[--strip-prefix P]... [--add-prefix P] [--rename FROM=TO]... [--tie FROM=TO]... [--json]")
-                              .arg(verb, withDevice ? QStringLiteral(" [--device DEV]") : QString());
-    if (!parser.parse(arguments)) {
-        printError(parser.errorText() + u'\n' + usage);
-        return false;
-    }
-    const QStringList positional = parser.positionalArguments();
-    if (positional.size() != 2 || !parser.isSet(arch) || (parser.isSet(strict) && parser.isSet(lenient))) {
-        printError(usage);
-        return false;
-    }
-    out->file = positional[1];
+    parser.addOptions({key, strip, add, rename, tie, json});
+    if (const Stop stop = parser.parse(arguments))
+        return stop;
+    if (!parser.isSet(arch))
+        return parser.usageError(QStringLiteral("--arch is required"));
+    if (parser.isSet(strict) && parser.isSet(lenient))
+        return parser.usageError(QStringLiteral("--strict and --lenient exclude each other"));
+    out->file = parser.positional()[0];
     out->request.architecture = parser.value(arch);
     out->request.strict = !parser.isSet(lenient);
     if (parser.isSet(key))
@@ -69,11 +58,11 @@ bool parseModelArguments(const QStringList& arguments, const QString& verb, bool
     out->request.stripPrefixes = parser.values(strip);
     out->request.addPrefix = parser.value(add);
     if (!parseKeyEdits(parser.values(rename), parser.values(tie), &out->request.keyEdits))
-        return false;
+        return 2;
     out->json = parser.isSet(json);
     if (withDevice)
         out->device = parser.value(device).trimmed().toLower();
-    return true;
+    return std::nullopt;
 }
 
 void writeBytes(const QByteArray& bytes)
@@ -85,7 +74,10 @@ void writeBytes(const QByteArray& bytes)
 
 int runArchs(const QStringList& arguments)
 {
-    const bool json = arguments.contains(QStringLiteral("--json"));
+    QStringList positional;
+    bool json = false;
+    if (const Stop stop = parseJsonVerb(arguments, QStringLiteral("archs"), &positional, &json))
+        return *stop;
     auto entries = TorchRuntime::instance().builtInArchitectures();
     if (!entries) {
         printError(entries.error().toString());
@@ -117,8 +109,8 @@ int runArchs(const QStringList& arguments)
 int runMatch(const QStringList& arguments)
 {
     ModelArguments args;
-    if (!parseModelArguments(arguments, QStringLiteral("match"), false, &args))
-        return 2;
+    if (const Stop stop = parseModelArguments(arguments, QStringLiteral("match"), false, &args))
+        return *stop;
     auto architecture = loadArchitecture(args.request.architecture);
     if (!architecture) {
         printError(architecture.error().toString());
@@ -141,8 +133,8 @@ int runMatch(const QStringList& arguments)
 int runLoad(const QStringList& arguments)
 {
     ModelArguments args;
-    if (!parseModelArguments(arguments, QStringLiteral("load"), true, &args))
-        return 2;
+    if (const Stop stop = parseModelArguments(arguments, QStringLiteral("load"), true, &args))
+        return *stop;
     if (auto status = TorchRuntime::instance().checkDevice(args.device); !status) {
         printError(status.error().message);
         return 2;

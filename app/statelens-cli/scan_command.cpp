@@ -1,12 +1,12 @@
-// statelens-cli scan FILE [--json]: every global the file's pickle(s) name, those outside the allow
+// statelens-cli scan: every global the file's pickle(s) name, those outside the allow
 // list, and what torch.load(FILE, weights_only=True) of torch 1.13 would do. Exit 1 when any global
 // is unsafe. Nothing in the file is imported or called.
 #include "cli_commands.h"
+#include "verb_parser.h"
 
 #include "core/checkpoint_reader.h"
 #include "core/scan/weights_only_rules.h"
 
-#include <QCommandLineParser>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -36,20 +36,11 @@ void write(const QByteArray& bytes) { std::fwrite(bytes.constData(), 1, size_t(b
 
 int runScan(const QStringList& arguments)
 {
-    QCommandLineParser parser;
-    parser.addPositionalArgument(QStringLiteral("verb"), QStringLiteral("scan"));
-    parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("checkpoint, shard index or folder"));
-    const QCommandLineOption jsonOption(QStringLiteral("json"), QStringLiteral("print one JSON document"));
-    parser.addOption(jsonOption);
-    if (!parser.parse(arguments)) {
-        printError(parser.errorText());
-        return 2;
-    }
-    if (parser.positionalArguments().size() != 2) {
-        printError(QStringLiteral("usage: statelens-cli scan FILE [--json]"));
-        return 2;
-    }
-    const QString file = parser.positionalArguments()[1];
+    QStringList positional;
+    bool json = false;
+    if (const Stop stop = parseJsonVerb(arguments, QStringLiteral("scan"), &positional, &json))
+        return *stop;
+    const QString file = positional[0];
     auto opened = openCheckpoint(file);
     if (!opened) {
         printError(opened.error().toString());
@@ -59,7 +50,7 @@ int runScan(const QStringList& arguments)
     const WeightsOnlyVerdict verdict = weightsOnlyVerdict(checkpoint);
     const bool safe = checkpoint.unsafeGlobals.isEmpty();
 
-    if (parser.isSet(jsonOption)) {
+    if (json) {
         QJsonObject object{{QStringLiteral("file"), file},
                            {QStringLiteral("format"), formatName(checkpoint.format)},
                            {QStringLiteral("safe"), safe},

@@ -1,5 +1,4 @@
-// statelens-cli stats FILE [--json] [--bins N] [--device DEV] [--filter REGEX]
-//                        [--group PREFIX]... [--engine fused|torch] [--threads N]
+// statelens-cli stats: statistics and histograms per tensor, and per module subtree with --group.
 #include "cli_commands.h"
 #include "compute_options.h"
 #include "terminal.h"
@@ -11,7 +10,6 @@
 #include "core/stats/stats_json.h"
 #include "core/stats/stats_kernels.h"
 
-#include <QCommandLineParser>
 #include <QElapsedTimer>
 #include <QRegularExpression>
 
@@ -32,40 +30,31 @@ struct StatsArguments {
     QStringList groups;
 };
 
-bool parseStatsArguments(const QStringList& arguments, StatsArguments* out)
+Stop parseStatsArguments(const QStringList& arguments, StatsArguments* out)
 {
-    QCommandLineParser parser;
-    parser.addPositionalArgument(QStringLiteral("verb"), QStringLiteral("stats"));
-    parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("checkpoint, shard index or folder"));
-    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("print one JSON document"));
+    VerbParser parser(QStringLiteral("stats"));
+    const QCommandLineOption json = jsonOption();
     const QCommandLineOption bins(QStringLiteral("bins"), QStringLiteral("histogram bins (default 64)"), QStringLiteral("N"), QStringLiteral("64"));
     const QCommandLineOption filter(QStringLiteral("filter"), QStringLiteral("only tensors whose name matches"), QStringLiteral("REGEX"));
     const QCommandLineOption group(QStringLiteral("group"), QStringLiteral("also one aggregate over names starting with PREFIX"), QStringLiteral("PREFIX"));
     parser.addOptions({json, bins, filter, group});
     const ComputeOptions compute;
     compute.addTo(parser);
-    if (!parser.parse(arguments)) {
-        printError(parser.errorText());
-        return false;
-    }
-    const QStringList positional = parser.positionalArguments();
-    if (positional.size() != 2) {
-        printError(QStringLiteral("usage: statelens-cli stats FILE [--json] [--bins N] [--device DEV] [--filter REGEX]"));
-        return false;
-    }
-    out->file = positional[1];
+    if (const Stop stop = parser.parse(arguments))
+        return stop;
+    out->file = parser.positional()[0];
     out->json = parser.isSet(json);
     bool ok = false;
     out->options.bins = parser.value(bins).toInt(&ok);
     if (!ok || out->options.bins < 1 || out->options.bins > StatsJob::kMaxBins) {
         printError(QStringLiteral("--bins must be a whole number from 1 to %1").arg(StatsJob::kMaxBins));
-        return false;
+        return 2;
     }
     if (!compute.read(parser, &out->options))
-        return false;
+        return 2;
     out->filter = parser.value(filter);
     out->groups = parser.values(group);
-    return true;
+    return std::nullopt;
 }
 
 QString problemsOf(const TensorStats& stats)
@@ -129,8 +118,8 @@ void writeText(const StatsReport& report)
 int runStats(const QStringList& arguments)
 {
     StatsArguments args;
-    if (!parseStatsArguments(arguments, &args))
-        return 2;
+    if (const Stop stop = parseStatsArguments(arguments, &args))
+        return *stop;
     QRegularExpression filter(args.filter, QRegularExpression::CaseInsensitiveOption);
     if (!args.filter.isEmpty() && !filter.isValid()) {
         printError(QStringLiteral("--filter: %1 in '%2'").arg(filter.errorString(), args.filter));
