@@ -1,4 +1,4 @@
-// The CLI contract's JSON documents (../shared/docs/cli-contract.md), built from the model.
+// The CLI contract's JSON documents (docs/cli.md), built from the model.
 #pragma once
 
 #include "checkpoint.h"
