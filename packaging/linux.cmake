@@ -31,7 +31,12 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/statelens.1.gz ${CMAKE_CURRENT_BINARY_
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/changelog.gz linux/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 set(CPACK_GENERATOR DEB RPM TGZ)
-set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
+# DEB and RPM install under /usr whatever prefix the build was configured with (a default configure
+# says /usr/local, which lintian rejects in a .deb); the generator-specific file sets it per
+# generator, so the TGZ keeps its paths relative to its top folder. Every install destination is
+# relative (the torch module is found from the executable's folder), so only the prefix moves.
+set(CPACK_STATELENS_SYSTEM_PREFIX /usr)
+set(CPACK_PROJECT_CONFIG_FILE ${CMAKE_CURRENT_SOURCE_DIR}/linux/cpack-generator-prefix.cmake)
 
 # DEB: dpkg-shlibdeps turns the ELF files' needs into the distribution's packages (Qt 6,
 # QCustomPlot, Highway, zlib; libtorch through the torch module). It cannot see plugins Qt loads
@@ -53,20 +58,19 @@ set(CPACK_RPM_PACKAGE_URL ${PROJECT_HOMEPAGE_URL})
 set(CPACK_RPM_PACKAGE_AUTOREQPROV ON)
 set(CPACK_RPM_PACKAGE_REQUIRES "qt6-qtbase-gui")  # Fedora's platform plugins
 set(CPACK_RPM_FILE_NAME RPM-DEFAULT)
+set(share ${CPACK_STATELENS_SYSTEM_PREFIX}/${CMAKE_INSTALL_DATADIR})
 set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION
-  ${CMAKE_INSTALL_FULL_DATADIR}/applications
-  ${CMAKE_INSTALL_FULL_DATADIR}/icons ${CMAKE_INSTALL_FULL_DATADIR}/icons/hicolor
-  ${CMAKE_INSTALL_FULL_DATADIR}/man ${CMAKE_INSTALL_FULL_MANDIR}/man1
-  ${CMAKE_INSTALL_FULL_DATADIR}/metainfo
-  ${CMAKE_INSTALL_FULL_DATADIR}/mime ${CMAKE_INSTALL_FULL_DATADIR}/mime/packages
-  ${CMAKE_INSTALL_FULL_LIBDIR})
+  ${share}/applications
+  ${share}/icons ${share}/icons/hicolor
+  ${share}/man ${CPACK_STATELENS_SYSTEM_PREFIX}/${CMAKE_INSTALL_MANDIR}/man1
+  ${share}/metainfo
+  ${share}/mime ${share}/mime/packages
+  ${CPACK_STATELENS_SYSTEM_PREFIX}/${CMAKE_INSTALL_LIBDIR})
 foreach(size 16 22 24 32 48 64 128 256 512)
   list(APPEND CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION
-    ${CMAKE_INSTALL_FULL_DATADIR}/icons/hicolor/${size}x${size}
-    ${CMAKE_INSTALL_FULL_DATADIR}/icons/hicolor/${size}x${size}/apps)
+    ${share}/icons/hicolor/${size}x${size} ${share}/icons/hicolor/${size}x${size}/apps)
 endforeach()
-list(APPEND CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION
-  ${CMAKE_INSTALL_FULL_DATADIR}/icons/hicolor/scalable ${CMAKE_INSTALL_FULL_DATADIR}/icons/hicolor/scalable/apps)
+list(APPEND CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION ${share}/icons/hicolor/scalable ${share}/icons/hicolor/scalable/apps)
 
 # The fast check of the files above (the slow one, packaging/test-deb.sh, builds and installs the
 # .deb in a clean Debian root).

@@ -5,8 +5,8 @@
 # network (debootstrap, apt): not part of ctest. Run as root.
 #
 # Usage: packaging/test-deb.sh BUILD_DIR [PACKAGE.deb]
-#   BUILD_DIR  a configured and built tree (cmake --preset release -DCMAKE_INSTALL_PREFIX=/usr);
-#              cpack -G DEB runs there unless PACKAGE.deb is given.
+#   BUILD_DIR  a configured and built tree (cmake --preset release; the .deb installs under /usr
+#              whatever its CMAKE_INSTALL_PREFIX); cpack -G DEB runs there unless PACKAGE.deb is given.
 # Environment: STATELENS_MIRROR (default http://deb.debian.org/debian); STATELENS_ROOT_CACHE, a
 # debootstrap tarball reused between runs (default /var/cache/statelens-pack/bookworm-minbase.tgz).
 set -euo pipefail
@@ -33,6 +33,12 @@ fi
 deb=$(realpath "$deb")
 echo "$deb"
 dpkg-deb --field "$deb"
+# Before the slow steps: every path under /usr and none under /usr/local, whatever prefix the build had.
+misplaced=$(dpkg-deb --contents "$deb" | awk '$6 != "./" && ($6 !~ /^\.\/usr\// || $6 ~ /^\.\/usr\/local\//) {print $6}')
+if [ -n "$misplaced" ]; then
+  printf 'the .deb installs outside /usr (CPACK_PACKAGING_INSTALL_PREFIX, packaging/linux):\n%s\n' "$misplaced" >&2
+  exit 1
+fi
 
 step "a clean Debian 12 root"
 root=$(mktemp -d /tmp/statelens-root.XXXXXX)
