@@ -1,6 +1,9 @@
 #include "torch_runtime.h"
 
 #include "cuda_driver_info.h"
+#include "diff/tensor_diff.h"
+#include "match/architecture.h"
+#include "stats/moments.h"
 
 #include <QCoreApplication>
 #include <QDir>

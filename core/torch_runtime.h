@@ -5,10 +5,8 @@
 // This header is torch-free; core/torch/ builds the module behind it.
 #pragma once
 
-#include "diff/tensor_diff.h"
-#include "match/architecture.h"
+#include "dtype.h"
 #include "result.h"
-#include "stats/moments.h"
 #include "torch_api.h"
 
 #include <QString>
@@ -17,6 +15,12 @@
 #include <mutex>
 
 namespace statelens {
+
+// What the module computes is declared by the jobs that use it (stats, diff, match); the runtime
+// sits below them and only names the types, so it depends on none of those folders.
+struct Architecture;
+struct DiffSums;
+struct Moments;
 
 struct DeviceInfo {
     QString id;          // "cpu", "cuda:0", "mps"
