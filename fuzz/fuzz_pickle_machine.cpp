@@ -1,12 +1,12 @@
 // The restricted pickle machine on raw pickle bytes (protocols 0-5), with a persistent loader
 // that hands out storages over a zero-filled map, so fuzzed tensor geometry (sizes, strides,
 // offsets, quantization) reaches naming and element decoding. The same bytes then go through
-// scan's opcode walker and the weights-only emulation.
+// the opcode walker and the weights-only emulation.
 #include "fuzz_common.h"
 
 #include "core/formats/storage_pid.h"
 #include "core/pickle/pickle_machine.h"
-#include "core/scan/pickle_opcodes.h"
+#include "core/pickle/pickle_opcodes.h"
 #include "core/scan/weights_only_rules.h"
 #include "core/tensor_naming.h"
 

@@ -10,7 +10,7 @@
 #include "core/diff/diff_job.h"
 #include "core/diff/diff_json.h"
 #include "core/display_format.h"
-#include "core/stats/stats_job.h"  // checkDeviceAvailable
+#include "core/device_check.h"
 #include "core/stats/stats_kernels.h"  // simdTargetName
 
 #include <cmath>

@@ -6,6 +6,7 @@
 
 #include "core/checkpoint_reader.h"
 #include "core/display_format.h"
+#include "core/device_check.h"
 #include "core/stats/stats_job.h"
 #include "core/stats/stats_json.h"
 #include "core/stats/stats_kernels.h"

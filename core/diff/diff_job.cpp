@@ -1,7 +1,7 @@
 #include "diff_job.h"
 
 #include "core/stats/element_decoder.h"
-#include "core/stats/stats_job.h"  // checkDeviceAvailable
+#include "core/device_check.h"
 #include "core/torch_runtime.h"
 #include "diff_kernels.h"
 

@@ -1,5 +1,6 @@
 #include "pickle_machine.h"
 
+#include "pickle_opcodes.h"
 #include "python_keys.h"
 #include "torch_globals.h"
 
@@ -21,101 +22,6 @@ constexpr int kHighestProtocol = 5;
 constexpr qint64 kMaxLongBytes = 1024;    // LONG1/LONG4 payload: about 2,466 decimal digits
 constexpr qint64 kMaxLongDigits = 10000;  // INT/LONG text of protocol 0
 constexpr qsizetype kMaxNameLength = 1024;  // a module or class name in GLOBAL / STACK_GLOBAL
-
-// The opcodes, named as in CPython's pickletools.
-enum class Op : quint8 {
-    Mark = '(', Stop = '.', Pop = '0', PopMark = '1', Dup = '2', Float = 'F', Int = 'I', BinInt = 'J',
-    BinInt1 = 'K', Long = 'L', BinInt2 = 'M', None = 'N', PersId = 'P', BinPersId = 'Q', Reduce = 'R',
-    String = 'S', BinString = 'T', ShortBinString = 'U', Unicode = 'V', BinUnicode = 'X', Append = 'a',
-    Build = 'b', Global = 'c', Dict = 'd', EmptyDict = '}', Appends = 'e', Get = 'g', BinGet = 'h',
-    Inst = 'i', LongBinGet = 'j', List = 'l', EmptyList = ']', Obj = 'o', Put = 'p', BinPut = 'q',
-    LongBinPut = 'r', SetItem = 's', Tuple = 't', EmptyTuple = ')', SetItems = 'u', BinFloat = 'G',
-    // protocol 2
-    Proto = 0x80, NewObj = 0x81, Ext1 = 0x82, Ext2 = 0x83, Ext4 = 0x84, Tuple1 = 0x85, Tuple2 = 0x86,
-    Tuple3 = 0x87, NewTrue = 0x88, NewFalse = 0x89, Long1 = 0x8a, Long4 = 0x8b,
-    // protocol 3
-    BinBytes = 'B', ShortBinBytes = 'C',
-    // protocol 4
-    ShortBinUnicode = 0x8c, BinUnicode8 = 0x8d, BinBytes8 = 0x8e, EmptySet = 0x8f, AddItems = 0x90,
-    FrozenSet = 0x91, NewObjEx = 0x92, StackGlobal = 0x93, Memoize = 0x94, Frame = 0x95,
-    // protocol 5
-    ByteArray8 = 0x96, NextBuffer = 0x97, ReadOnlyBuffer = 0x98,
-};
-
-const char* opName(quint8 op)
-{
-    switch (Op(op)) {
-    case Op::Mark: return "MARK";
-    case Op::Stop: return "STOP";
-    case Op::Pop: return "POP";
-    case Op::PopMark: return "POP_MARK";
-    case Op::Dup: return "DUP";
-    case Op::Float: return "FLOAT";
-    case Op::Int: return "INT";
-    case Op::BinInt: return "BININT";
-    case Op::BinInt1: return "BININT1";
-    case Op::Long: return "LONG";
-    case Op::BinInt2: return "BININT2";
-    case Op::None: return "NONE";
-    case Op::PersId: return "PERSID";
-    case Op::BinPersId: return "BINPERSID";
-    case Op::Reduce: return "REDUCE";
-    case Op::String: return "STRING";
-    case Op::BinString: return "BINSTRING";
-    case Op::ShortBinString: return "SHORT_BINSTRING";
-    case Op::Unicode: return "UNICODE";
-    case Op::BinUnicode: return "BINUNICODE";
-    case Op::Append: return "APPEND";
-    case Op::Build: return "BUILD";
-    case Op::Global: return "GLOBAL";
-    case Op::Dict: return "DICT";
-    case Op::EmptyDict: return "EMPTY_DICT";
-    case Op::Appends: return "APPENDS";
-    case Op::Get: return "GET";
-    case Op::BinGet: return "BINGET";
-    case Op::Inst: return "INST";
-    case Op::LongBinGet: return "LONG_BINGET";
-    case Op::List: return "LIST";
-    case Op::EmptyList: return "EMPTY_LIST";
-    case Op::Obj: return "OBJ";
-    case Op::Put: return "PUT";
-    case Op::BinPut: return "BINPUT";
-    case Op::LongBinPut: return "LONG_BINPUT";
-    case Op::SetItem: return "SETITEM";
-    case Op::Tuple: return "TUPLE";
-    case Op::EmptyTuple: return "EMPTY_TUPLE";
-    case Op::SetItems: return "SETITEMS";
-    case Op::BinFloat: return "BINFLOAT";
-    case Op::Proto: return "PROTO";
-    case Op::NewObj: return "NEWOBJ";
-    case Op::Ext1: return "EXT1";
-    case Op::Ext2: return "EXT2";
-    case Op::Ext4: return "EXT4";
-    case Op::Tuple1: return "TUPLE1";
-    case Op::Tuple2: return "TUPLE2";
-    case Op::Tuple3: return "TUPLE3";
-    case Op::NewTrue: return "NEWTRUE";
-    case Op::NewFalse: return "NEWFALSE";
-    case Op::Long1: return "LONG1";
-    case Op::Long4: return "LONG4";
-    case Op::BinBytes: return "BINBYTES";
-    case Op::ShortBinBytes: return "SHORT_BINBYTES";
-    case Op::ShortBinUnicode: return "SHORT_BINUNICODE";
-    case Op::BinUnicode8: return "BINUNICODE8";
-    case Op::BinBytes8: return "BINBYTES8";
-    case Op::EmptySet: return "EMPTY_SET";
-    case Op::AddItems: return "ADDITEMS";
-    case Op::FrozenSet: return "FROZENSET";
-    case Op::NewObjEx: return "NEWOBJ_EX";
-    case Op::StackGlobal: return "STACK_GLOBAL";
-    case Op::Memoize: return "MEMOIZE";
-    case Op::Frame: return "FRAME";
-    case Op::ByteArray8: return "BYTEARRAY8";
-    case Op::NextBuffer: return "NEXT_BUFFER";
-    case Op::ReadOnlyBuffer: return "READONLY_BUFFER";
-    }
-    return nullptr;
-}
 
 QString kindName(ValueKind kind)
 {
@@ -474,6 +380,14 @@ bool decodeRawUnicodeEscape(QByteArrayView line, QString* out, QString* problem)
     return true;
 }
 
+// The module and name lines of GLOBAL and INST.
+void globalLines(const unsigned char* data, const PickleOp& op, QByteArrayView* module, QByteArrayView* name)
+{
+    const char* text = reinterpret_cast<const char*>(data);
+    *module = QByteArrayView(text + op.argOffset, qsizetype(op.lineBreak - op.argOffset));
+    *name = QByteArrayView(text + op.lineBreak + 1, qsizetype(op.argOffset + op.argLength - op.lineBreak - 1));
+}
+
 // ---- the machine ---------------------------------------------------------------------------------
 
 // The keys Python compares in a container: a set's items, a dict's (or a dict subclass
@@ -498,8 +412,8 @@ public:
     Unpickler(Checkpoint& checkpoint, const PickleLimits& limits, const PickleMachine::PersistentLoader& loader,
               bool torchScript, const char* data, qint64 size)
         : m_checkpoint(checkpoint), m_limits(limits), m_loader(loader), m_torchScript(torchScript),
-          m_data(reinterpret_cast<const unsigned char*>(data)), m_size(size), m_arenaStart(checkpoint.arena.size()),
-          m_globals(checkpoint, *this)
+          m_data(reinterpret_cast<const unsigned char*>(data)), m_size(size), m_walker(data, size),
+          m_arenaStart(checkpoint.arena.size()), m_globals(checkpoint, *this)
     {
         for (const QString& name : checkpoint.globals)
             m_listed.insert(name);
@@ -524,14 +438,15 @@ private:
     Error error(ErrorCode code, const QString& problem) const;
     Error corrupt(const QString& problem) const { return error(ErrorCode::Corrupt, problem); }
     Error truncated(qint64 needed) const;
-    Error runsPastEnd(const char* what, quint64 length) const;
+    Error runsPastEnd(const PickleOp& op, const char* what) const;
     Error underflow() const { return corrupt(QStringLiteral("stack underflow")); }
 
-    // reading operands
-    qint64 left() const { return m_size - m_pos; }
-    Status readUInt(int width, quint64* value);
-    Status readBytes(quint64 length, const char* what, QByteArrayView* bytes);
-    Status readLine(QByteArrayView* line);
+    // operands, as the walker found them
+    Error argumentProblem(const PickleOp& op) const;
+    QByteArrayView argBytes(const PickleOp& op) const
+    {
+        return QByteArrayView(reinterpret_cast<const char*>(m_data + op.argOffset), qsizetype(op.argLength));
+    }
 
     // the stack
     size_t floor() const { return m_marks.empty() ? 0 : m_marks.back(); }
@@ -552,16 +467,16 @@ private:
     std::pair<size_t, bool> findOrAddKey(KeyPositions& positions, const Value* container, const Value* key,
                                          size_t position);
 
-    Status step();
+    Status step(const PickleOp& op);
     Status pushInteger(QByteArrayView text);
-    Status pushLong(int width);
-    Status pushFloatText();
-    Status pushBinFloat();
-    Status pushStringOp(int width);
-    Status pushQuotedString();
+    Status pushLong(const PickleOp& op);
+    Status pushFloatText(const PickleOp& op);
+    Status pushBinFloat(const PickleOp& op);
+    Status pushStringOp(const PickleOp& op, bool python2);
+    Status pushQuotedString(const PickleOp& op);
     Value* python2String(QByteArrayView bytes);
-    Status pushUnicodeLine();
-    Status pushBytesOp(int width);
+    Status pushUnicodeLine(const PickleOp& op);
+    Status pushBytesOp(const PickleOp& op);
     Status pushTuple(size_t count);
     Status pushFromMark(ValueKind kind);
     Status pushDictFromMark();
@@ -573,9 +488,9 @@ private:
     Status setItemOp();
     Status setItemsOp();
     Status addItemsOp();
-    Status global();
+    Status global(const PickleOp& op);
     Status stackGlobal();
-    Status inst();
+    Status inst(const PickleOp& op);
     Status obj();
     Status reduce(CallKind kind);
     Status newObjEx();
@@ -583,11 +498,11 @@ private:
     Status build();
     Status buildDict(Value* dict, Value* state);
     Status persistentId(Value* pid);
-    Status persIdLine();
+    Status persIdLine(const PickleOp& op);
     Status memoGet(quint64 key);
     Status memoPut(quint64 key);
-    Status memoIndexLine(quint64* key);
-    Status memoOp(int width, bool put);
+    Status memoIndexLine(const PickleOp& op, quint64* key);
+    Status memoOp(const PickleOp& op, bool put);
     Result<Value*> namedGlobal(const QString& module, const QString& name);
     void listGlobal(const QString& name);
 
@@ -597,8 +512,8 @@ private:
     const bool m_torchScript;
     const unsigned char* const m_data;
     const qint64 m_size;
+    PickleOpWalker m_walker;
     const size_t m_arenaStart;
-    qint64 m_pos = 0;
     qint64 m_opStart = 0;
     quint8 m_op = 0;
     int m_protocol = 0;
@@ -635,7 +550,7 @@ private:
 
 QString Unpickler::where() const
 {
-    const char* name = opName(m_op);
+    const char* name = opcodeName(m_op);
     const QString op = name ? QLatin1String(name) : QStringLiteral("opcode 0x%1").arg(m_op, 2, 16, QLatin1Char('0'));
     return QStringLiteral("%1 at byte %2").arg(op).arg(m_opStart);
 }
@@ -647,49 +562,49 @@ Error Unpickler::error(ErrorCode code, const QString& problem) const
 
 Error Unpickler::truncated(qint64 needed) const
 {
-    return error(ErrorCode::Truncated, QStringLiteral("truncated: needs %1 more bytes, %2 left").arg(needed).arg(left()));
+    const qint64 left = m_size - (m_opStart + 1);  // after the opcode byte
+    return error(ErrorCode::Truncated, QStringLiteral("truncated: needs %1 more bytes, %2 left").arg(needed).arg(left));
 }
 
-Error Unpickler::runsPastEnd(const char* what, quint64 length) const
+Error Unpickler::runsPastEnd(const PickleOp& op, const char* what) const
 {
-    // Checked before anything is allocated: a claim of 2^62 bytes fails here, not in malloc.
+    // The walker compared the claim with what is left before anything was allocated: a claim of
+    // 2^62 bytes fails here, not in malloc.
     return makeError(ErrorCode::Truncated, QStringLiteral("pickle: %1 of %2 bytes at byte %3 runs past the end of the pickle (%4 bytes left; truncated?)")
-                                               .arg(QLatin1String(what)).arg(length).arg(m_opStart).arg(left()),
+                                               .arg(QLatin1String(what)).arg(op.value).arg(m_opStart).arg(m_size - op.argOffset),
                      m_opStart);
 }
 
-// ---- operands ----------------------------------------------------------------------------------
-
-Status Unpickler::readUInt(int width, quint64* value)
+// What a length-prefixed payload is called in messages.
+const char* payloadName(PickleArgKind kind)
 {
-    if (left() < width)
-        return truncated(width);
-    quint64 result = 0;
-    for (int i = 0; i < width; ++i)
-        result |= quint64(m_data[m_pos + i]) << (8 * i);
-    m_pos += width;
-    *value = result;
-    return Ok{};
+    switch (kind) {
+    case PickleArgKind::Long1:
+    case PickleArgKind::Long4: return "integer";
+    case PickleArgKind::Bytes1:
+    case PickleArgKind::Bytes4:
+    case PickleArgKind::Bytes8: return "bytes object";
+    case PickleArgKind::Bytearray8: return "bytearray";
+    default: return "string";
+    }
 }
 
-Status Unpickler::readBytes(quint64 length, const char* what, QByteArrayView* bytes)
+Error Unpickler::argumentProblem(const PickleOp& op) const
 {
-    if (length > quint64(left()))
-        return runsPastEnd(what, length);
-    *bytes = QByteArrayView(reinterpret_cast<const char*>(m_data + m_pos), qsizetype(length));
-    m_pos += qint64(length);
-    return Ok{};
-}
-
-Status Unpickler::readLine(QByteArrayView* line)
-{
-    const void* newline = std::memchr(m_data + m_pos, '\n', size_t(left()));
-    if (!newline)
+    switch (op.problem) {
+    case PickleArgProblem::FieldCut:
+        return truncated(opcodeInfo(op.byte()).width);
+    case PickleArgProblem::NegativeLength:
+        return corrupt(QStringLiteral("negative byte count %1").arg(qint32(quint32(op.value))));
+    case PickleArgProblem::PayloadCut:
+        return runsPastEnd(op, payloadName(op.arg()));
+    case PickleArgProblem::NoNewline:
         return error(ErrorCode::Truncated, QStringLiteral("truncated: the text argument has no end of line"));
-    const qint64 length = static_cast<const unsigned char*>(newline) - (m_data + m_pos);
-    *line = QByteArrayView(reinterpret_cast<const char*>(m_data + m_pos), qsizetype(length));
-    m_pos += length + 1;
-    return Ok{};
+    case PickleArgProblem::UnknownOpcode:
+    case PickleArgProblem::None:
+        break;
+    }
+    return makeError(ErrorCode::Corrupt, QStringLiteral("pickle: unknown opcode 0x%1 at byte %2").arg(m_op, 2, 16, QLatin1Char('0')).arg(m_opStart), m_opStart);
 }
 
 // ---- the stack ---------------------------------------------------------------------------------
@@ -886,18 +801,19 @@ Status Unpickler::addItem(Value* set, Value* item)
 
 Result<Value*> Unpickler::run(qint64* end)
 {
-    while (m_pos < m_size) {
-        m_opStart = m_pos;
-        m_op = m_data[m_pos++];
-        if (Op(m_op) == Op::Stop) {
+    PickleOp op;
+    while (m_walker.next(&op)) {
+        m_opStart = op.offset;
+        m_op = op.byte();
+        if (op.opcode == Opcode::Stop) {
             Value* result = nullptr;
             if (Status status = pop(&result); !status)
                 return status.error();
             if (end)
-                *end = m_pos;
+                *end = m_walker.position();
             return result;
         }
-        if (Status status = step(); !status)
+        if (Status status = step(op); !status)
             return status.error();
         if (qint64(m_checkpoint.arena.size() - m_arenaStart) > m_limits.maxValues)
             return error(ErrorCode::LimitExceeded, QStringLiteral("more than %1 values").arg(m_limits.maxValues));
@@ -905,29 +821,32 @@ Result<Value*> Unpickler::run(qint64* end)
     return makeError(ErrorCode::Truncated, QStringLiteral("pickle: truncated: the data ends at byte %1 before STOP").arg(m_size), m_size);
 }
 
-Status Unpickler::step()
+Status Unpickler::step(const PickleOp& op)
 {
-    quint64 operand = 0;
-    switch (Op(m_op)) {
-    case Op::Proto:
-        if (Status status = readUInt(1, &operand); !status)
-            return status;
-        if (operand > quint64(kHighestProtocol))
-            return error(ErrorCode::Unsupported, QStringLiteral("unsupported pickle protocol %1").arg(operand));
-        m_protocol = int(operand);
+    // An argument the walker found cut, negative or unknown fails before any use of it, except
+    // where CPython decides otherwise first: LONG1/LONG4 bound their length (pushLong), and
+    // extension codes are refused whatever follows them.
+    if (Q_UNLIKELY(op.problem != PickleArgProblem::None) && op.opcode != Opcode::Long1 && op.opcode != Opcode::Long4
+        && op.opcode != Opcode::Ext1 && op.opcode != Opcode::Ext2 && op.opcode != Opcode::Ext4)
+        return argumentProblem(op);
+    switch (op.opcode) {
+    case Opcode::Proto:
+        if (op.value > quint64(kHighestProtocol))
+            return error(ErrorCode::Unsupported, QStringLiteral("unsupported pickle protocol %1").arg(op.value));
+        m_protocol = int(op.value);
         return Ok{};
-    case Op::Frame:  // advisory: the opcodes inside read the same without it
-        if (Status status = readUInt(8, &operand); !status)
-            return status;
-        if (operand > quint64(left()))
-            return error(ErrorCode::Truncated, QStringLiteral("truncated: a frame of %1 bytes, %2 left").arg(operand).arg(left()));
+    case Opcode::Frame: {  // advisory: the opcodes inside read the same without it
+        const qint64 left = m_size - m_walker.position();
+        if (op.value > quint64(left))
+            return error(ErrorCode::Truncated, QStringLiteral("truncated: a frame of %1 bytes, %2 left").arg(op.value).arg(left));
         return Ok{};
-    case Op::Mark:
+    }
+    case Opcode::Mark:
         if (qint64(m_stack.size() + m_marks.size()) >= m_limits.maxStack)
             return error(ErrorCode::LimitExceeded, QStringLiteral("more than %1 values on the stack").arg(m_limits.maxStack));
         m_marks.push_back(m_stack.size());
         return Ok{};
-    case Op::Pop:
+    case Opcode::Pop:
         // Like CPython: POP on an empty frame discards the MARK itself.
         if (m_stack.size() > floor())
             m_stack.pop_back();
@@ -936,113 +855,107 @@ Status Unpickler::step()
         else
             return underflow();
         return Ok{};
-    case Op::PopMark: {
+    case Opcode::PopMark: {
         std::vector<Value*> discarded;
         return popMark(&discarded);
     }
-    case Op::Dup: {
+    case Opcode::Dup: {
         Value* value = nullptr;
         if (Status status = top(&value); !status)
             return status;
         return push(value);
     }
-    case Op::None: return push(none());
-    case Op::NewTrue: return push(boolean(true));
-    case Op::NewFalse: return push(boolean(false));
-    case Op::BinInt:
-        if (Status status = readUInt(4, &operand); !status)
-            return status;
-        return push(integer(qint32(quint32(operand))));
-    case Op::BinInt1:
-    case Op::BinInt2:
-        if (Status status = readUInt(Op(m_op) == Op::BinInt1 ? 1 : 2, &operand); !status)
-            return status;
-        return push(integer(qint64(operand)));
-    case Op::Int:
-    case Op::Long: {
-        QByteArrayView line;
-        if (Status status = readLine(&line); !status)
-            return status;
-        if (Op(m_op) == Op::Int && (line == "00" || line == "01"))  // protocol 0's False and True
+    case Opcode::None: return push(none());
+    case Opcode::NewTrue: return push(boolean(true));
+    case Opcode::NewFalse: return push(boolean(false));
+    case Opcode::BinInt:
+        return push(integer(qint32(quint32(op.value))));
+    case Opcode::BinInt1:
+    case Opcode::BinInt2:
+        return push(integer(qint64(op.value)));
+    case Opcode::Int:
+    case Opcode::Long: {
+        QByteArrayView line = argBytes(op);
+        if (op.opcode == Opcode::Int && (line == "00" || line == "01"))  // protocol 0's False and True
             return push(boolean(line == "01"));
-        if (Op(m_op) == Op::Long && line.endsWith('L'))
+        if (op.opcode == Opcode::Long && line.endsWith('L'))
             line.chop(1);
         return pushInteger(line);
     }
-    case Op::Long1: return pushLong(1);
-    case Op::Long4: return pushLong(4);
-    case Op::Float: return pushFloatText();
-    case Op::BinFloat: return pushBinFloat();
-    case Op::String: return pushQuotedString();
-    case Op::BinString: return pushStringOp(-4);
-    case Op::ShortBinString: return pushStringOp(-1);
-    case Op::Unicode: return pushUnicodeLine();
-    case Op::BinUnicode: return pushStringOp(4);
-    case Op::ShortBinUnicode: return pushStringOp(1);
-    case Op::BinUnicode8: return pushStringOp(8);
-    case Op::BinBytes: return pushBytesOp(4);
-    case Op::ShortBinBytes: return pushBytesOp(1);
-    case Op::BinBytes8:
-    case Op::ByteArray8: return pushBytesOp(8);
-    case Op::EmptyTuple: return push(emptyTuple());
-    case Op::EmptyList: return push(make(ValueKind::List));
-    case Op::EmptyDict: return push(make(ValueKind::Dict));
-    case Op::EmptySet: return push(make(ValueKind::Set));
-    case Op::Tuple1: return pushTuple(1);
-    case Op::Tuple2: return pushTuple(2);
-    case Op::Tuple3: return pushTuple(3);
-    case Op::Tuple: return pushFromMark(ValueKind::Tuple);
-    case Op::List: return pushFromMark(ValueKind::List);
-    case Op::FrozenSet: return pushFromMark(ValueKind::FrozenSet);
-    case Op::Dict: return pushDictFromMark();
-    case Op::Append: return append();
-    case Op::Appends: return appends();
-    case Op::SetItem: return setItemOp();
-    case Op::SetItems: return setItemsOp();
-    case Op::AddItems: return addItemsOp();
-    case Op::Global: return global();
-    case Op::StackGlobal: return stackGlobal();
-    case Op::Inst: return inst();
-    case Op::Obj: return obj();
-    case Op::Reduce: return reduce(CallKind::Call);
-    case Op::NewObj: return reduce(CallKind::New);
-    case Op::NewObjEx: return newObjEx();
-    case Op::Build: return build();
-    case Op::PersId: return persIdLine();
-    case Op::BinPersId: {
+    case Opcode::Long1:
+    case Opcode::Long4: return pushLong(op);
+    case Opcode::Float: return pushFloatText(op);
+    case Opcode::BinFloat: return pushBinFloat(op);
+    case Opcode::String: return pushQuotedString(op);
+    case Opcode::BinString:
+    case Opcode::ShortBinString: return pushStringOp(op, true);
+    case Opcode::Unicode: return pushUnicodeLine(op);
+    case Opcode::BinUnicode:
+    case Opcode::ShortBinUnicode:
+    case Opcode::BinUnicode8: return pushStringOp(op, false);
+    case Opcode::BinBytes:
+    case Opcode::ShortBinBytes:
+    case Opcode::BinBytes8:
+    case Opcode::ByteArray8: return pushBytesOp(op);
+    case Opcode::EmptyTuple: return push(emptyTuple());
+    case Opcode::EmptyList: return push(make(ValueKind::List));
+    case Opcode::EmptyDict: return push(make(ValueKind::Dict));
+    case Opcode::EmptySet: return push(make(ValueKind::Set));
+    case Opcode::Tuple1: return pushTuple(1);
+    case Opcode::Tuple2: return pushTuple(2);
+    case Opcode::Tuple3: return pushTuple(3);
+    case Opcode::Tuple: return pushFromMark(ValueKind::Tuple);
+    case Opcode::List: return pushFromMark(ValueKind::List);
+    case Opcode::FrozenSet: return pushFromMark(ValueKind::FrozenSet);
+    case Opcode::Dict: return pushDictFromMark();
+    case Opcode::Append: return append();
+    case Opcode::Appends: return appends();
+    case Opcode::SetItem: return setItemOp();
+    case Opcode::SetItems: return setItemsOp();
+    case Opcode::AddItems: return addItemsOp();
+    case Opcode::Global: return global(op);
+    case Opcode::StackGlobal: return stackGlobal();
+    case Opcode::Inst: return inst(op);
+    case Opcode::Obj: return obj();
+    case Opcode::Reduce: return reduce(CallKind::Call);
+    case Opcode::NewObj: return reduce(CallKind::New);
+    case Opcode::NewObjEx: return newObjEx();
+    case Opcode::Build: return build();
+    case Opcode::PersId: return persIdLine(op);
+    case Opcode::BinPersId: {
         Value* pid = nullptr;
         if (Status status = pop(&pid); !status)
             return status;
         return persistentId(pid);
     }
-    case Op::Get: {
+    case Opcode::Get: {
         quint64 key = 0;
-        if (Status status = memoIndexLine(&key); !status)
+        if (Status status = memoIndexLine(op, &key); !status)
             return status;
         return memoGet(key);
     }
-    case Op::Put: {
+    case Opcode::Put: {
         quint64 key = 0;
-        if (Status status = memoIndexLine(&key); !status)
+        if (Status status = memoIndexLine(op, &key); !status)
             return status;
         return memoPut(key);
     }
-    case Op::BinGet: return memoOp(1, false);
-    case Op::LongBinGet: return memoOp(4, false);
-    case Op::BinPut: return memoOp(1, true);
-    case Op::LongBinPut: return memoOp(4, true);
-    case Op::Memoize: return memoPut(quint64(m_memoCount));
-    case Op::Ext1:
-    case Op::Ext2:
-    case Op::Ext4:
+    case Opcode::BinGet:
+    case Opcode::LongBinGet: return memoOp(op, false);
+    case Opcode::BinPut:
+    case Opcode::LongBinPut: return memoOp(op, true);
+    case Opcode::Memoize: return memoPut(quint64(m_memoCount));
+    case Opcode::Ext1:
+    case Opcode::Ext2:
+    case Opcode::Ext4:
         return error(ErrorCode::Unsupported, QStringLiteral("copyreg extension codes are not supported"));
-    case Op::NextBuffer:
-    case Op::ReadOnlyBuffer:
+    case Opcode::NextBuffer:
+    case Opcode::ReadOnlyBuffer:
         return error(ErrorCode::Unsupported, QStringLiteral("out-of-band buffers are not supported"));
-    case Op::Stop:
+    case Opcode::Stop:
         break;  // handled by run()
     }
-    return makeError(ErrorCode::Corrupt, QStringLiteral("pickle: unknown opcode 0x%1 at byte %2").arg(m_op, 2, 16, QLatin1Char('0')).arg(m_opStart), m_opStart);
+    return argumentProblem(op);  // not reached: a byte that is no opcode has a problem
 }
 
 // ---- scalars -------------------------------------------------------------------------------------
@@ -1063,19 +976,20 @@ Status Unpickler::pushInteger(QByteArrayView text)
     return push(value);
 }
 
-Status Unpickler::pushLong(int width)
+Status Unpickler::pushLong(const PickleOp& op)
 {
-    quint64 raw = 0;
-    if (Status status = readUInt(width, &raw); !status)
-        return status;
-    const qint64 length = width == 1 ? qint64(raw) : qint64(qint32(quint32(raw)));
+    // The bound on the length comes before the check that the bytes are there: a huge claim is
+    // a limit, whatever is left.
+    if (op.problem == PickleArgProblem::FieldCut)
+        return argumentProblem(op);
+    const qint64 length = op.opcode == Opcode::Long1 ? qint64(op.value) : qint64(qint32(quint32(op.value)));
     if (length < 0)
         return corrupt(QStringLiteral("negative byte count %1").arg(length));
     if (length > kMaxLongBytes)
         return error(ErrorCode::LimitExceeded, QStringLiteral("an integer of %1 bytes (at most %2)").arg(length).arg(kMaxLongBytes));
-    QByteArrayView bytes;
-    if (Status status = readBytes(quint64(length), "integer", &bytes); !status)
-        return status;
+    if (op.problem != PickleArgProblem::None)
+        return argumentProblem(op);
+    const QByteArrayView bytes = argBytes(op);
     qint64 small = 0;
     QString big;
     bool fits = false;
@@ -1087,27 +1001,19 @@ Status Unpickler::pushLong(int width)
     return push(value);
 }
 
-Status Unpickler::pushFloatText()
+Status Unpickler::pushFloatText(const PickleOp& op)
 {
-    QByteArrayView line;
-    if (Status status = readLine(&line); !status)
-        return status;
+    const QByteArrayView line = argBytes(op);
     Value* value = make(ValueKind::Float);
     if (!parseFloat(line, &value->real))
         return corrupt(QStringLiteral("'%1' is not a float").arg(QString::fromLatin1(line.data(), qMin<qsizetype>(line.size(), 40))));
     return push(value);
 }
 
-Status Unpickler::pushBinFloat()
+Status Unpickler::pushBinFloat(const PickleOp& op)
 {
-    if (left() < 8)
-        return truncated(8);
-    quint64 raw = 0;
-    for (int i = 0; i < 8; ++i)
-        raw = (raw << 8) | m_data[m_pos + i];  // big-endian, unlike every other operand
-    m_pos += 8;
     Value* value = make(ValueKind::Float);
-    std::memcpy(&value->real, &raw, sizeof raw);
+    std::memcpy(&value->real, &op.value, sizeof op.value);  // the walker read it big-endian
     return push(value);
 }
 
@@ -1127,19 +1033,11 @@ Value* Unpickler::python2String(QByteArrayView bytes)
     return value;
 }
 
-// width > 0: BINUNICODE family (UTF-8); width < 0: BINSTRING family (Python 2 str). BINSTRING's
-// length is signed.
-Status Unpickler::pushStringOp(int width)
+// The BINUNICODE family (UTF-8), or with `python2` the BINSTRING family (Python 2 str).
+Status Unpickler::pushStringOp(const PickleOp& op, bool python2)
 {
-    quint64 length = 0;
-    if (Status status = readUInt(width < 0 ? -width : width, &length); !status)
-        return status;
-    if (width == -4 && qint32(quint32(length)) < 0)
-        return corrupt(QStringLiteral("negative byte count %1").arg(qint32(quint32(length))));
-    QByteArrayView bytes;
-    if (Status status = readBytes(length, "string", &bytes); !status)
-        return status;
-    if (width < 0)
+    const QByteArrayView bytes = argBytes(op);
+    if (python2)
         return push(python2String(bytes));
     Value* value = make(ValueKind::String);
     // torch decodes with surrogatepass; QString keeps what UTF-8 can say and replaces the rest
@@ -1148,11 +1046,9 @@ Status Unpickler::pushStringOp(int width)
     return push(value);
 }
 
-Status Unpickler::pushQuotedString()
+Status Unpickler::pushQuotedString(const PickleOp& op)
 {
-    QByteArrayView line;
-    if (Status status = readLine(&line); !status)
-        return status;
+    const QByteArrayView line = argBytes(op);
     QByteArray decoded;
     QString problem;
     if (!decodeQuotedString(line, &decoded, &problem))
@@ -1160,11 +1056,9 @@ Status Unpickler::pushQuotedString()
     return push(python2String(decoded));
 }
 
-Status Unpickler::pushUnicodeLine()
+Status Unpickler::pushUnicodeLine(const PickleOp& op)
 {
-    QByteArrayView line;
-    if (Status status = readLine(&line); !status)
-        return status;
+    const QByteArrayView line = argBytes(op);
     Value* value = make(ValueKind::String);
     QString problem;
     if (!decodeRawUnicodeEscape(line, &value->text, &problem))
@@ -1172,14 +1066,9 @@ Status Unpickler::pushUnicodeLine()
     return push(value);
 }
 
-Status Unpickler::pushBytesOp(int width)
+Status Unpickler::pushBytesOp(const PickleOp& op)
 {
-    quint64 length = 0;
-    if (Status status = readUInt(width, &length); !status)
-        return status;
-    QByteArrayView bytes;
-    if (Status status = readBytes(length, Op(m_op) == Op::ByteArray8 ? "bytearray" : "bytes object", &bytes); !status)
-        return status;
+    const QByteArrayView bytes = argBytes(op);
     Value* value = make(ValueKind::Bytes);
     value->extras().bytes = QByteArray(bytes.data(), bytes.size());
     return push(value);
@@ -1352,13 +1241,10 @@ Result<Value*> Unpickler::namedGlobal(const QString& module, const QString& name
     return m_globals.global(qualified);
 }
 
-Status Unpickler::global()
+Status Unpickler::global(const PickleOp& op)
 {
     QByteArrayView module, name;
-    if (Status status = readLine(&module); !status)
-        return status;
-    if (Status status = readLine(&name); !status)
-        return status;
+    globalLines(m_data, op, &module, &name);
     auto value = namedGlobal(QString::fromUtf8(module), QString::fromUtf8(name));
     return value ? push(*value) : Status(value.error());
 }
@@ -1377,13 +1263,10 @@ Status Unpickler::stackGlobal()
     return value ? push(*value) : Status(value.error());
 }
 
-Status Unpickler::inst()
+Status Unpickler::inst(const PickleOp& op)
 {
     QByteArrayView module, name;
-    if (Status status = readLine(&module); !status)
-        return status;
-    if (Status status = readLine(&name); !status)
-        return status;
+    globalLines(m_data, op, &module, &name);
     std::vector<Value*> items;
     if (Status status = popMark(&items); !status)
         return status;
@@ -1541,11 +1424,9 @@ Status Unpickler::persistentId(Value* pid)
     return push(*loaded);
 }
 
-Status Unpickler::persIdLine()
+Status Unpickler::persIdLine(const PickleOp& op)
 {
-    QByteArrayView line;
-    if (Status status = readLine(&line); !status)
-        return status;
+    const QByteArrayView line = argBytes(op);
     for (char c : line) {
         if (uchar(c) >= 0x80)
             return corrupt(QStringLiteral("persistent ids in protocol 0 must be ASCII strings"));
@@ -1557,11 +1438,9 @@ Status Unpickler::persIdLine()
 
 // ---- the memo ----------------------------------------------------------------------------------
 
-Status Unpickler::memoIndexLine(quint64* key)
+Status Unpickler::memoIndexLine(const PickleOp& op, quint64* key)
 {
-    QByteArrayView line;
-    if (Status status = readLine(&line); !status)
-        return status;
+    const QByteArrayView line = argBytes(op);
     qint64 small = 0;
     QString big;
     bool fits = false;
@@ -1573,12 +1452,9 @@ Status Unpickler::memoIndexLine(quint64* key)
     return Ok{};
 }
 
-Status Unpickler::memoOp(int width, bool put)
+Status Unpickler::memoOp(const PickleOp& op, bool put)
 {
-    quint64 key = 0;
-    if (Status status = readUInt(width, &key); !status)
-        return status;
-    return put ? memoPut(key) : memoGet(key);
+    return put ? memoPut(op.value) : memoGet(op.value);
 }
 
 Value** Unpickler::memoSlot(quint64 key)

@@ -3,10 +3,10 @@
 #include "pickle_machine.h"
 
 #include "../checked_math.h"
+#include "../stats/narrow_floats.h"
 
 #include <QSet>
 
-#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -243,24 +243,10 @@ quint64 loadUnsigned(const char* bytes, int size, bool bigEndian)
     return value;
 }
 
-double halfToDouble(quint16 bits)
-{
-    const int exponent = (bits >> 10) & 0x1F;
-    const int mantissa = bits & 0x3FF;
-    double value = 0;
-    if (exponent == 0)
-        value = std::ldexp(double(mantissa), -24);
-    else if (exponent == 31)
-        value = mantissa ? qQNaN() : qInf();
-    else
-        value = std::ldexp(double(mantissa + 1024), exponent - 25);
-    return (bits & 0x8000) ? -value : value;
-}
-
 double realFromBits(quint64 bits, int size)
 {
     if (size == 2)
-        return halfToDouble(quint16(bits));
+        return double(halfToFloat(quint16(bits)));  // float holds every half value exactly
     if (size == 4) {
         const quint32 narrow = quint32(bits);
         float value = 0;

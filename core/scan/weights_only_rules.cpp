@@ -1,8 +1,8 @@
 #include "weights_only_rules.h"
 
-#include "pickle_opcodes.h"
-
+#include "../formats/tar_index.h"
 #include "../formats/zip_archive.h"
+#include "../pickle/pickle_opcodes.h"
 
 #include <QHash>
 #include <QSet>
@@ -109,7 +109,7 @@ public:
                 fail({QStringLiteral("EOFError"), QString()});
                 break;
             }
-            if (op.code == '.') {
+            if (op.opcode == Opcode::Stop) {
                 out.end = m_walker.position();
                 if (m_stack.empty()) {
                     fail({QStringLiteral("IndexError"), QStringLiteral("pop from empty list")});
@@ -316,16 +316,16 @@ private:
     // walk can go on and list every reason.
     void unsupported(const PickleOp& op)
     {
-        const PickleOpInfo info = pickleOpInfo(op.code);
-        reject(QStringLiteral("Unsupported operand %1").arg(op.code), op.offset, info.arg == PickleArg::Unknown ? nullptr : info.name);
-        if (info.arg == PickleArg::Unknown) {  // not a pickle at all: nothing sensible follows
+        const char* name = opcodeName(op.byte());
+        reject(QStringLiteral("Unsupported operand %1").arg(op.byte()), op.offset, name);
+        if (!name) {  // not a pickle at all: nothing sensible follows
             m_stopped = true;
             return;
         }
         int a = 0, b = 0, c = 0;
         std::vector<int> items;
-        switch (op.code) {
-        case 0x93: {  // STACK_GLOBAL: the name is what a scanner wants to know
+        switch (op.opcode) {
+        case Opcode::StackGlobal: {  // the name is what a scanner wants to know
             if (!pop(&b) || !pop(&a))
                 return;
             const QString name = node(a).text + u'.' + node(b).text;
@@ -334,7 +334,7 @@ private:
             push(makeText(allowedGlobals().contains(name) ? Kind::Global : Kind::Opaque, name));
             return;
         }
-        case 'i': {  // INST module\nname\n: pops to MARK, pushes the instance
+        case Opcode::Inst: {  // module\nname\n: pops to MARK, pushes the instance
             const QString both = lineText(op.argOffset, op.argLength);
             const QString name = both.section(u'\n', 0, 0) + u'.' + both.section(u'\n', 1, 1);
             noteGlobal(name, op.offset, "INST");
@@ -343,76 +343,77 @@ private:
             push(makeText(Kind::Opaque, name));
             return;
         }
-        case 'o':  // OBJ: MARK cls args... -> instance
+        case Opcode::Obj:  // MARK cls args... -> instance
             if (!popMark(&items))
                 return;
             if (!items.empty() && node(items[0]).kind == Kind::Global)
                 noteGlobal(node(items[0]).text, op.offset, "OBJ");
             push(makeText(Kind::Opaque, items.empty() ? QString() : node(items[0]).text));
             return;
-        case 0x92:  // NEWOBJ_EX cls args kwargs
+        case Opcode::NewObjEx:  // cls args kwargs
             if (!pop(&c) || !pop(&b) || !pop(&a))
                 return;
             push(makeText(Kind::Opaque, node(a).text));
             return;
-        case '0':
+        case Opcode::Pop:
             pop(&a);
             return;
-        case '1':
+        case Opcode::PopMark:
             popMark(&items);
             return;
-        case '2':
+        case Opcode::Dup:
             if (top(&a))
                 push(a);
             return;
-        case 'd': case 'l':
+        case Opcode::Dict: case Opcode::List:
             if (!popMark(&items))
                 return;
-            push(make(op.code == 'd' ? Kind::Dict : Kind::List));
+            push(make(op.opcode == Opcode::Dict ? Kind::Dict : Kind::List));
             return;
-        case 0x90:  // ADDITEMS
+        case Opcode::AddItems:
             popMark(&items);
             return;
-        case 0x91:  // FROZENSET
+        case Opcode::FrozenSet:
             if (popMark(&items))
                 push(make(Kind::FrozenSet));
             return;
-        case 0x94:  // MEMOIZE
+        case Opcode::Memoize:
             if (top(&a))
                 m_memo.insert(quint32(m_memo.size()), a);
             return;
-        case 'p': {  // PUT n\n
+        case Opcode::Put: {  // n\n
             bool ok = false;
             const quint32 index = lineText(op.argOffset, op.argLength).trimmed().toUInt(&ok);
             if (ok && top(&a))
                 m_memo.insert(index, a);
             return;
         }
-        case 'g': {  // GET n\n
+        case Opcode::Get: {  // n\n
             bool ok = false;
             const quint32 index = lineText(op.argOffset, op.argLength).trimmed().toUInt(&ok);
             push(ok && m_memo.contains(index) ? m_memo.value(index) : make(Kind::Opaque));
             return;
         }
-        case 0x95:  // FRAME: advisory
-        case 0x97: case 0x98:
+        case Opcode::Frame:  // advisory
+        case Opcode::NextBuffer: case Opcode::ReadOnlyBuffer:
             return;
-        case 'P': case 0x82: case 0x83: case 0x84:  // PERSID, EXT1/2/4
+        case Opcode::PersId: case Opcode::Ext1: case Opcode::Ext2: case Opcode::Ext4:
             push(make(Kind::Opaque));
             return;
-        case 'G': case 'F':
+        case Opcode::BinFloat: case Opcode::Float:
             push(make(Kind::Float));
             return;
-        case 'I': case 'L': case 0x8b:
+        case Opcode::Int: case Opcode::Long: case Opcode::Long4:
             push(make(Kind::Int));
             return;
-        case 0x8c: case 'V': case 0x8d: {
+        case Opcode::ShortBinUnicode: case Opcode::Unicode: case Opcode::BinUnicode8: {
             const int n = make(Kind::Str);
-            m_nodes[size_t(n)].text = op.code == 'V' || op.argLength > 1024 ? QString() : lineText(op.argOffset, op.argLength);
+            m_nodes[size_t(n)].text = op.opcode == Opcode::Unicode || op.argLength > 1024 ? QString() : lineText(op.argOffset, op.argLength);
             push(n);
             return;
         }
-        case 'C': case 'B': case 0x8e: case 0x96: case 'T': case 'S':
+        case Opcode::ShortBinBytes: case Opcode::BinBytes: case Opcode::BinBytes8: case Opcode::ByteArray8:
+        case Opcode::BinString: case Opcode::String:
             push(make(Kind::Bytes));
             return;
         default:
@@ -425,14 +426,6 @@ private:
     {
         if (!allowedGlobals().contains(name))
             reject(QStringLiteral("Unsupported class %1").arg(name), offset, how);
-    }
-
-    qint64 signedLE(const PickleOp& op, int bytes) const
-    {
-        const quint64 raw = m_walker.readLE(op.argOffset, bytes);
-        if (bytes == 4)
-            return qint64(qint32(quint32(raw)));
-        return qint64(raw);
     }
 
     // struct.unpack of a short read, or `read(1)[0]` of nothing.
@@ -609,9 +602,9 @@ private:
     {
         int a = 0, b = 0;
         std::vector<int> items;
-        switch (op.code) {
-        case 'c': {  // GLOBAL: readline()[:-1] twice, decoded as UTF-8
-            if (op.truncated) {
+        switch (op.opcode) {
+        case Opcode::Global: {  // readline()[:-1] twice, decoded as UTF-8
+            if (op.truncated()) {
                 // readline() at the end returns what is left without a newline; [:-1] still cuts a byte.
                 QByteArrayView rest(m_pickle.data + op.argOffset, op.argLength);
                 QByteArrayView module = op.lineBreak >= 0 ? rest.first(op.lineBreak - op.argOffset) : rest.chopped(rest.isEmpty() ? 0 : 1);
@@ -636,7 +629,7 @@ private:
             push(makeText(Kind::Global, name));
             return;
         }
-        case 0x81: {  // NEWOBJ
+        case Opcode::NewObj: {
             if (!pop(&b) || !pop(&a))
                 return;
             if (!(node(a).kind == Kind::Global && node(a).text == QLatin1String("torch.nn.parameter.Parameter"))) {
@@ -647,13 +640,13 @@ private:
             push(make(Kind::Parameter));
             return;
         }
-        case 'R': {
+        case Opcode::Reduce: {
             if (!pop(&b) || !top(&a))
                 return;
             reduce(a, b, op.offset);
             return;
         }
-        case 'b': {  // BUILD
+        case Opcode::Build: {
             if (!pop(&b) || !top(&a))
                 return;
             const Kind k = node(a).kind;
@@ -661,7 +654,7 @@ private:
                 reject(QStringLiteral("Can only build Tensor, parameter or dict objects, but got %1").arg(typeRepr(a)), op.offset, "BUILD");
             return;
         }
-        case 'a': {
+        case Opcode::Append: {
             if (!pop(&b) || !top(&a))
                 return;
             if (node(a).kind != Kind::List)
@@ -670,7 +663,7 @@ private:
                 m_nodes[size_t(a)].items.push_back(b);
             return;
         }
-        case 'e': {
+        case Opcode::Appends: {
             if (!popMark(&items) || !top(&a))
                 return;
             if (node(a).kind != Kind::List)
@@ -679,14 +672,14 @@ private:
                 m_nodes[size_t(a)].items.insert(m_nodes[size_t(a)].items.end(), items.begin(), items.end());
             return;
         }
-        case 's': {
+        case Opcode::SetItem: {
             int v = 0, k = 0;
             if (!pop(&v) || !pop(&k) || !top(&a))
                 return;
             setItem(a, k);
             return;
         }
-        case 'u': {
+        case Opcode::SetItems: {
             if (!popMark(&items) || !top(&a))
                 return;
             for (size_t i = 0; i + 1 < items.size() && !m_stopped; i += 2)
@@ -695,11 +688,11 @@ private:
                 fail({QStringLiteral("IndexError"), QStringLiteral("list index out of range")});
             return;
         }
-        case '(':
+        case Opcode::Mark:
             m_metastack.push_back(std::move(m_stack));
             m_stack.clear();
             return;
-        case 't': {
+        case Opcode::Tuple: {
             if (!popMark(&items))
                 return;
             const int n = make(Kind::Tuple);
@@ -707,8 +700,8 @@ private:
             push(n);
             return;
         }
-        case 0x85: case 0x86: case 0x87: {
-            const size_t count = size_t(op.code - 0x84);
+        case Opcode::Tuple1: case Opcode::Tuple2: case Opcode::Tuple3: {
+            const size_t count = op.opcode == Opcode::Tuple1 ? 1 : op.opcode == Opcode::Tuple2 ? 2 : 3;
             if (m_stack.size() < count) {
                 fail({QStringLiteral("IndexError"), QStringLiteral("list index out of range")});
                 return;
@@ -719,28 +712,27 @@ private:
             push(n);
             return;
         }
-        case 'N': push(make(Kind::None)); return;
-        case 0x88: case 0x89: {
+        case Opcode::None: push(make(Kind::None)); return;
+        case Opcode::NewTrue: case Opcode::NewFalse: {
             const int n = make(Kind::Bool);
-            m_nodes[size_t(n)].integer = op.code == 0x88;
+            m_nodes[size_t(n)].integer = op.opcode == Opcode::NewTrue;
             push(n);
             return;
         }
-        case ')': push(make(Kind::Tuple)); return;
-        case ']': push(make(Kind::List)); return;
-        case '}': push(make(Kind::Dict)); return;
-        case 0x8f: push(make(Kind::Set)); return;
-        case 'J': case 'K': case 'M': {
-            const int bytes = op.code == 'J' ? 4 : op.code == 'K' ? 1 : 2;
-            if (shortRead(op, bytes))
+        case Opcode::EmptyTuple: push(make(Kind::Tuple)); return;
+        case Opcode::EmptyList: push(make(Kind::List)); return;
+        case Opcode::EmptyDict: push(make(Kind::Dict)); return;
+        case Opcode::EmptySet: push(make(Kind::Set)); return;
+        case Opcode::BinInt: case Opcode::BinInt1: case Opcode::BinInt2: {
+            if (shortRead(op, opcodeInfo(op.byte()).width))
                 return;
             const int n = make(Kind::Int);
-            m_nodes[size_t(n)].integer = op.code == 'J' ? signedLE(op, 4) : qint64(m_walker.readLE(op.argOffset, bytes));
+            m_nodes[size_t(n)].integer = op.opcode == Opcode::BinInt ? qint64(qint32(quint32(op.value))) : qint64(op.value);
             push(n);
             return;
         }
-        case 'X': {
-            if (op.truncated && op.argOffset == op.offset + 1) {  // the length itself is cut
+        case Opcode::BinUnicode: {
+            if (op.problem == PickleArgProblem::FieldCut) {  // the length itself is cut
                 fail({QStringLiteral("struct.error"), QStringLiteral("unpack requires a buffer of 4 bytes")});
                 return;
             }
@@ -755,8 +747,8 @@ private:
             push(n);
             return;
         }
-        case 'U': {  // SHORT_BINSTRING, decoded with encoding='utf-8' (torch.load's default)
-            if (op.truncated && op.argOffset == op.offset + 1) {
+        case Opcode::ShortBinString: {  // decoded with encoding='utf-8' (torch.load's default)
+            if (op.problem == PickleArgProblem::FieldCut) {
                 fail({QStringLiteral("IndexError"), QStringLiteral("index out of range")});
                 return;
             }
@@ -767,17 +759,16 @@ private:
             push(makeText(Kind::Str, lineText(op.argOffset, op.argLength)));
             return;
         }
-        case 'Q': {
+        case Opcode::BinPersId: {
             if (!pop(&a))
                 return;
             persistentLoad(a, op.offset);
             return;
         }
-        case 'h': case 'j': {
-            const int bytes = op.code == 'h' ? 1 : 4;
-            if (shortRead(op, bytes))
+        case Opcode::BinGet: case Opcode::LongBinGet: {
+            if (shortRead(op, opcodeInfo(op.byte()).width))
                 return;
-            const quint32 index = quint32(m_walker.readLE(op.argOffset, bytes));
+            const quint32 index = quint32(op.value);
             if (!m_memo.contains(index)) {
                 fail({QStringLiteral("KeyError"), QString::number(index)});
                 return;
@@ -785,19 +776,18 @@ private:
             push(m_memo.value(index));
             return;
         }
-        case 'q': case 'r': {
-            const int bytes = op.code == 'q' ? 1 : 4;
-            if (shortRead(op, bytes) || !top(&a))
+        case Opcode::BinPut: case Opcode::LongBinPut: {
+            if (shortRead(op, opcodeInfo(op.byte()).width) || !top(&a))
                 return;
-            if (m_memo.size() >= (1 << 24) && !m_memo.contains(quint32(m_walker.readLE(op.argOffset, bytes)))) {
+            if (m_memo.size() >= (1 << 24) && !m_memo.contains(quint32(op.value))) {
                 fail({QStringLiteral("MemoryError"), QStringLiteral("memo too large")});
                 return;
             }
-            m_memo.insert(quint32(m_walker.readLE(op.argOffset, bytes)), a);
+            m_memo.insert(quint32(op.value), a);
             return;
         }
-        case 0x8a: {  // LONG1
-            if (op.truncated && op.argOffset == op.offset + 1) {
+        case Opcode::Long1: {
+            if (op.problem == PickleArgProblem::FieldCut) {
                 fail({QStringLiteral("IndexError"), QStringLiteral("index out of range")});
                 return;
             }
@@ -813,7 +803,7 @@ private:
             push(n);
             return;
         }
-        case 0x80:
+        case Opcode::Proto:
             shortRead(op, 1);
             return;
         default:
@@ -995,34 +985,22 @@ void legacyVerdict(const MappedFile& file, WeightsOnlyVerdict* verdict)
 // raw bytes) and then unpickles member `pickle`; only that last one names classes.
 void tarVerdict(const MappedFile& file, WeightsOnlyVerdict* verdict)
 {
-    qint64 position = 0;
-    while (file.contains(position, 512)) {
-        const char* header = file.data() + position;
-        if (header[0] == '\0')
-            break;
-        const QByteArray sizeField = QByteArray(header + 124, 12).trimmed();
-        bool ok = false;
-        const qint64 size = QString::fromLatin1(sizeField.constData()).trimmed().toLongLong(&ok, 8);
-        if (!ok || size < 0 || !file.contains(position + 512, size))
-            break;
-        QByteArray name(header, int(qstrnlen(header, 100)));
-        if (name.startsWith("./"))
-            name = name.mid(2);
-        if (name == "pickle" && header[156] != 'x') {
-            WeightsOnlyPickle pickle;
-            pickle.data = file.data() + position + 512;
-            pickle.size = size;
-            pickle.tarPersistentIds = true;
-            WeightsOnlyRun run = runWeightsOnlyPickle(pickle);
-            fromRun(verdict, run);
-            if (verdict->exception.isEmpty())
-                verdict->loads = true;
-            verdict->note = QStringLiteral("torch 0.1.x tar: only member 'pickle' is checked");
-            return;
-        }
-        position += 512 + (size + 511) / 512 * 512;
+    // The reader's own header walker: the scan checks the bytes the reader reads as 'pickle'.
+    // An archive it cannot walk, or a 'pickle' member the file cuts short, has no member to load.
+    const auto index = indexTar(file);
+    const auto member = index ? index->members.constFind(QStringLiteral("pickle")) : QHash<QString, TarMember>::const_iterator();
+    if (!index || member == index->members.cend() || member->truncated) {
+        finish(verdict, QStringLiteral("KeyError"), QStringLiteral("\"filename 'pickle' not found\""), false);
+        return;
     }
-    finish(verdict, QStringLiteral("KeyError"), QStringLiteral("\"filename 'pickle' not found\""), false);
+    WeightsOnlyPickle pickle;
+    pickle.data = file.data() + member->offset;
+    pickle.size = member->size;
+    pickle.tarPersistentIds = true;
+    fromRun(verdict, runWeightsOnlyPickle(pickle));
+    if (verdict->exception.isEmpty())
+        verdict->loads = true;
+    verdict->note = QStringLiteral("torch 0.1.x tar: only member 'pickle' is checked");
 }
 
 }  // namespace

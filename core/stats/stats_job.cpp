@@ -1,5 +1,7 @@
 #include "stats_job.h"
 
+#include "core/device_check.h"
+
 #include "core/torch_runtime.h"
 #include "element_decoder.h"
 #include "stats_kernels.h"
@@ -387,17 +389,6 @@ void StatsJob::State::worker()
         }
         reportProgress(false);
     }
-}
-
-Status checkDeviceAvailable(const QString& device)
-{
-    static const QRegularExpression spelling(QStringLiteral("^(cpu|mps|cuda(:[0-9]{1,4})?)$"));
-    if (!spelling.match(device).hasMatch())
-        return makeError(ErrorCode::Unsupported,
-                         QStringLiteral("unknown device '%1': expected cpu, cuda, cuda:N or mps").arg(device));
-    if (device == QLatin1String("cpu"))
-        return Ok{};  // the fused CPU pass needs no libtorch
-    return TorchRuntime::instance().checkDevice(device);
 }
 
 Status StatsJob::run()

@@ -62,8 +62,4 @@ private:
     std::unique_ptr<State> d;
 };
 
-// Validates a device name's spelling ("cpu", "cuda", "cuda:N", "mps"); then asks libtorch whether
-// it exists here, unless it is "cpu", which never needs libtorch.
-Status checkDeviceAvailable(const QString& device);
-
 }  // namespace statelens

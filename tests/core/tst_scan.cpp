@@ -5,7 +5,7 @@
 // and exit codes (0 all safe, 1 any unsafe, 2 unreadable), and the opcode walker's bounds.
 #include "cli_runner.h"
 #include "core/checkpoint_reader.h"
-#include "core/scan/pickle_opcodes.h"
+#include "core/pickle/pickle_opcodes.h"
 #include "core/scan/weights_only_rules.h"
 
 #include <QDir>
@@ -82,7 +82,7 @@ void TestScan::testWalkerBoundsEveryLength()
         PickleOpWalker walker(bytes.constData(), bytes.size());
         PickleOp op;
         QVERIFY(walker.next(&op));
-        QVERIFY(op.truncated);
+        QVERIFY(op.truncated());
         QVERIFY(op.argOffset + op.argLength <= bytes.size());
         QCOMPARE(walker.position(), qint64(bytes.size()));
         QVERIFY(!walker.next(&op));
