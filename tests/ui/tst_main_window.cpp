@@ -1,5 +1,6 @@
 // The window as a user drives it: files dropped on it open in tabs, the listing matches core,
 // the filter narrows it, bad files show a message instead of crashing.
+#include "large_files.h"
 #include "ui/checkpoint_loader.h"
 #include "ui/checkpoint_tab.h"
 #include "ui/main_window.h"
@@ -325,24 +326,7 @@ void TestMainWindow::testCancelStopsStatistics()
     // A 192 MiB file: its root module's statistics take long enough to cancel.
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("large.safetensors"));
-    QJsonObject header;
-    const qint64 numel = qint64(1) << 22;
-    for (int i = 0; i < 12; ++i)
-        header.insert(QStringLiteral("blocks.%1.weight").arg(i),
-                      QJsonObject{{QStringLiteral("dtype"), QStringLiteral("F32")},
-                                  {QStringLiteral("shape"), QJsonArray{numel}},
-                                  {QStringLiteral("data_offsets"), QJsonArray{i * numel * 4, (i + 1) * numel * 4}}});
-    QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
-    while (json.size() % 8)
-        json.append(' ');
-    QFile file(path);
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    char length[8];
-    qToLittleEndian<quint64>(quint64(json.size()), length);
-    file.write(length, 8);
-    file.write(json);
-    QVERIFY(file.resize(8 + json.size() + 12 * numel * 4));  // zeros
-    file.close();
+    QVERIFY(statelens::test::writeZeroSafetensors(path, 12, qint64(1) << 22));
 
     MainWindow window;
     CheckpointTab* tab = openAndWait(window, path);

@@ -3,6 +3,7 @@
 // files, a drop zone that lights up under a drag) and what needs a file is disabled; the
 // histogram says why when there is nothing to plot, and stops saying "Computing…" after Cancel;
 // Tab walks the Details page in reading order.
+#include "large_files.h"
 #include "ui/checkpoint_loader.h"
 #include "ui/checkpoint_tab.h"
 #include "ui/histogram_plot.h"
@@ -101,30 +102,6 @@ void sendDrag(QWidget* target, QMimeData* mime)
     QApplication::sendEvent(target, &enter);
 }
 
-// A safetensors file of 16 float32 tensors of 64 Mi zeros each, sparse on disk: its statistics
-// stream long enough for a person to press Cancel.
-bool writeLargeFile(const QString& path)
-{
-    constexpr int tensors = 16;
-    constexpr qint64 numel = qint64(1) << 24;
-    QJsonObject header;
-    for (int i = 0; i < tensors; ++i)
-        header.insert(QStringLiteral("blocks.%1.weight").arg(i),
-                      QJsonObject{{QStringLiteral("dtype"), QStringLiteral("F32")},
-                                  {QStringLiteral("shape"), QJsonArray{numel}},
-                                  {QStringLiteral("data_offsets"), QJsonArray{i * numel * 4, (i + 1) * numel * 4}}});
-    QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
-    while (json.size() % 8)
-        json.append(' ');
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return false;
-    char length[8];
-    qToLittleEndian<quint64>(quint64(json.size()), length);
-    file.write(length, 8);
-    file.write(json);
-    return file.resize(8 + json.size() + tensors * numel * 4);
-}
 
 }  // namespace
 
@@ -355,7 +332,8 @@ void TestWindowPolish::testCancelEndsComputing()
 {
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("large.safetensors"));
-    QVERIFY(writeLargeFile(path));
+    // 16 tensors of 16 Mi float32 zeros, sparse on disk: statistics long enough to press Cancel.
+    QVERIFY(statelens::test::writeZeroSafetensors(path, 16, qint64(1) << 24));
     MainWindow window;
     QVERIFY(showWithFiles(window, {path}));
     CheckpointTab* tab = window.currentTab();
