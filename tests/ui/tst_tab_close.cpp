@@ -46,6 +46,19 @@ void clickCloseButton(MainWindow& window)
     QTest::mouseClick(close, Qt::LeftButton);
 }
 
+// Clicks the close button of the current tab while its job runs, and waits until the tab is
+// freed: `destroyed` comes only after its jobs were cancelled and waited for. Nothing is left in
+// the window, and nothing posted by the job is delivered afterwards.
+bool closeWhileBusyAndWaitFreed(MainWindow& window, QObject* tab)
+{
+    QSignalSpy destroyed(tab, &QObject::destroyed);
+    clickCloseButton(window);
+    if (QTest::currentTestFailed() || !destroyed.wait(20000))
+        return false;
+    QCoreApplication::sendPostedEvents();
+    return window.tabs()->count() == 0;
+}
+
 bool openAndWait(MainWindow& window, const QString& path)
 {
     window.openPath(path);
@@ -100,11 +113,7 @@ private Q_SLOTS:
         QVERIFY(top.isValid());
         clickRow(tree, top);
         QVERIFY(tab->details()->runner()->isBusy());  // its result needs the event loop: still pending
-        QSignalSpy destroyed(tab, &QObject::destroyed);
-        clickCloseButton(window);
-        QVERIFY(destroyed.wait(20000));  // after its jobs were cancelled and waited for
-        QCOMPARE(window.tabs()->count(), 0);
-        QCoreApplication::sendPostedEvents();
+        QVERIFY(closeWhileBusyAndWaitFreed(window, tab));
         // The window goes on working.
         QVERIFY(openAndWait(window, data(QStringLiteral("simple_cnn.pth"))));
     }
@@ -117,11 +126,7 @@ private Q_SLOTS:
         auto* tab = qobject_cast<DiffTab*>(window.tabs()->currentWidget());
         QVERIFY(tab);
         QVERIFY(tab->runner()->isBusy());
-        QSignalSpy destroyed(tab, &QObject::destroyed);
-        clickCloseButton(window);
-        QVERIFY(destroyed.wait(20000));
-        QCoreApplication::sendPostedEvents();
-        QCOMPARE(window.tabs()->count(), 0);
+        QVERIFY(closeWhileBusyAndWaitFreed(window, tab));
     }
 
     void closingATabWhileItsMatchRuns()
@@ -138,11 +143,7 @@ private Q_SLOTS:
         QTest::keyClicks(field, data(QStringLiteral("match/resnet18.json")));
         QTest::keyClick(field, Qt::Key_Return);
         QVERIFY(panel->runner()->isBusy());
-        QSignalSpy destroyed(tab, &QObject::destroyed);
-        clickCloseButton(window);
-        QVERIFY(destroyed.wait(20000));
-        QCoreApplication::sendPostedEvents();
-        QCOMPARE(window.tabs()->count(), 0);
+        QVERIFY(closeWhileBusyAndWaitFreed(window, tab));
     }
 
     // Arrow keys through the tensors faster than statistics arrive: every request supersedes the
