@@ -1,11 +1,11 @@
-#include "fuzz_common.h"
+#include "fuzz/fuzz_common.h"
 
-#include "core/json_output.h"
+#include "core/model/element_decoder.h"
+#include "core/model/tensor_naming.h"
+#include "core/report/checkpoint_json.h"
 #include "core/scan/weights_only_rules.h"
-#include "core/stats/element_decoder.h"
 #include "core/stats/stats_job.h"
 #include "core/stats/value_reader.h"
-#include "core/tensor_naming.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -3,8 +3,8 @@
 // storage offsets, element decoding, the weights-only emulation) are fuzzed too.
 #pragma once
 
-#include "core/checkpoint.h"
-#include "core/checkpoint_reader.h"
+#include "core/formats/checkpoint_reader.h"
+#include "core/model/checkpoint.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,8 +1,8 @@
 // The legacy torch.save layout (five pickles back to back, then the storages) and the 0.1.x tar
 // format, called directly (the sniffer would turn away inputs whose first bytes were mutated).
-#include "fuzz_common.h"
+#include "fuzz/fuzz_common.h"
 
-#include "core/format_sniffer.h"
+#include "core/formats/format_sniffer.h"
 #include "core/formats/legacy_reader.h"
 #include "core/formats/tar_reader.h"
 

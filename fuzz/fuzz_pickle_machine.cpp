@@ -2,13 +2,13 @@
 // that hands out storages over a zero-filled map, so fuzzed tensor geometry (sizes, strides,
 // offsets, quantization) reaches naming and element decoding. The same bytes then go through
 // the opcode walker and the weights-only emulation.
-#include "fuzz_common.h"
+#include "fuzz/fuzz_common.h"
 
 #include "core/formats/storage_pid.h"
+#include "core/model/tensor_naming.h"
 #include "core/pickle/pickle_machine.h"
 #include "core/pickle/pickle_opcodes.h"
 #include "core/scan/weights_only_rules.h"
-#include "core/tensor_naming.h"
 
 
 using namespace statelens;

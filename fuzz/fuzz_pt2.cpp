@@ -1,7 +1,7 @@
 // torch.export .pt2 archives: the JSON configs and the payload records they name. The reader is
 // called directly on the archive's folder, so a mutated `archive_format` record does not turn
 // the input into a plain torch zip.
-#include "fuzz_common.h"
+#include "fuzz/fuzz_common.h"
 
 #include "core/formats/pt2_reader.h"
 #include "core/formats/zip_archive.h"

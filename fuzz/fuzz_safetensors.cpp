@@ -1,6 +1,6 @@
 // safetensors: the 8-byte length, the JSON header (SAX, every rule of the reference
 // implementation), offsets and shapes; called directly, whatever the sniffer would say.
-#include "fuzz_common.h"
+#include "fuzz/fuzz_common.h"
 
 #include "core/formats/safetensors_reader.h"
 

@@ -1,7 +1,7 @@
 // Sharded checkpoints: the fuzzed bytes are written as the index of a scratch folder holding
 // copies of the fixture shards (two safetensors, two torch zips), then opened with openCheckpoint,
 // so weight_map names reach the path checks and, when they name a real shard, the merge.
-#include "fuzz_common.h"
+#include "fuzz/fuzz_common.h"
 
 #include <QDir>
 #include <QFile>

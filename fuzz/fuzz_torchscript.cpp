@@ -1,7 +1,7 @@
 // TorchScript archives (torch.jit.save): constants.pkl and data.pkl in TorchScript mode, the
 // code/ records' class declarations. Inputs that are not zips go straight to the code parser
 // (code records are deflated: a mutated one mostly fails its CRC before reaching the parser).
-#include "fuzz_common.h"
+#include "fuzz/fuzz_common.h"
 
 #include "core/formats/torch_zip_reader.h"
 #include "core/formats/torchscript_classes.h"

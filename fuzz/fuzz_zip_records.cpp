@@ -1,7 +1,7 @@
 // The zip container under torch.save, TorchScript and .pt2 archives: ZipArchive's directory
 // checks, every record read (inflated, CRC, bomb limits) and located (stored records), then the
 // torch zip reader over the same bytes.
-#include "fuzz_common.h"
+#include "fuzz/fuzz_common.h"
 
 #include "core/formats/torch_zip_reader.h"
 #include "core/formats/zip_archive.h"

@@ -1,8 +1,8 @@
-#include "architecture_chooser.h"
+#include "ui/architecture_chooser.h"
 
-#include "file_filters.h"
+#include "ui/file_filters.h"
 
-#include "core/torch_runtime.h"
+#include "core/runtime/torch_runtime.h"
 
 #include <QFileDialog>
 #include <QFileInfo>

@@ -1,10 +1,10 @@
-#include "checkpoint_tab.h"
+#include "ui/checkpoint_tab.h"
 
-#include "match_panel.h"
-#include "parameter_tree_model.h"
-#include "tensor_details.h"
+#include "ui/match_panel.h"
+#include "ui/models/parameter_tree_model.h"
+#include "ui/tensor_details.h"
 
-#include "core/display_format.h"
+#include "core/base/display_format.h"
 
 #include <QAction>
 #include <QApplication>
@@ -24,6 +24,7 @@
 #include <QScrollArea>
 #include <QSettings>
 #include <QSplitter>
+#include <QStyle>
 #include <QTabWidget>
 #include <QTreeView>
 #include <QVBoxLayout>
@@ -137,6 +138,7 @@ CheckpointTab::CheckpointTab(const QString& path, QWidget* parent)
     m_banner->setTextFormat(Qt::RichText);
     m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_unsafeLayout->setContentsMargins(16, 0, 0, 0);
+    m_model->setWarningIcon(style()->standardIcon(QStyle::SP_MessageBoxWarning));
     m_unsafeLayout->setSpacing(2);
     auto* bannerLayout = new QVBoxLayout(m_bannerFrame);
     bannerLayout->setContentsMargins(8, 8, 8, 8);

@@ -3,9 +3,9 @@
 // and the parameter tree (module hierarchy with totals) with its columns fitted to the view.
 #pragma once
 
-#include "core/checkpoint.h"
-#include "core/module_tree.h"
-#include "core/result.h"
+#include "core/base/result.h"
+#include "core/model/checkpoint.h"
+#include "core/model/module_tree.h"
 
 #include <QWidget>
 

@@ -1,7 +1,7 @@
-#include "device_selector.h"
+#include "ui/device_selector.h"
 
-#include "core/display_format.h"
-#include "core/torch_runtime.h"
+#include "core/base/display_format.h"
+#include "core/runtime/torch_runtime.h"
 
 #include <QAbstractItemView>
 #include <QStandardItemModel>

@@ -1,11 +1,11 @@
-#include "diff_tab.h"
+#include "ui/diff_tab.h"
 
-#include "diff_chart.h"
-#include "diff_histograms.h"
-#include "diff_runner.h"
-#include "diff_tree_model.h"
+#include "ui/jobs/diff_runner.h"
+#include "ui/models/diff_tree_model.h"
+#include "ui/plots/diff_chart.h"
+#include "ui/plots/diff_histograms.h"
 
-#include "core/display_format.h"
+#include "core/base/display_format.h"
 
 #include <QCheckBox>
 #include <QFileInfo>

@@ -1,14 +1,14 @@
-#include "main_window.h"
+#include "ui/main_window.h"
 
-#include "checkpoint_loader.h"
-#include "checkpoint_tab.h"
-#include "device_selector.h"
-#include "diff_runner.h"
-#include "file_filters.h"
-#include "diff_tab.h"
-#include "match_panel.h"
+#include "ui/checkpoint_tab.h"
+#include "ui/device_selector.h"
+#include "ui/diff_tab.h"
+#include "ui/file_filters.h"
+#include "ui/jobs/checkpoint_loader.h"
+#include "ui/jobs/diff_runner.h"
+#include "ui/match_panel.h"
 
-#include "core/torch_runtime.h"
+#include "core/runtime/torch_runtime.h"
 
 #include <QAction>
 #include <QApplication>

@@ -1,11 +1,11 @@
-#include "match_panel.h"
+#include "ui/match_panel.h"
 
-#include "architecture_chooser.h"
-#include "match_filter_proxy.h"
-#include "match_result_model.h"
-#include "match_runner.h"
+#include "ui/architecture_chooser.h"
+#include "ui/jobs/match_runner.h"
+#include "ui/models/match_filter_proxy.h"
+#include "ui/models/match_result_model.h"
 
-#include "core/display_format.h"
+#include "core/base/display_format.h"
 
 #include <QApplication>
 #include <QButtonGroup>

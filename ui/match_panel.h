@@ -5,9 +5,9 @@
 // model" on the chosen device with the forward pass; "Export fixed state dict…".
 #pragma once
 
-#include "core/checkpoint.h"
 #include "core/export/state_dict_export.h"
 #include "core/match/model_loading.h"
+#include "core/model/checkpoint.h"
 
 #include <QWidget>
 

@@ -1,10 +1,10 @@
-#include "tensor_details.h"
+#include "ui/tensor_details.h"
 
-#include "histogram_plot.h"
-#include "stats_runner.h"
-#include "value_preview.h"
+#include "ui/jobs/stats_runner.h"
+#include "ui/plots/histogram_plot.h"
+#include "ui/value_preview.h"
 
-#include "core/display_format.h"
+#include "core/base/display_format.h"
 
 #include <QCheckBox>
 #include <QLabel>

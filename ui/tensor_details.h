@@ -4,8 +4,8 @@
 // together. Statistics run off the GUI thread (StatsRunner).
 #pragma once
 
-#include "core/checkpoint.h"
-#include "core/module_tree.h"
+#include "core/model/checkpoint.h"
+#include "core/model/module_tree.h"
 #include "core/stats/tensor_stats.h"
 
 #include <QWidget>

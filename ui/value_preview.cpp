@@ -1,8 +1,8 @@
-#include "value_preview.h"
+#include "ui/value_preview.h"
 
-#include "tensor_values_model.h"
+#include "ui/models/tensor_values_model.h"
 
-#include "core/display_format.h"
+#include "core/base/display_format.h"
 
 #include <QFontDatabase>
 #include <QHBoxLayout>

@@ -4,7 +4,7 @@
 // whose values cannot be read shows why instead.
 #pragma once
 
-#include "core/checkpoint.h"
+#include "core/model/checkpoint.h"
 
 #include <QWidget>
 

@@ -1,14 +1,14 @@
-#include "cli_commands.h"
+#include "app/statelens-cli/cli_commands.h"
 
-#include "text_table.h"
-#include "verb_parser.h"
+#include "app/statelens-cli/text_table.h"
+#include "app/statelens-cli/verb_parser.h"
 
-#include "core/checkpoint_reader.h"
-#include "core/display_format.h"
-#include "core/json_output.h"
-#include "core/torch_runtime.h"
+#include "core/base/display_format.h"
+#include "core/formats/checkpoint_reader.h"
+#include "core/report/checkpoint_json.h"
+#include "core/report/environment_json.h"
+#include "core/runtime/torch_runtime.h"
 
-#include <QJsonArray>
 #include <QJsonDocument>
 #include <QTextStream>
 
@@ -23,11 +23,6 @@ void writeOut(const QString& text)
     writeText(stdout, text);
 }
 
-void writeJson(const QJsonObject& object)
-{
-    const QByteArray bytes = QJsonDocument(object).toJson(QJsonDocument::Indented);
-    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stdout);
-}
 
 QString notesFor(const TensorInfo& tensor, const Checkpoint& checkpoint)
 {
@@ -88,6 +83,11 @@ void writeText(FILE* stream, const QString& text)
     std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stream);
 }
 
+void writeBytes(const QByteArray& bytes)
+{
+    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stdout);
+}
+
 int runList(const QStringList& arguments)
 {
     QString file;
@@ -98,8 +98,7 @@ int runList(const QStringList& arguments)
         return exitCode;
     const Checkpoint& checkpoint = *opened;
     if (json) {
-        const QByteArray text = listingJsonText(checkpoint, file);
-        std::fwrite(text.constData(), 1, size_t(text.size()), stdout);
+        writeBytes(listingJsonText(checkpoint, file));
         return 0;
     }
     using Align = TextTable::Align;
@@ -130,7 +129,7 @@ int runInfo(const QStringList& arguments)
         return exitCode;
     const Checkpoint& checkpoint = *opened;
     if (json) {
-        writeJson(summaryJson(checkpoint, file));
+        writeBytes(QJsonDocument(summaryJson(checkpoint, file)).toJson(QJsonDocument::Indented));
         return 0;
     }
     QString out;
@@ -185,11 +184,7 @@ int runDevices(const QStringList& arguments)
         return 2;
     }
     if (json) {
-        QJsonArray list;
-        for (const DeviceInfo& device : *devices)
-            list.append(QJsonObject{{QStringLiteral("id"), device.id}, {QStringLiteral("name"), device.name},
-                                    {QStringLiteral("memory"), device.memoryBytes}});
-        writeJson(QJsonObject{{QStringLiteral("libtorch"), *version}, {QStringLiteral("devices"), list}});
+        writeBytes(devicesJsonText(*version, *devices));
         return 0;
     }
     writeOut(QStringLiteral("libtorch %1\n").arg(*version));

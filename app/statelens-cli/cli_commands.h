@@ -32,5 +32,7 @@ void printError(const QString& message);
 
 // Writes TEXT as UTF-8 to STREAM.
 void writeText(FILE* stream, const QString& text);
+// Bytes as they are (a JSON document, a report) to stdout.
+void writeBytes(const QByteArray& bytes);
 
 }  // namespace statelens::cli

@@ -3,8 +3,8 @@
 // have `device`, `threads` and an `Engine` with Fused and Torch).
 #pragma once
 
-#include "cli_commands.h"
-#include "verb_parser.h"
+#include "app/statelens-cli/cli_commands.h"
+#include "app/statelens-cli/verb_parser.h"
 
 #include <QCommandLineOption>
 

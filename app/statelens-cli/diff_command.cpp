@@ -1,16 +1,16 @@
 // statelens-cli diff: two checkpoints' state dicts compared tensor by tensor.
 // Exit 0 when every tensor is the same, 1 when anything differs (as diff(1)), 2 on errors.
-#include "cli_commands.h"
-#include "compute_options.h"
-#include "terminal.h"
-#include "text_table.h"
+#include "app/statelens-cli/cli_commands.h"
+#include "app/statelens-cli/compute_options.h"
+#include "app/statelens-cli/terminal.h"
+#include "app/statelens-cli/text_table.h"
 
-#include "core/checkpoint_reader.h"
+#include "core/base/display_format.h"
 #include "core/diff/checkpoint_diff.h"
 #include "core/diff/diff_job.h"
-#include "core/diff/diff_json.h"
-#include "core/display_format.h"
-#include "core/device_check.h"
+#include "core/formats/checkpoint_reader.h"
+#include "core/report/diff_json.h"
+#include "core/runtime/device_check.h"
 #include "core/stats/stats_kernels.h"  // simdTargetName
 
 #include <cmath>
@@ -112,8 +112,7 @@ void writeText(const DiffReport& report, bool all)
                .arg(report.identical() ? QStringLiteral("; identical") : QString());
     for (const QString& warning : report.warnings)
         out += QStringLiteral("warning: ") + warning + u'\n';
-    const QByteArray bytes = out.toUtf8();
-    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stdout);
+    writeBytes(out.toUtf8());
 }
 
 }  // namespace
@@ -164,7 +163,7 @@ int runDiff(const QStringList& arguments)
     report.warnings = plan->warnings;
     if (args.json) {
         const QByteArray text = diffJsonText(report);
-        std::fwrite(text.constData(), 1, size_t(text.size()), stdout);
+        writeBytes(text);
     } else {
         writeText(report, args.all);
     }

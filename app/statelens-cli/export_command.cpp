@@ -1,16 +1,13 @@
 // statelens-cli export: writes a checkpoint's (re-rooted, re-prefixed, matched-only) state dict.
-#include "cli_commands.h"
-#include "verb_parser.h"
+#include "app/statelens-cli/cli_commands.h"
+#include "app/statelens-cli/verb_parser.h"
 
-#include "core/checkpoint_reader.h"
-#include "core/display_format.h"
+#include "core/base/display_format.h"
 #include "core/export/state_dict_export.h"
+#include "core/formats/checkpoint_reader.h"
 #include "core/match/architecture_sources.h"
 #include "core/match/match_report.h"
-
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
+#include "core/report/export_json.h"
 
 #include <cstdio>
 
@@ -87,15 +84,7 @@ int runExport(const QStringList& arguments)
     QByteArray out;
     const QString code = parser.isSet(snippet) ? exportSnippet(checkpoint, request, summary->view) : QString();
     if (parser.isSet(json)) {
-        QJsonObject root{{QStringLiteral("file"), positional[0]},
-                         {QStringLiteral("output"), summary->output},
-                         {QStringLiteral("format"), formatName},
-                         {QStringLiteral("key"), summary->view.path},
-                         {QStringLiteral("tensors"), summary->tensors},
-                         {QStringLiteral("bytes"), summary->bytes}};
-        if (!code.isEmpty())
-            root.insert(QStringLiteral("snippet"), code);
-        out = QJsonDocument(root).toJson(QJsonDocument::Indented);
+        out = exportJsonText(positional[0], *summary, formatName, code);
     } else {
         out = QStringLiteral("wrote %1: %2 tensors, %3 (%4)\n")
                   .arg(summary->output)
@@ -106,7 +95,7 @@ int runExport(const QStringList& arguments)
         if (!code.isEmpty())
             out += "\n# the same with torch:\n" + code.toUtf8();
     }
-    std::fwrite(out.constData(), 1, size_t(out.size()), stdout);
+    writeBytes(out);
     return 0;
 }
 

@@ -1,6 +1,6 @@
 // statelens-cli: list, inspect and check PyTorch checkpoints from scripts.
-#include "cli_commands.h"
-#include "verb_table.h"
+#include "app/statelens-cli/cli_commands.h"
+#include "app/statelens-cli/verb_table.h"
 
 #include <QCoreApplication>
 

@@ -1,18 +1,16 @@
 // The verbs about models: archs, match and load.
-#include "cli_commands.h"
-#include "verb_parser.h"
+#include "app/statelens-cli/cli_commands.h"
+#include "app/statelens-cli/verb_parser.h"
 
-#include "core/checkpoint_reader.h"
-#include "core/display_format.h"
-#include "core/json_writer.h"
+#include "core/base/display_format.h"
+#include "core/formats/checkpoint_reader.h"
 #include "core/match/architecture_sources.h"
 #include "core/match/match_report.h"
 #include "core/match/model_loading.h"
-#include "core/torch_runtime.h"
-
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
+#include "core/report/environment_json.h"
+#include "core/report/json_writer.h"
+#include "core/report/match_json.h"
+#include "core/runtime/torch_runtime.h"
 
 #include <cstdio>
 
@@ -65,11 +63,6 @@ Stop parseModelArguments(const QStringList& arguments, const QString& verb, bool
     return std::nullopt;
 }
 
-void writeBytes(const QByteArray& bytes)
-{
-    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stdout);
-}
-
 }  // namespace
 
 int runArchs(const QStringList& arguments)
@@ -88,12 +81,7 @@ int runArchs(const QStringList& arguments)
         QStringLiteral("FILE.json a JSON architecture spec (see README for the three-line snippet)"),
         QStringLiteral("ref:FILE  any readable checkpoint, as the expected layout")};
     if (json) {
-        QJsonArray list;
-        for (const auto& entry : *entries)
-            list.append(QJsonObject{{QStringLiteral("name"), entry.name}, {QStringLiteral("description"), entry.description}});
-        writeBytes(QJsonDocument(QJsonObject{{QStringLiteral("architectures"), list},
-                                             {QStringLiteral("sources"), QJsonArray::fromStringList(sources)}})
-                       .toJson(QJsonDocument::Indented));
+        writeBytes(architecturesJsonText(*entries, sources));
         return 0;
     }
     QString text = QStringLiteral("Built-in (options as name:key=value,key=value):\n");

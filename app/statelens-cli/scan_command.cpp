@@ -1,38 +1,14 @@
 // statelens-cli scan: every global the file's pickle(s) name, those outside the allow
 // list, and what torch.load(FILE, weights_only=True) of torch 1.13 would do. Exit 1 when any global
 // is unsafe. Nothing in the file is imported or called.
-#include "cli_commands.h"
-#include "verb_parser.h"
+#include "app/statelens-cli/cli_commands.h"
+#include "app/statelens-cli/verb_parser.h"
 
-#include "core/checkpoint_reader.h"
+#include "core/formats/checkpoint_reader.h"
+#include "core/report/scan_json.h"
 #include "core/scan/weights_only_rules.h"
 
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
-
-#include <cstdio>
-
 namespace statelens::cli {
-
-namespace {
-
-QJsonObject verdictJson(const WeightsOnlyVerdict& verdict)
-{
-    QJsonObject object{{QStringLiteral("torch"), verdict.torchVersion},
-                       {QStringLiteral("loads"), verdict.loads},
-                       {QStringLiteral("exception"), verdict.exception.isEmpty() ? QJsonValue() : QJsonValue(verdict.exception)},
-                       {QStringLiteral("error"), verdict.loads ? QJsonValue() : QJsonValue(verdict.error)},
-                       {QStringLiteral("message"), verdict.loads ? QJsonValue() : QJsonValue(verdict.message)},
-                       {QStringLiteral("rejected"), QJsonArray::fromStringList(verdict.rejected)}};
-    if (!verdict.note.isEmpty())
-        object.insert(QStringLiteral("note"), verdict.note);
-    return object;
-}
-
-void write(const QByteArray& bytes) { std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stdout); }
-
-}  // namespace
 
 int runScan(const QStringList& arguments)
 {
@@ -51,15 +27,7 @@ int runScan(const QStringList& arguments)
     const bool safe = checkpoint.unsafeGlobals.isEmpty();
 
     if (json) {
-        QJsonObject object{{QStringLiteral("file"), file},
-                           {QStringLiteral("format"), formatName(checkpoint.format)},
-                           {QStringLiteral("safe"), safe},
-                           {QStringLiteral("globals"), QJsonArray::fromStringList(checkpoint.globals)},
-                           {QStringLiteral("unsafe"), QJsonArray::fromStringList(checkpoint.unsafeGlobals)},
-                           {QStringLiteral("weights_only"), verdict.applies ? QJsonValue(verdictJson(verdict)) : QJsonValue()}};
-        if (!verdict.applies)
-            object.insert(QStringLiteral("weights_only_note"), verdict.note);
-        write(QJsonDocument(object).toJson(QJsonDocument::Indented));
+        writeBytes(scanJsonText(checkpoint, file, verdict));
         return safe ? 0 : 1;
     }
     QString out;
@@ -80,7 +48,7 @@ int runScan(const QStringList& arguments)
         for (const QString& reason : verdict.rejected)
             out += QStringLiteral("  rejects: %1\n").arg(reason);
     }
-    write(out.toUtf8());
+    writeBytes(out.toUtf8());
     return safe ? 0 : 1;
 }
 

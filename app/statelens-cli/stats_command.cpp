@@ -1,14 +1,14 @@
 // statelens-cli stats: statistics and histograms per tensor, and per module subtree with --group.
-#include "cli_commands.h"
-#include "compute_options.h"
-#include "terminal.h"
-#include "text_table.h"
+#include "app/statelens-cli/cli_commands.h"
+#include "app/statelens-cli/compute_options.h"
+#include "app/statelens-cli/terminal.h"
+#include "app/statelens-cli/text_table.h"
 
-#include "core/checkpoint_reader.h"
-#include "core/display_format.h"
-#include "core/device_check.h"
+#include "core/base/display_format.h"
+#include "core/formats/checkpoint_reader.h"
+#include "core/report/stats_json.h"
+#include "core/runtime/device_check.h"
 #include "core/stats/stats_job.h"
-#include "core/stats/stats_json.h"
 #include "core/stats/stats_kernels.h"
 
 #include <QElapsedTimer>
@@ -110,8 +110,7 @@ void writeText(const StatsReport& report)
                .arg(problems.size())
                .arg(report.bins)
                .arg(report.device, report.engine);
-    const QByteArray bytes = out.toUtf8();
-    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stdout);
+    writeBytes(out.toUtf8());
 }
 
 }  // namespace
@@ -186,7 +185,7 @@ int runStats(const QStringList& arguments)
     }
     if (args.json) {
         const QByteArray text = statsJsonText(report);
-        std::fwrite(text.constData(), 1, size_t(text.size()), stdout);
+        writeBytes(text);
     } else {
         writeText(report);
     }

@@ -1,6 +1,6 @@
-#include "terminal.h"
+#include "app/statelens-cli/terminal.h"
 
-#include "core/display_format.h"
+#include "core/base/display_format.h"
 
 #include <QString>
 

@@ -1,4 +1,4 @@
-#include "text_table.h"
+#include "app/statelens-cli/text_table.h"
 
 #include <cmath>
 

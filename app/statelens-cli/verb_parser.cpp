@@ -1,6 +1,6 @@
-#include "verb_parser.h"
+#include "app/statelens-cli/verb_parser.h"
 
-#include "cli_commands.h"
+#include "app/statelens-cli/cli_commands.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -5,7 +5,7 @@
 // it in its synopsis (FILE; FILE OUT; A B), so their count is written only there.
 #pragma once
 
-#include "verb_table.h"
+#include "app/statelens-cli/verb_table.h"
 
 #include <QCommandLineOption>
 #include <QCommandLineParser>

@@ -1,6 +1,6 @@
-#include "verb_table.h"
+#include "app/statelens-cli/verb_table.h"
 
-#include "cli_commands.h"
+#include "app/statelens-cli/cli_commands.h"
 
 #include <QRegularExpression>
 

@@ -1,6 +1,6 @@
 // statelens: the desktop application.
+#include "app/statelens/screenshot_tour.h"
 #include "ui/main_window.h"
-#include "ui/screenshot_tour.h"
 
 #include <QApplication>
 #include <QCommandLineParser>

@@ -1,4 +1,4 @@
-#include "checkpoint_diff.h"
+#include "core/diff/checkpoint_diff.h"
 
 #include "core/match/state_dict_view.h"
 

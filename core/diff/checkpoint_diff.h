@@ -4,9 +4,9 @@
 // wait for a DiffJob (diff_job.h) to compare their values.
 #pragma once
 
-#include "core/checkpoint.h"
-#include "core/result.h"
-#include "tensor_diff.h"
+#include "core/base/result.h"
+#include "core/diff/tensor_diff.h"
+#include "core/model/checkpoint.h"
 
 #include <QString>
 #include <QStringList>

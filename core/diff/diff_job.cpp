@@ -1,11 +1,11 @@
-#include "diff_job.h"
+#include "core/diff/diff_job.h"
 
-#include "core/stats/element_decoder.h"
-#include "core/device_check.h"
-#include "core/torch_runtime.h"
-#include "diff_kernels.h"
+#include "core/diff/diff_kernels.h"
+#include "core/model/element_decoder.h"
+#include "core/runtime/device_check.h"
+#include "core/runtime/torch_runtime.h"
 
-#include "core/work_queue.h"
+#include "core/base/work_queue.h"
 
 #include <mutex>
 #include <optional>

@@ -4,9 +4,9 @@
 // libtorch. Like StatsJob, it is synchronous: run it off the GUI thread.
 #pragma once
 
-#include "checkpoint_diff.h"
-#include "core/checkpoint.h"
-#include "core/result.h"
+#include "core/base/result.h"
+#include "core/diff/checkpoint_diff.h"
+#include "core/model/checkpoint.h"
 
 #include <QString>
 

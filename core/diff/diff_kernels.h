@@ -4,7 +4,7 @@
 // kernels (core/stats/stats_kernels.h).
 #pragma once
 
-#include "tensor_diff.h"
+#include "core/diff/tensor_diff.h"
 
 #include <cstddef>
 

@@ -1,4 +1,4 @@
-#include "tensor_diff.h"
+#include "core/diff/tensor_diff.h"
 
 #include <algorithm>
 

@@ -2,7 +2,7 @@
 // the differences, accumulated in float64 and mergeable across chunks, threads and devices.
 #pragma once
 
-#include "core/dtype.h"
+#include "core/model/dtype.h"
 
 #include <QString>
 #include <QVector>

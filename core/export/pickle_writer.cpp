@@ -1,4 +1,4 @@
-#include "pickle_writer.h"
+#include "core/export/pickle_writer.h"
 
 #include <QtEndian>
 

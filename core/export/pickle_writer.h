@@ -3,7 +3,7 @@
 // torch.load(weights_only=True) allows.
 #pragma once
 
-#include "core/dtype.h"
+#include "core/model/dtype.h"
 
 #include <QByteArray>
 #include <QHash>

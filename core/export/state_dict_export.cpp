@@ -1,7 +1,7 @@
-#include "state_dict_export.h"
+#include "core/export/state_dict_export.h"
 
-#include "pickle_writer.h"
-#include "zip_writer.h"
+#include "core/export/pickle_writer.h"
+#include "core/export/zip_writer.h"
 
 #include <QFileInfo>
 #include <QHash>

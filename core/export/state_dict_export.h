@@ -3,10 +3,10 @@
 // safetensors. Writes are atomic (QSaveFile) and never replace an input.
 #pragma once
 
-#include "core/checkpoint.h"
+#include "core/base/result.h"
 #include "core/match/fix_suggestions.h"
 #include "core/match/state_dict_view.h"
-#include "core/result.h"
+#include "core/model/checkpoint.h"
 
 #include <QSet>
 

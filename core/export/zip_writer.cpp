@@ -1,4 +1,4 @@
-#include "zip_writer.h"
+#include "core/export/zip_writer.h"
 
 #include <QtEndian>
 

@@ -3,7 +3,7 @@
 // when sizes or offsets pass 4 GiB. Writes to any QIODevice (a QSaveFile for atomic output).
 #pragma once
 
-#include "core/result.h"
+#include "core/base/result.h"
 
 #include <QByteArray>
 #include <QIODevice>

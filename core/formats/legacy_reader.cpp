@@ -1,9 +1,9 @@
-#include "legacy_reader.h"
+#include "core/formats/legacy_reader.h"
 
-#include "storage_pid.h"
+#include "core/formats/storage_pid.h"
 
-#include "../checked_math.h"
-#include "../pickle/pickle_machine.h"
+#include "core/base/checked_math.h"
+#include "core/pickle/pickle_machine.h"
 
 #include <QHash>
 #include <QtEndian>

@@ -1,7 +1,7 @@
 // The legacy torch.save format (_use_new_zipfile_serialization=False): five pickles, then raw storages.
 #pragma once
 
-#include "../checkpoint.h"
+#include "core/model/checkpoint.h"
 
 namespace statelens {
 

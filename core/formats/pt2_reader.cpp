@@ -12,12 +12,12 @@
 // PayloadMeta = {path_name, is_param, use_pickle, tensor_meta}. A raw payload holds the bytes of
 // one untyped storage; several entries may share it (views, tied weights), each with its own
 // sizes/strides/storage_offset. A use_pickle payload is a torch.save'd tensor subclass.
-#include "pt2_reader.h"
+#include "core/formats/pt2_reader.h"
 
-#include "zip_archive.h"
+#include "core/formats/zip_archive.h"
 
-#include "../checked_math.h"
-#include "../checkpoint_reader.h"
+#include "core/base/checked_math.h"
+#include "core/formats/checkpoint_reader.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,7 +1,7 @@
 // torch.export .pt2 archives: weights and constants described by JSON configs.
 #pragma once
 
-#include "../checkpoint.h"
+#include "core/model/checkpoint.h"
 
 namespace statelens {
 

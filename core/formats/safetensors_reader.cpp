@@ -7,9 +7,9 @@
 // The header is parsed with nlohmann's SAX interface rather than into a DOM: a header may be
 // 100 MB, and the event stream lets us reject a hostile one (deep nesting, a bad dtype, a
 // negative number) at the first offending token instead of after building a tree of it.
-#include "safetensors_reader.h"
+#include "core/formats/safetensors_reader.h"
 
-#include "../checked_math.h"
+#include "core/base/checked_math.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,7 +1,7 @@
 // safetensors: an 8-byte header length, a JSON header, then packed little-endian tensor bytes.
 #pragma once
 
-#include "../checkpoint.h"
+#include "core/model/checkpoint.h"
 
 namespace statelens {
 

@@ -2,9 +2,9 @@
 // names, for every tensor, the shard file holding it. Each shard is an ordinary single-file
 // checkpoint (safetensors or torch.save zip) read by readFileInto; the result is one dict in
 // weight_map order, as transformers assembles it.
-#include "sharded_reader.h"
+#include "core/formats/sharded_reader.h"
 
-#include "../checkpoint_reader.h"
+#include "core/formats/checkpoint_reader.h"
 
 #include <nlohmann/json.hpp>
 

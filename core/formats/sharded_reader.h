@@ -2,7 +2,7 @@
 // `pytorch_model.bin.index.json`) whose weight_map names the shard holding each tensor.
 #pragma once
 
-#include "../checkpoint.h"
+#include "core/model/checkpoint.h"
 
 namespace statelens {
 

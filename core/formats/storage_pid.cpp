@@ -1,6 +1,6 @@
-#include "storage_pid.h"
+#include "core/formats/storage_pid.h"
 
-#include "../checked_math.h"
+#include "core/base/checked_math.h"
 
 namespace statelens {
 

@@ -3,8 +3,8 @@
 //   legacy: ('storage', <Name>Storage, key, location, numel, view_metadata)
 #pragma once
 
-#include "../result.h"
-#include "../value.h"
+#include "core/base/result.h"
+#include "core/model/value.h"
 
 namespace statelens {
 

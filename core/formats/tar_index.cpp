@@ -1,6 +1,6 @@
-#include "tar_index.h"
+#include "core/formats/tar_index.h"
 
-#include "../checked_math.h"
+#include "core/base/checked_math.h"
 
 #include <cstring>
 #include <limits>

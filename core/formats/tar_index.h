@@ -4,8 +4,8 @@
 // members through it, so they cannot disagree about a file.
 #pragma once
 
-#include "../mapped_file.h"
-#include "../result.h"
+#include "core/base/mapped_file.h"
+#include "core/base/result.h"
 
 #include <QHash>
 #include <QString>

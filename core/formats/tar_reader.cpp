@@ -10,13 +10,13 @@
 //
 // Keys are decimal `_cdata` pointers: ints in `tensors`/`storages`, strings in `pickle`; torch
 // matches them with int(saved_id), so keys are normalised to canonical decimal text here.
-#include "tar_reader.h"
+#include "core/formats/tar_reader.h"
 
-#include "storage_pid.h"
-#include "tar_index.h"
+#include "core/formats/storage_pid.h"
+#include "core/formats/tar_index.h"
 
-#include "../checked_math.h"
-#include "../pickle/pickle_machine.h"
+#include "core/base/checked_math.h"
+#include "core/pickle/pickle_machine.h"
 
 #include <QHash>
 #include <QtEndian>

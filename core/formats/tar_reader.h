@@ -1,7 +1,7 @@
 // The oldest torch.save format (torch 0.1.x): a tar archive with sys_info, pickle, tensors, storages.
 #pragma once
 
-#include "../checkpoint.h"
+#include "core/model/checkpoint.h"
 
 namespace statelens {
 

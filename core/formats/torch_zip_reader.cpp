@@ -1,11 +1,11 @@
-#include "torch_zip_reader.h"
+#include "core/formats/torch_zip_reader.h"
 
-#include "pt2_reader.h"
-#include "storage_pid.h"
-#include "torchscript_classes.h"
-#include "zip_archive.h"
+#include "core/formats/pt2_reader.h"
+#include "core/formats/storage_pid.h"
+#include "core/formats/torchscript_classes.h"
+#include "core/formats/zip_archive.h"
 
-#include "../pickle/pickle_machine.h"
+#include "core/pickle/pickle_machine.h"
 
 
 namespace statelens {

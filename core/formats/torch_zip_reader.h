@@ -1,7 +1,7 @@
 // torch.save zip archives (1.6 - 2.x) and TorchScript archives (torch.jit.save).
 #pragma once
 
-#include "../checkpoint.h"
+#include "core/model/checkpoint.h"
 
 namespace statelens {
 

@@ -1,6 +1,6 @@
-#include "torchscript_classes.h"
+#include "core/formats/torchscript_classes.h"
 
-#include "zip_archive.h"
+#include "core/formats/zip_archive.h"
 
 #include <QRegularExpression>
 

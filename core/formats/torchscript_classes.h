@@ -1,9 +1,9 @@
 // Reading what TorchScript's code/ records say about each class (which attributes are parameters
-// and buffers) into the model's ScriptClasses (script_classes.h).
+// and buffers) into the model's ScriptClasses (core/model/script_classes.h).
 #pragma once
 
-#include "../result.h"
-#include "../script_classes.h"
+#include "core/base/result.h"
+#include "core/model/script_classes.h"
 
 #include <QString>
 

@@ -1,4 +1,4 @@
-#include "zip_archive.h"
+#include "core/formats/zip_archive.h"
 
 #include <QHashFunctions>
 #include <QSet>

@@ -5,10 +5,10 @@
 // Every length and offset in the file is checked before use: hostile archives are normal input.
 #pragma once
 
-#include "../flat_position_index.h"
-#include "../mapped_file.h"
-#include "../record_offsets.h"
-#include "../result.h"
+#include "core/base/flat_position_index.h"
+#include "core/base/mapped_file.h"
+#include "core/base/result.h"
+#include "core/model/record_offsets.h"
 
 #include <QByteArray>
 #include <QString>

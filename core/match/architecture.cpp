@@ -1,6 +1,6 @@
-#include "architecture.h"
+#include "core/match/architecture.h"
 
-#include "core/tensor_info.h"
+#include "core/model/tensor_info.h"
 
 namespace statelens {
 

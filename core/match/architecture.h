@@ -3,7 +3,7 @@
 // checkpoint). Matching needs nothing else, so it runs without libtorch.
 #pragma once
 
-#include "core/dtype.h"
+#include "core/model/dtype.h"
 
 #include <QString>
 #include <QStringList>

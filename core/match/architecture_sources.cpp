@@ -1,8 +1,8 @@
-#include "architecture_sources.h"
+#include "core/match/architecture_sources.h"
 
-#include "core/checkpoint_reader.h"
-#include "core/torch_runtime.h"
-#include "state_dict_view.h"
+#include "core/formats/checkpoint_reader.h"
+#include "core/match/state_dict_view.h"
+#include "core/runtime/torch_runtime.h"
 
 #include <QFile>
 #include <QFileInfo>

@@ -3,8 +3,8 @@
 // match against one), or a built-in name.
 #pragma once
 
-#include "architecture.h"
-#include "core/result.h"
+#include "core/base/result.h"
+#include "core/match/architecture.h"
 
 namespace statelens {
 

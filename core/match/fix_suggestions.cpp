@@ -1,4 +1,4 @@
-#include "fix_suggestions.h"
+#include "core/match/fix_suggestions.h"
 
 #include <QHash>
 #include <QSet>

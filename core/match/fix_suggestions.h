@@ -4,8 +4,8 @@
 // Suggestions carry before/after counts and are never applied by themselves.
 #pragma once
 
-#include "architecture.h"
-#include "load_state_dict_rules.h"
+#include "core/match/architecture.h"
+#include "core/match/load_state_dict_rules.h"
 
 namespace statelens {
 

@@ -1,4 +1,4 @@
-#include "load_state_dict_rules.h"
+#include "core/match/load_state_dict_rules.h"
 
 #include <QHash>
 #include <QSet>
@@ -72,6 +72,14 @@ QString quotedList(const QStringList& keys)
 }
 
 }  // namespace
+
+QStringList LoadVerdict::leftInitial() const
+{
+    QStringList names = missing;
+    for (const ShapeMismatch& mismatch : shapeMismatches)
+        names.append(mismatch.name);
+    return names;
+}
 
 LoadVerdict judgeLoad(const Checkpoint& checkpoint, const StateDictView& stateDict, const Architecture& architecture)
 {

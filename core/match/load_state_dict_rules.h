@@ -3,9 +3,9 @@
 // RuntimeError text a strict load raises (so users can search for it).
 #pragma once
 
-#include "architecture.h"
-#include "core/checkpoint.h"
-#include "state_dict_view.h"
+#include "core/match/architecture.h"
+#include "core/match/state_dict_view.h"
+#include "core/model/checkpoint.h"
 
 #include <QString>
 #include <QStringList>
@@ -39,6 +39,8 @@ struct LoadVerdict {
     qint64 modelParameters = 0;   // elements of every model tensor
 
     bool strictOk() const { return missing.isEmpty() && unexpected.isEmpty() && shapeMismatches.isEmpty(); }
+    // Names a lenient load leaves at their initial values: missing and mismatched ones.
+    QStringList leftInitial() const;
 };
 
 LoadVerdict judgeLoad(const Checkpoint& checkpoint, const StateDictView& stateDict, const Architecture& architecture);

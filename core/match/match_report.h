@@ -1,15 +1,11 @@
 // One matching of a checkpoint against an architecture, ready to print: the verdict, the causes,
-// the suggestions, and the `match` JSON of the CLI contract.
+// the suggestions (its `match` JSON is core/report/match_json.h).
 #pragma once
 
-#include "architecture.h"
-#include "fix_suggestions.h"
-#include "load_state_dict_rules.h"
-#include "state_dict_view.h"
-
-#include <QByteArray>
-
-#include <functional>
+#include "core/match/architecture.h"
+#include "core/match/fix_suggestions.h"
+#include "core/match/load_state_dict_rules.h"
+#include "core/match/state_dict_view.h"
 
 namespace statelens {
 
@@ -39,9 +35,6 @@ struct MatchReport {
 Result<MatchReport> matchCheckpoint(const Checkpoint& checkpoint, const QString& file, const Architecture& architecture,
                                     const MatchRequest& request);
 
-class JsonWriter;
-// `extra` writes more fields into the same object (the load verb adds device and forward pass).
-QByteArray matchJsonText(const MatchReport& report, const std::function<void(JsonWriter&)>& extra = {});
 QString matchText(const MatchReport& report);
 
 }  // namespace statelens

@@ -1,6 +1,6 @@
-#include "model_loading.h"
+#include "core/match/model_loading.h"
 
-#include "core/stats/element_decoder.h"
+#include "core/model/element_decoder.h"
 
 #include <QHash>
 

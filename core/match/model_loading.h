@@ -3,8 +3,8 @@
 // a zero input of the documented shape. A strict load that torch would refuse is not attempted.
 #pragma once
 
-#include "core/torch_runtime.h"
-#include "match_report.h"
+#include "core/match/match_report.h"
+#include "core/runtime/torch_runtime.h"
 
 namespace statelens {
 

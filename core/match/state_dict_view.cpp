@@ -1,6 +1,6 @@
-#include "state_dict_view.h"
+#include "core/match/state_dict_view.h"
 
-#include "core/value.h"
+#include "core/model/value.h"
 
 namespace statelens {
 

@@ -3,8 +3,8 @@
 // prefixes stripped or added as the user asks, and torch's `_metadata` module versions.
 #pragma once
 
-#include "core/checkpoint.h"
-#include "core/result.h"
+#include "core/base/result.h"
+#include "core/model/checkpoint.h"
 
 #include <QHash>
 #include <QString>

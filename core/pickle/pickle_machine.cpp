@@ -1,8 +1,8 @@
-#include "pickle_machine.h"
+#include "core/pickle/pickle_machine.h"
 
-#include "pickle_opcodes.h"
-#include "python_keys.h"
-#include "torch_globals.h"
+#include "core/pickle/pickle_opcodes.h"
+#include "core/pickle/python_keys.h"
+#include "core/pickle/torch_globals.h"
 
 #include <QHash>
 #include <QSet>

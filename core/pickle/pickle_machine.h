@@ -8,8 +8,8 @@
 // Every size, count and depth is bounded before anything is allocated.
 #pragma once
 
-#include "../checkpoint.h"
-#include "../result.h"
+#include "core/base/result.h"
+#include "core/model/checkpoint.h"
 
 #include <functional>
 

@@ -1,4 +1,4 @@
-#include "pickle_opcodes.h"
+#include "core/pickle/pickle_opcodes.h"
 
 namespace statelens {
 

@@ -1,4 +1,4 @@
-#include "python_keys.h"
+#include "core/pickle/python_keys.h"
 
 #include <QCryptographicHash>
 #include <QHashFunctions>

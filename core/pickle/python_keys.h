@@ -5,8 +5,8 @@
 // KeyPositions indexes them in a FlatPositionIndex: nothing allocated or copied per key.
 #pragma once
 
-#include "../flat_position_index.h"
-#include "../value.h"
+#include "core/base/flat_position_index.h"
+#include "core/model/value.h"
 
 #include <QByteArray>
 #include <QByteArrayView>

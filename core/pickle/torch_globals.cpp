@@ -1,9 +1,9 @@
-#include "torch_globals.h"
+#include "core/pickle/torch_globals.h"
 
-#include "pickle_machine.h"
+#include "core/pickle/pickle_machine.h"
 
-#include "../checked_math.h"
-#include "../stats/narrow_floats.h"
+#include "core/base/checked_math.h"
+#include "core/model/narrow_floats.h"
 
 #include <QSet>
 

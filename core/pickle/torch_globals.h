@@ -8,8 +8,8 @@
 // and every size is checked before it is trusted.
 #pragma once
 
-#include "../checkpoint.h"
-#include "../result.h"
+#include "core/base/result.h"
+#include "core/model/checkpoint.h"
 
 #include <QHash>
 

@@ -1,8 +1,8 @@
-#include "weights_only_rules.h"
+#include "core/scan/weights_only_rules.h"
 
-#include "../formats/tar_index.h"
-#include "../formats/zip_archive.h"
-#include "../pickle/pickle_opcodes.h"
+#include "core/formats/tar_index.h"
+#include "core/formats/zip_archive.h"
+#include "core/pickle/pickle_opcodes.h"
 
 #include <QHash>
 #include <QSet>

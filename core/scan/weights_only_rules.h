@@ -7,7 +7,7 @@
 // dispatch of TorchScript archives to torch.jit.load).
 #pragma once
 
-#include "../checkpoint.h"
+#include "core/model/checkpoint.h"
 
 #include <QStringList>
 

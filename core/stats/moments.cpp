@@ -1,4 +1,4 @@
-#include "moments.h"
+#include "core/stats/moments.h"
 
 #include <cmath>
 

@@ -1,12 +1,12 @@
-#include "stats_job.h"
+#include "core/stats/stats_job.h"
 
-#include "core/device_check.h"
+#include "core/runtime/device_check.h"
 
-#include "core/torch_runtime.h"
-#include "element_decoder.h"
-#include "stats_kernels.h"
+#include "core/model/element_decoder.h"
+#include "core/runtime/torch_runtime.h"
+#include "core/stats/stats_kernels.h"
 
-#include "core/work_queue.h"
+#include "core/base/work_queue.h"
 
 #include <QRegularExpression>
 

@@ -2,9 +2,9 @@
 // memory bounded whatever the file size, progress and cancellation, results as tensors finish.
 #pragma once
 
-#include "core/checkpoint.h"
-#include "core/result.h"
-#include "tensor_stats.h"
+#include "core/base/result.h"
+#include "core/model/checkpoint.h"
+#include "core/stats/tensor_stats.h"
 
 #include <QString>
 #include <QVector>

@@ -3,7 +3,7 @@
 // (SSE4/AVX2/AVX-512 on x86, NEON on ARM), so one installer is fast everywhere.
 #pragma once
 
-#include "moments.h"
+#include "core/stats/moments.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,8 +1,8 @@
 // The statistics of one tensor, or of a group of tensors taken together (a module subtree).
 #pragma once
 
-#include "core/dtype.h"
-#include "moments.h"
+#include "core/model/dtype.h"
+#include "core/stats/moments.h"
 
 #include <QString>
 #include <QStringList>

@@ -1,4 +1,4 @@
-#include "value_format.h"
+#include "core/stats/value_format.h"
 
 #include <charconv>
 #include <cmath>

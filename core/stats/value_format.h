@@ -3,7 +3,7 @@
 // True / False, complex as a+bj. Locale-independent (a C-locale '.', whatever LC_NUMERIC says).
 #pragma once
 
-#include "value_reader.h"
+#include "core/stats/value_reader.h"
 
 #include <QString>
 

@@ -1,6 +1,7 @@
-#include "value_reader.h"
+#include "core/stats/value_reader.h"
 
-#include "narrow_floats.h"
+#include "core/base/byte_order.h"
+#include "core/model/narrow_floats.h"
 
 #include <algorithm>
 #include <cstring>
@@ -8,20 +9,6 @@
 namespace statelens {
 
 namespace {
-
-// One scalar of type T at `bytes`, from storage order to host order (memcpy: legacy and
-// safetensors files place values at any byte, and a misaligned load is undefined behaviour).
-template <typename T>
-T load(const uchar* bytes, bool swap)
-{
-    uchar copy[sizeof(T)];
-    std::memcpy(copy, bytes, sizeof(T));
-    if (swap)
-        std::reverse(copy, copy + sizeof(T));
-    T value;
-    std::memcpy(&value, copy, sizeof(T));
-    return value;
-}
 
 // The dtypes a value preview reads: every one statistics decode (packed sub-byte and bits types
 // have no single element to point at).
@@ -136,19 +123,19 @@ Result<ElementValue> ValueReader::at(const QVector<qint64>& coordinate) const
         v.integer = *p != 0 ? 1 : 0;
         break;
     case DType::Int8: signedValue(int8_t(*p)); break;
-    case DType::Int16: signedValue(load<int16_t>(p, swap)); break;
-    case DType::Int32: signedValue(load<int32_t>(p, swap)); break;
-    case DType::Int64: signedValue(load<int64_t>(p, swap)); break;
+    case DType::Int16: signedValue(loadScalar<int16_t>(p, swap)); break;
+    case DType::Int32: signedValue(loadScalar<int32_t>(p, swap)); break;
+    case DType::Int64: signedValue(loadScalar<int64_t>(p, swap)); break;
     case DType::UInt8: unsignedValue(*p); break;
-    case DType::UInt16: unsignedValue(load<uint16_t>(p, swap)); break;
-    case DType::UInt32: unsignedValue(load<uint32_t>(p, swap)); break;
-    case DType::UInt64: unsignedValue(load<uint64_t>(p, swap)); break;
+    case DType::UInt16: unsignedValue(loadScalar<uint16_t>(p, swap)); break;
+    case DType::UInt32: unsignedValue(loadScalar<uint32_t>(p, swap)); break;
+    case DType::UInt64: unsignedValue(loadScalar<uint64_t>(p, swap)); break;
     // Each part of a complex value swaps on its own.
     case DType::Complex32:
-        complexValue(halfToFloat(load<uint16_t>(p, swap)), halfToFloat(load<uint16_t>(p + 2, swap)), true);
+        complexValue(halfToFloat(loadScalar<uint16_t>(p, swap)), halfToFloat(loadScalar<uint16_t>(p + 2, swap)), true);
         break;
-    case DType::Complex64: complexValue(load<float>(p, swap), load<float>(p + 4, swap), true); break;
-    case DType::Complex128: complexValue(load<double>(p, swap), load<double>(p + 8, swap), false); break;
+    case DType::Complex64: complexValue(loadScalar<float>(p, swap), loadScalar<float>(p + 4, swap), true); break;
+    case DType::Complex128: complexValue(loadScalar<double>(p, swap), loadScalar<double>(p + 8, swap), false); break;
     default:
         // Floats and quantized values: the decoder widens exactly and applies the neg bit.
         if (m_decoder.precision() == Precision::Float32) {

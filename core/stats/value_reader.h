@@ -4,11 +4,11 @@
 // keep both parts, floats and quantized values are widened exactly by ElementDecoder.
 #pragma once
 
-#include "element_decoder.h"
+#include "core/model/element_decoder.h"
 
-#include "core/checkpoint.h"
-#include "core/result.h"
-#include "core/tensor_info.h"
+#include "core/base/result.h"
+#include "core/model/checkpoint.h"
+#include "core/model/tensor_info.h"
 
 #include <QVector>
 

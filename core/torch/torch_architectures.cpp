@@ -1,9 +1,9 @@
 // The architecture entry points of the module's C ABI: the zoo's index, a model's layout (its
 // state_dict() as PyTorch would list it), and loading checkpoint tensors into a model.
-#include "torch_precompiled.h"
+#include "core/torch/torch_precompiled.h"
 
-#include "torch_architectures.h"
-#include "zoo/zoo.h"
+#include "core/torch/torch_architectures.h"
+#include "core/torch/zoo/zoo.h"
 
 #include <chrono>
 #include <cstdio>

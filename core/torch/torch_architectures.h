@@ -1,7 +1,7 @@
-// The architecture entry points of the torch module's C ABI (see core/torch_api.h).
+// The architecture entry points of the torch module's C ABI (see core/runtime/torch_api.h).
 #pragma once
 
-#include "core/torch_api.h"
+#include "core/runtime/torch_api.h"
 
 namespace statelens::torchmodule {
 

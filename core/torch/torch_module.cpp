@@ -1,10 +1,10 @@
 // The libtorch side of TorchRuntime: a C ABI so the loader needs no torch headers.
 // ATen only, precompiled: <torch/torch.h> costs seconds per translation unit.
-#include "torch_precompiled.h"
+#include "core/torch/torch_precompiled.h"
 
-#include "core/torch_api.h"
-#include "torch_architectures.h"
-#include "torch_stats.h"
+#include "core/runtime/torch_api.h"
+#include "core/torch/torch_architectures.h"
+#include "core/torch/torch_stats.h"
 
 #include <cstdio>
 #include <cstring>

@@ -1,8 +1,8 @@
 // Statistics on a libtorch device (CUDA, MPS, or the CPU for cross-checks): the values are copied
 // there as map_location would and reduced with torch's own operators.
-#include "torch_precompiled.h"
+#include "core/torch/torch_precompiled.h"
 
-#include "torch_stats.h"
+#include "core/torch/torch_stats.h"
 
 #include <cmath>
 #include <cstdio>

@@ -8,11 +8,11 @@
 //
 // Two ~1 GiB files are written under WORKDIR (default /tmp/statelens-bench) by
 // make_bench_diff_pair.py and removed afterwards unless --keep. Not a ctest test: it prints figures.
-#include "bench_support.h"
+#include "tests/bench/bench_support.h"
 
-#include "core/checkpoint_reader.h"
 #include "core/diff/checkpoint_diff.h"
 #include "core/diff/diff_job.h"
+#include "core/formats/checkpoint_reader.h"
 #include "core/stats/stats_kernels.h"
 
 #include <QCoreApplication>

@@ -7,9 +7,9 @@
 // (Debian's /usr/bin/python3 with torch), then prints for each: our listing time (median of
 // several runs), torch.load(map_location='cpu') time in the same run, their ratio, and the peak
 // resident memory of `statelens-cli ls --json` on that file. Not a ctest test: it prints figures.
-#include "core/checkpoint_reader.h"
+#include "core/formats/checkpoint_reader.h"
 
-#include "bench_support.h"
+#include "tests/bench/bench_support.h"
 
 #include <QCoreApplication>
 #include <QDir>

@@ -8,9 +8,9 @@
 //   bench_stats [WORKDIR] [--keep]
 //
 // Not a ctest test: it prints figures.
-#include "bench_support.h"
+#include "tests/bench/bench_support.h"
 
-#include "core/checkpoint_reader.h"
+#include "core/formats/checkpoint_reader.h"
 #include "core/stats/stats_job.h"
 #include "core/stats/stats_kernels.h"
 

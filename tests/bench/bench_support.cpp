@@ -1,4 +1,4 @@
-#include "bench_support.h"
+#include "tests/bench/bench_support.h"
 
 #include <algorithm>
 

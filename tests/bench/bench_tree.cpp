@@ -6,10 +6,10 @@
 //
 //   bench_tree [WORKDIR] [--keep]
 //   bench_tree --open-once FILE     (one measured open; prints "read built gui shown" in ms)
-#include "bench_support.h"
+#include "tests/bench/bench_support.h"
 
-#include "core/checkpoint_reader.h"
-#include "ui/parameter_tree_model.h"
+#include "core/formats/checkpoint_reader.h"
+#include "ui/models/parameter_tree_model.h"
 
 #include <QApplication>
 #include <QDir>

@@ -9,7 +9,7 @@
 // TSan's (it reported the old Checkpoint::storageBytes, which wrote StorageInfo::fileOffset under
 // a lock but read it outside one). The values are checked anyway: a resolver that returned a
 // wrong offset under contention would read the wrong bytes.
-#include "core/checkpoint_reader.h"
+#include "core/formats/checkpoint_reader.h"
 #include "core/stats/stats_job.h"
 #include "core/stats/value_reader.h"
 

@@ -1,9 +1,9 @@
 // Every fixture written by torch (tests/data/generate_fixtures.py) opens to exactly what
 // torch.load returned for it; every broken or hostile one fails or lists safely.
-#include "fixture_expectations.h"
+#include "tests/support/fixture_expectations.h"
 
-#include "core/checkpoint_reader.h"
-#include "core/display_format.h"
+#include "core/base/display_format.h"
+#include "core/formats/checkpoint_reader.h"
 
 #include <QDir>
 #include <QFile>

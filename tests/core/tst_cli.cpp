@@ -1,7 +1,7 @@
 // statelens-cli as scripts use it: exit codes, JSON per the contract, messages on stderr,
 // and no libtorch on the listing path.
-#include "torch_requirement.h"
-#include "cli_runner.h"
+#include "tests/support/cli_runner.h"
+#include "tests/support/torch_requirement.h"
 #include <QFile>
 #include <QTemporaryDir>
 #include <QFileInfo>

@@ -2,7 +2,7 @@
 // `statelens-cli --help` lists, each verb's --help must print the block's line as its usage line
 // and take exactly the flags the line names, and a usage error must show the same line. A verb or
 // flag added to one side only fails here.
-#include "cli_runner.h"
+#include "tests/support/cli_runner.h"
 
 #include <QFile>
 #include <QRegularExpression>

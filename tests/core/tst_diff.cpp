@@ -3,16 +3,15 @@
 // pass in tiny chunks and libtorch; the kernel against a plain float64 loop; alignment of a
 // Lightning checkpoint against a plain state dict; the job's streaming, progress, cancellation
 // and device errors; and the CLI's JSON and exit codes.
-#include "torch_requirement.h"
-#include "torch_rows.h"
-#include "cli_runner.h"
-#include "core/checkpoint_reader.h"
 #include "core/diff/checkpoint_diff.h"
 #include "core/diff/diff_job.h"
 #include "core/diff/diff_kernels.h"
-#include "core/torch_runtime.h"
+#include "core/formats/checkpoint_reader.h"
+#include "core/runtime/torch_runtime.h"
+#include "tests/support/cli_runner.h"
+#include "tests/support/torch_requirement.h"
+#include "tests/support/torch_rows.h"
 
-#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -1,9 +1,9 @@
 // Exports read back bit for bit: through our own reader, and through torch itself
 // (torch.load(weights_only=True), and a safetensors reader written from the format's spec) by
 // tests/core/check_export_roundtrip.py. Writes are atomic and never replace an input.
-#include "core/checkpoint_reader.h"
 #include "core/export/state_dict_export.h"
-#include "core/stats/element_decoder.h"
+#include "core/formats/checkpoint_reader.h"
+#include "core/model/element_decoder.h"
 
 #include <QCryptographicHash>
 #include <QDir>

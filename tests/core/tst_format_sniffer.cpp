@@ -1,5 +1,5 @@
 // Formats are recognised by content; files that are something else say what they are.
-#include "core/format_sniffer.h"
+#include "core/formats/format_sniffer.h"
 
 #include <QTest>
 

@@ -4,11 +4,10 @@
 // naming the file (exit 2); never a crash or a hang; and no canary file appears.
 // tests/data/fuzz holds what the fuzzers (fuzz/) found: each must now open or fail with a message,
 // and ls/info/stats/scan must neither crash nor hang on it (run under ASan + UBSan in CI).
-#include "cli_runner.h"
-#include "core/checkpoint_reader.h"
+#include "core/formats/checkpoint_reader.h"
+#include "tests/support/cli_runner.h"
 
 #include <QDir>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -89,11 +88,8 @@ void TestHostile::testFile()
     const QString path = hostile(name);
     QVERIFY(QFileInfo::exists(path));
 
-    // Through core.
-    QElapsedTimer clock;
-    clock.start();
+    // Through core. A hang is caught by the test's ctest timeout, not a clock here.
     auto opened = openCheckpoint(path);
-    QVERIFY2(clock.elapsed() < 10000, "opening took more than 10 s");
     if (opens) {
         QVERIFY2(opened.ok(), qPrintable(opened ? QString() : opened.error().toString()));
         QCOMPARE(sorted((*opened)->unsafeGlobals), sorted(unsafe));
@@ -151,10 +147,7 @@ void TestHostile::testFuzzFinding_data()
 void TestHostile::testFuzzFinding()
 {
     QFETCH(QString, path);
-    QElapsedTimer clock;
-    clock.start();
     auto opened = openCheckpoint(path);
-    QVERIFY2(clock.elapsed() < 10000, "opening took more than 10 s");
     if (!opened) {
         QVERIFY(!opened.error().message.isEmpty());
         QCOMPARE(opened.error().path, path);

@@ -1,8 +1,8 @@
 // Files that change under a memory map: a truncated file must not kill the process when its
 // vanished bytes are read (SIGBUS on POSIX), and the map must say it changed; a file replaced
 // by rename leaves the mapped original intact.
-#include "core/checkpoint_reader.h"
-#include "core/mapped_file.h"
+#include "core/base/mapped_file.h"
+#include "core/formats/checkpoint_reader.h"
 
 #include <QFile>
 #include <QTemporaryDir>

@@ -3,13 +3,14 @@
 // cases tests/data/match/make_match_fixtures.py ran through torch (exact, partial, extra keys,
 // changed head, wrapper prefixes, legacy, sharded, training checkpoints, num_batches_tracked
 // metadata, resnet18 against resnet50, TorchScript). And the suggestions that fix them.
-#include "torch_requirement.h"
-#include "torch_rows.h"
-#include "core/checkpoint_reader.h"
+#include "core/formats/checkpoint_reader.h"
 #include "core/match/architecture_sources.h"
 #include "core/match/match_report.h"
 #include "core/match/model_loading.h"
-#include "core/torch_runtime.h"
+#include "core/report/match_json.h"
+#include "core/runtime/torch_runtime.h"
+#include "tests/support/torch_requirement.h"
+#include "tests/support/torch_rows.h"
 
 #include <QFile>
 #include <QJsonArray>

@@ -1,10 +1,10 @@
 // The module tree over fixtures written by torch: one leaf per tensor torch.load listed, at the
 // path of its name, with totals that add up to torch's shapes, and repeated or nested names
 // placed as a dict of them reads.
-#include "fixture_expectations.h"
+#include "tests/support/fixture_expectations.h"
 
-#include "core/checkpoint_reader.h"
-#include "core/module_tree.h"
+#include "core/formats/checkpoint_reader.h"
+#include "core/model/module_tree.h"
 
 #include <QHash>
 #include <QSet>

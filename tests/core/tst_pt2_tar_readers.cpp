@@ -1,14 +1,14 @@
 // The torch 0.1.x tar reader (checkpoint-formats.md §3.2) against archives built here the way
 // torch's old `_save` wrote them, header variants of other tar writers, hostile members and every
 // truncation; and the torch.export .pt2 reader against a real archive and hand-built variants.
-#include "fixture_expectations.h"
+#include "tests/support/fixture_expectations.h"
 
-#include "core/checkpoint_reader.h"
-#include "core/display_format.h"
+#include "core/base/display_format.h"
+#include "core/formats/checkpoint_reader.h"
 #include "core/formats/pt2_reader.h"
 #include "core/formats/tar_reader.h"
 #include "core/formats/zip_archive.h"
-#include "core/tensor_naming.h"
+#include "core/model/tensor_naming.h"
 
 #include <QDir>
 #include <QFile>

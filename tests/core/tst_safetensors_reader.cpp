@@ -6,6 +6,7 @@
 
 #include <QDir>
 #include <QElapsedTimer>
+#include <QThread>
 #include <QFile>
 #include <QFileInfo>
 #include <QTemporaryDir>
@@ -32,8 +33,8 @@ private Q_SLOTS:
     void testMetadata();
     void testRejectsInvalidFile_data();
     void testRejectsInvalidFile();
-    void testDeepNestingFailsFast();
-    void testLargeHeaderIsFast();
+    void testDeepNestingDoesNotRecurse();
+    void testLargeHeaderReadsEveryEntry();
     void testHundredMegabyteHeader();
 
     void testShardedMergesInIndexOrder();
@@ -407,7 +408,7 @@ void TestSafetensorsReader::testRejectsInvalidFile()
     QVERIFY(read->checkpoint->storages.isEmpty());
 }
 
-void TestSafetensorsReader::testDeepNestingFailsFast()
+void TestSafetensorsReader::testDeepNestingDoesNotRecurse()
 {
     // A megabyte of '[' where the parser may go deep (an ignored field) and where it may not
     // (a shape): both stop at once, without recursing.
@@ -417,17 +418,21 @@ void TestSafetensorsReader::testDeepNestingFailsFast()
         {R"({"w":{"shape":)" + brackets, QStringLiteral("holds a list")},
         {R"({"__metadata__":)" + brackets, QStringLiteral("__metadata__ is a list")},
     };
+    // Read on a thread with a 256 KiB stack: a parser that recursed once per '[' would overflow
+    // it long before the end (the time it takes: tests/bench/bench_hostile).
     for (const auto& c : cases) {
-        QElapsedTimer timer;
-        timer.start();
-        auto read = readBytes(safetensorsFile(c.header));
+        std::unique_ptr<Read> read;
+        std::unique_ptr<QThread> thread(QThread::create([&] { read = readBytes(safetensorsFile(c.header)); }));
+        thread->setStackSize(256 * 1024);
+        thread->start();
+        QVERIFY(thread->wait());
+        QVERIFY(read);
         QVERIFY(!read->root);
         QVERIFY2(read->root.error().message.contains(c.message), qPrintable(read->root.error().message));
-        QVERIFY2(timer.elapsed() < 1000, "deep nesting was not rejected quickly");
     }
 }
 
-void TestSafetensorsReader::testLargeHeaderIsFast()
+void TestSafetensorsReader::testLargeHeaderReadsEveryEntry()
 {
     // A large language model's worth of tensors: 36 000 entries, about 3 MB of header.
     constexpr int kCount = 36'000;
@@ -442,14 +447,11 @@ void TestSafetensorsReader::testLargeHeaderIsFast()
     header += R"(,"__metadata__":{"format":"pt"}})";
     const QByteArray file = safetensorsFile(header, qint64(kCount) * 8);
 
-    QElapsedTimer timer;
-    timer.start();
+    // Every entry read (the time it takes, against Python's json.loads: tests/bench/bench_hostile).
     auto read = readBytes(file);
-    const qint64 elapsed = timer.elapsed();
     QVERIFY2(read->root, qPrintable(read->root ? QString() : read->root.error().message));
     QCOMPARE(int((*read->root)->entries().size()), kCount);
-    qInfo("%d tensors, %lld-byte header: read in %lld ms", kCount, qint64(header.size()), elapsed);
-    QVERIFY2(elapsed < 3000, "reading a 3 MB header took over 3 s");
+    QCOMPARE((*read->root)->entries().front().first->text, QStringLiteral("model.layers.0.mlp.proj_0.weight"));
 }
 
 void TestSafetensorsReader::testHundredMegabyteHeader()

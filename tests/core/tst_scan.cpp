@@ -3,10 +3,10 @@
 // tests/data/hostile/make_hostile_fixtures.py in weights_only_expected.json) must be what our
 // torch-free emulation says: the verdict, the exception and its message. Plus the contract's JSON
 // and exit codes (0 all safe, 1 any unsafe, 2 unreadable), and the opcode walker's bounds.
-#include "cli_runner.h"
-#include "core/checkpoint_reader.h"
+#include "core/formats/checkpoint_reader.h"
 #include "core/pickle/pickle_opcodes.h"
 #include "core/scan/weights_only_rules.h"
+#include "tests/support/cli_runner.h"
 
 #include <QDir>
 #include <QFile>

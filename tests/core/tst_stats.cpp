@@ -2,14 +2,13 @@
 // written by torch in make_stats_fixtures.py), through the fused pass and through libtorch; and
 // the job's behaviour: chunking, groups, bad bytes, a file truncated after opening, progress,
 // cancellation, unavailable devices.
-#include "torch_requirement.h"
-#include "torch_rows.h"
-#include "core/checkpoint_reader.h"
-#include "core/torch_runtime.h"
+#include "core/formats/checkpoint_reader.h"
+#include "core/runtime/torch_runtime.h"
 #include "core/stats/stats_job.h"
 #include "core/stats/stats_kernels.h"
+#include "tests/support/torch_requirement.h"
+#include "tests/support/torch_rows.h"
 
-#include <QElapsedTimer>
 #include <QtEndian>
 #include <QFile>
 #include <QHash>

@@ -1,4 +1,4 @@
-#include "large_files.h"
+#include "tests/support/large_files.h"
 
 #include <QFile>
 #include <QJsonArray>

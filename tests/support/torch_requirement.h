@@ -3,7 +3,7 @@
 // module must show as failed, never as "skipped". Without it (a build with no libtorch), they skip.
 #pragma once
 
-#include "core/torch_runtime.h"
+#include "core/runtime/torch_runtime.h"
 
 #include <QTest>
 

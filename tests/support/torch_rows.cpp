@@ -1,6 +1,6 @@
-#include "torch_rows.h"
+#include "tests/support/torch_rows.h"
 
-#include "core/torch_runtime.h"
+#include "core/runtime/torch_runtime.h"
 
 namespace statelens::test {
 

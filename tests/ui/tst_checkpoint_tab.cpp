@@ -4,19 +4,20 @@
 // broken file says what is wrong in plain words before the reader's detail. Expected names and
 // values come from torch (tests/data/*.expected.json) or from the generator that wrote the
 // fixtures (tests/data/generate_fixtures.py), never from Statelens's own output.
-#include "fixture_expectations.h"
+#include "tests/support/fixture_expectations.h"
 
-#include "ui/checkpoint_loader.h"
 #include "ui/checkpoint_tab.h"
+#include "ui/jobs/checkpoint_loader.h"
 #include "ui/main_window.h"
-#include "ui/parameter_tree_model.h"
+#include "ui/models/parameter_tree_model.h"
 
-#include "core/checkpoint_reader.h"
-#include "core/display_format.h"
+#include "core/base/display_format.h"
+#include "core/formats/checkpoint_reader.h"
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QHeaderView>
+#include <QIcon>
 #include <QLabel>
 #include <QLineEdit>
 #include <QSettings>
@@ -262,6 +263,9 @@ void TestCheckpointTab::testUnsafeObjectsAreInTheTree()
         QVERIFY(node > 0);
         const QString call = model->indexForNode(node, ParameterTreeModel::ShapeColumn).data().toString();
         QVERIFY2(call.startsWith(callable) && call.contains(canary), qPrintable(call));
+        // Marked with the style's warning icon, which the tab hands its QtGui-only model.
+        const QVariant icon = model->indexForNode(node, ParameterTreeModel::NameColumn).data(Qt::DecorationRole);
+        QVERIFY2(icon.canConvert<QIcon>() && !icon.value<QIcon>().isNull(), "no warning icon beside the object");
     }
 
     // The filter reaches them by what they call.

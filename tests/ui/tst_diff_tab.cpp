@@ -2,14 +2,14 @@
 // tests/data/diff/make_diff_fixtures.py), modules count their tensors, the chart has a bar per
 // layer, a selected tensor shows both histograms, "Only differences" filters, Ctrl+drop of two
 // files opens a comparison, and Cancel stops it.
-#include "ui/diff_chart.h"
-#include "ui/diff_histograms.h"
-#include "ui/diff_runner.h"
 #include "ui/diff_tab.h"
-#include "ui/diff_tree_model.h"
+#include "ui/jobs/diff_runner.h"
 #include "ui/main_window.h"
+#include "ui/models/diff_tree_model.h"
+#include "ui/plots/diff_chart.h"
+#include "ui/plots/diff_histograms.h"
 
-#include "qcustomplot_include.h"
+#include "ui/plots/qcustomplot_include.h"
 
 #include <QAbstractItemModelTester>
 #include <QCheckBox>

@@ -1,19 +1,19 @@
 // The window as a user drives it: files dropped on it open in tabs, the listing matches core,
 // the filter narrows it, bad files show a message instead of crashing.
-#include "large_files.h"
-#include "ui/checkpoint_loader.h"
+#include "tests/support/large_files.h"
 #include "ui/checkpoint_tab.h"
-#include "ui/main_window.h"
 #include "ui/device_selector.h"
-#include "ui/histogram_plot.h"
-#include "ui/parameter_tree_model.h"
-#include "ui/stats_runner.h"
+#include "ui/jobs/checkpoint_loader.h"
+#include "ui/jobs/stats_runner.h"
+#include "ui/main_window.h"
+#include "ui/models/parameter_tree_model.h"
+#include "ui/plots/histogram_plot.h"
 #include "ui/tensor_details.h"
 
-#include "core/checkpoint_reader.h"
-#include "core/display_format.h"
+#include "core/base/display_format.h"
+#include "core/formats/checkpoint_reader.h"
+#include "core/runtime/torch_runtime.h"
 #include "core/stats/stats_job.h"
-#include "core/torch_runtime.h"
 
 #include <QAbstractItemModelTester>
 #include <QAction>
@@ -28,7 +28,6 @@
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTest>
-#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>

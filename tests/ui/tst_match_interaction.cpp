@@ -6,16 +6,16 @@
 // Expected verdicts come from torch (tests/data/match/match_expected.json, written by
 // make_match_fixtures.py with load_state_dict): after the fix, torch loads these files strictly.
 #include "ui/architecture_chooser.h"
-#include "ui/checkpoint_loader.h"
 #include "ui/checkpoint_tab.h"
+#include "ui/jobs/checkpoint_loader.h"
+#include "ui/jobs/match_runner.h"
 #include "ui/main_window.h"
-#include "ui/match_filter_proxy.h"
 #include "ui/match_panel.h"
-#include "ui/match_result_model.h"
-#include "ui/match_runner.h"
+#include "ui/models/match_filter_proxy.h"
+#include "ui/models/match_result_model.h"
 
-#include "torch_requirement.h"
-#include "torch_rows.h"
+#include "tests/support/torch_requirement.h"
+#include "tests/support/torch_rows.h"
 
 #include <QApplication>
 #include <QClipboard>

@@ -1,18 +1,18 @@
 // The matching panel as a user drives it: choose a model, read torch's verdict in the table and
 // the error box, click a suggested fix, filter, export, load. Expected verdicts come from torch
 // (tests/data/match/match_expected.json, written by make_match_fixtures.py with load_state_dict).
-#include "ui/checkpoint_loader.h"
 #include "ui/checkpoint_tab.h"
+#include "ui/jobs/checkpoint_loader.h"
+#include "ui/jobs/match_runner.h"
 #include "ui/main_window.h"
-#include "ui/match_filter_proxy.h"
 #include "ui/match_panel.h"
-#include "ui/match_result_model.h"
-#include "ui/match_runner.h"
+#include "ui/models/match_filter_proxy.h"
+#include "ui/models/match_result_model.h"
 
-#include "core/checkpoint_reader.h"
+#include "core/formats/checkpoint_reader.h"
 #include "core/match/architecture_sources.h"
 
-#include "torch_requirement.h"
+#include "tests/support/torch_requirement.h"
 
 #include <QAbstractItemModelTester>
 #include <QCryptographicHash>

@@ -5,15 +5,15 @@
 // current selection's statistics are shown. CI also runs this test in the AddressSanitizer
 // build, where a late delivery to a freed tab is a reported use after free.
 #include "ui/architecture_chooser.h"
-#include "ui/checkpoint_loader.h"
 #include "ui/checkpoint_tab.h"
-#include "ui/diff_runner.h"
 #include "ui/diff_tab.h"
+#include "ui/jobs/checkpoint_loader.h"
+#include "ui/jobs/diff_runner.h"
+#include "ui/jobs/match_runner.h"
+#include "ui/jobs/stats_runner.h"
 #include "ui/main_window.h"
 #include "ui/match_panel.h"
-#include "ui/match_runner.h"
-#include "ui/parameter_tree_model.h"
-#include "ui/stats_runner.h"
+#include "ui/models/parameter_tree_model.h"
 #include "ui/tensor_details.h"
 
 #include <QApplication>

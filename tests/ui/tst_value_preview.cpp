@@ -1,13 +1,13 @@
 // The details panel's value preview as a user drives it: select a tensor, open the Values tab,
 // pick the leading indices with the spin boxes, read the cells. Every expected cell comes from
 // torch (tests/data/stats/values_expected.json, written by make_value_fixtures.py).
-#include "ui/histogram_plot.h"
+#include "ui/models/tensor_values_model.h"
+#include "ui/plots/histogram_plot.h"
 #include "ui/tensor_details.h"
-#include "ui/tensor_values_model.h"
 #include "ui/value_preview.h"
 
-#include "core/checkpoint_reader.h"
-#include "core/module_tree.h"
+#include "core/formats/checkpoint_reader.h"
+#include "core/model/module_tree.h"
 
 #include <QAbstractItemModelTester>
 #include <QFile>

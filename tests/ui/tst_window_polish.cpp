@@ -3,14 +3,14 @@
 // files, a drop zone that lights up under a drag) and what needs a file is disabled; the
 // histogram says why when there is nothing to plot, and stops saying "Computing…" after Cancel;
 // Tab walks the Details page in reading order.
-#include "large_files.h"
-#include "ui/checkpoint_loader.h"
+#include "tests/support/large_files.h"
 #include "ui/checkpoint_tab.h"
-#include "ui/histogram_plot.h"
+#include "ui/jobs/checkpoint_loader.h"
+#include "ui/jobs/stats_runner.h"
 #include "ui/main_window.h"
-#include "ui/parameter_tree_model.h"
-#include "ui/plot_style.h"
-#include "ui/stats_runner.h"
+#include "ui/models/parameter_tree_model.h"
+#include "ui/plots/histogram_plot.h"
+#include "ui/plots/plot_style.h"
 #include "ui/tensor_details.h"
 #include "ui/value_preview.h"
 

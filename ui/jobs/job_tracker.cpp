@@ -1,4 +1,4 @@
-#include "job_tracker.h"
+#include "ui/jobs/job_tracker.h"
 
 #include <QRunnable>
 

@@ -72,6 +72,7 @@ public:
             // Qt's queue takes it (tsan_handoff.h); elsewhere it is an empty member.
             [generations = m_generations, generation = m_generation, function = std::move(function),
              handoff = TsanHandoff()]() mutable {
+                (void)handoff;        // there for its copies, never read
                 TsanHandoff::sync();  // before any capture is read
                 if (generations->current.load(std::memory_order_acquire) == generation)
                     function();

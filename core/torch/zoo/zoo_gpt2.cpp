@@ -1,9 +1,9 @@
 // GPT-2 as Hugging Face's GPT2LMHeadModel names it (transformer.wte, transformer.h.N.attn.c_attn,
 // lm_head tied to wte, ...), with its Conv1D layers storing weights [in, out]. The causal mask is
 // computed, not a buffer: recent transformers versions do not save it (persistent=False).
-#include "torch_precompiled.h"
+#include "core/torch/torch_precompiled.h"
 
-#include "zoo.h"
+#include "core/torch/zoo/zoo.h"
 
 #include <cmath>
 #include <stdexcept>

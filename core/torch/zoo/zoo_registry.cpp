@@ -1,7 +1,7 @@
 // The zoo's index: the models by name, spec parsing and option checking.
-#include "torch_precompiled.h"
+#include "core/torch/torch_precompiled.h"
 
-#include "zoo.h"
+#include "core/torch/zoo/zoo.h"
 
 #include <sstream>
 #include <stdexcept>

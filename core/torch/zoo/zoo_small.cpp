@@ -1,8 +1,8 @@
 // Small models researchers train first: the PyTorch tutorial's SimpleCNN (the bundled sample),
 // LeNet-5 and a multi-layer perceptron, as tests/data/match/make_match_fixtures.py defines them.
-#include "torch_precompiled.h"
+#include "core/torch/torch_precompiled.h"
 
-#include "zoo.h"
+#include "core/torch/zoo/zoo.h"
 
 #include <sstream>
 #include <stdexcept>

@@ -1,9 +1,9 @@
 // torchvision's classification models, module for module: the same attribute names, the same
 // registration order (state_dict() order and load_state_dict's error order follow it), the same
 // shapes. Initialisation is libtorch's default: the weights come from checkpoints.
-#include "torch_precompiled.h"
+#include "core/torch/torch_precompiled.h"
 
-#include "zoo.h"
+#include "core/torch/zoo/zoo.h"
 
 #include <algorithm>
 #include <stdexcept>

@@ -1,0 +1,97 @@
+#include "core/formats/checkpoint_reader.h"
+
+#include "core/formats/format_sniffer.h"
+#include "core/formats/legacy_reader.h"
+#include "core/formats/safetensors_reader.h"
+#include "core/formats/sharded_reader.h"
+#include "core/formats/tar_reader.h"
+#include "core/formats/torch_zip_reader.h"
+#include "core/model/tensor_naming.h"
+
+#include <QFileInfo>
+
+namespace statelens {
+
+namespace {
+
+bool isShardIndexPath(const QString& path)
+{
+    return path.endsWith(QLatin1String(".index.json"), Qt::CaseInsensitive);
+}
+
+Error withPath(Error error, const QString& path)
+{
+    if (error.path.isEmpty())
+        error.path = path;
+    return error;
+}
+
+}  // namespace
+
+Result<Value*> readFileInto(Checkpoint& checkpoint, int fileIndex, Format* format)
+{
+    const MappedFile& file = *checkpoint.files[size_t(fileIndex)].map;
+    const SniffResult sniffed = sniffFormat(QByteArrayView(file.data(), qMin<qint64>(file.size(), 4096)), file.size());
+    switch (sniffed.format) {
+    case SniffedFormat::Zip:
+        return readTorchZip(checkpoint, fileIndex, format);
+    case SniffedFormat::LegacyPickle:
+        *format = Format::TorchLegacy;
+        return readTorchLegacy(checkpoint, fileIndex);
+    case SniffedFormat::Tar:
+        *format = Format::TorchTar;
+        return readTorchTar(checkpoint, fileIndex);
+    case SniffedFormat::Safetensors:
+        *format = Format::Safetensors;
+        return readSafetensors(checkpoint, fileIndex);
+    case SniffedFormat::JsonText:
+        return makeError(ErrorCode::NotACheckpoint, QStringLiteral("a JSON file, not a checkpoint (a shard index must be named *.index.json)"));
+    case SniffedFormat::Unknown:
+        break;
+    }
+    return makeError(ErrorCode::NotACheckpoint, sniffed.notACheckpoint);
+}
+
+Result<CheckpointPtr> openCheckpoint(const QString& path, const OpenOptions& options)
+{
+    auto checkpoint = std::make_shared<Checkpoint>();
+    checkpoint->path = path;
+
+    QString indexPath;
+    if (QFileInfo(path).isDir()) {
+        indexPath = findShardIndex(path);
+        if (indexPath.isEmpty())
+            return withPath(makeError(ErrorCode::NotACheckpoint, QStringLiteral("the folder holds no *.safetensors.index.json or *.bin.index.json shard index")), path);
+    } else if (isShardIndexPath(path)) {
+        indexPath = path;
+    }
+
+    Result<Value*> root = static_cast<Value*>(nullptr);
+    if (!indexPath.isEmpty()) {
+        checkpoint->format = Format::Sharded;
+        root = readSharded(*checkpoint, indexPath);
+    } else {
+        auto map = MappedFile::open(path);
+        if (!map)
+            return withPath(map.error(), path);
+        checkpoint->files.push_back(SourceFile{*map, nullptr});
+        root = readFileInto(*checkpoint, 0, &checkpoint->format);
+    }
+    // A file truncated while it was being read gave zeros past its new end: report the change,
+    // not whatever the zeros looked like.
+    for (const SourceFile& file : checkpoint->files) {
+        if (file.map && file.map->changedOnDisk())
+            return file.map->changedError();
+    }
+    if (!root)
+        return withPath(root.error(), path);
+    checkpoint->root = *root;
+    if (options.nameTensors) {
+        if (auto status = nameTensors(*checkpoint); !status)
+            return withPath(status.error(), path);
+        findCandidateStateDicts(*checkpoint);
+    }
+    return checkpoint;
+}
+
+}  // namespace statelens

@@ -1,0 +1,76 @@
+#include "core/model/checkpoint.h"
+
+#include <vector>
+
+namespace statelens {
+
+QString formatName(Format format)
+{
+    switch (format) {
+    case Format::TorchZip: return QStringLiteral("torch-zip");
+    case Format::TorchLegacy: return QStringLiteral("torch-legacy");
+    case Format::TorchTar: return QStringLiteral("torch-tar");
+    case Format::TorchScript: return QStringLiteral("torchscript");
+    case Format::TorchExport: return QStringLiteral("pt2");
+    case Format::Safetensors: return QStringLiteral("safetensors");
+    case Format::Sharded: return QStringLiteral("sharded");
+    }
+    return QStringLiteral("unknown");
+}
+
+Checkpoint::~Checkpoint() = default;
+
+qint64 Checkpoint::totalNumel() const
+{
+    qint64 total = 0;
+    for (const TensorInfo& tensor : tensors)
+        total += tensor.numel();
+    return total;
+}
+
+qint64 Checkpoint::totalNbytes() const
+{
+    qint64 total = 0;
+    for (const TensorInfo& tensor : tensors)
+        total += tensor.nbytes();
+    return total;
+}
+
+qint64 Checkpoint::distinctStorageBytes() const
+{
+    // Storage indexes are dense: a flag per storage instead of a hash set of 100 000 ints.
+    std::vector<char> seen(size_t(storages.size()), 0);
+    qint64 total = 0;
+    for (const TensorInfo& tensor : tensors) {
+        if (tensor.storage >= 0 && tensor.storage < storages.size() && !seen[size_t(tensor.storage)]) {
+            seen[size_t(tensor.storage)] = 1;
+            total += storages[tensor.storage].nbytes;
+        }
+    }
+    return total;
+}
+
+Result<QByteArrayView> Checkpoint::storageBytes(int storage) const
+{
+    if (storage < 0 || storage >= storages.size())
+        return makeError(ErrorCode::Corrupt, QStringLiteral("no storage %1").arg(storage));
+    const StorageInfo& info = storages[storage];
+    if (info.file < 0 || size_t(info.file) >= files.size())
+        return makeError(ErrorCode::Corrupt, QStringLiteral("storage '%1' refers to a missing file").arg(info.key));
+    const SourceFile& source = files[size_t(info.file)];
+    qint64 offset = info.fileOffset;
+    if (offset < 0 && info.zipEntry >= 0 && source.records) {
+        // A zip record's data starts after its local header, which only the header itself tells
+        // (torch pads it to 64-byte alignment). The archive resolves and caches it; nothing here
+        // is written, so the statistics job and the value preview may ask at the same moment.
+        auto resolved = source.records->dataOffset(int(info.zipEntry));
+        if (!resolved)
+            return resolved.error();
+        offset = *resolved;
+    }
+    if (offset < 0 || !source.map->contains(offset, info.nbytes))
+        return makeError(ErrorCode::Truncated, QStringLiteral("storage '%1' (%2 bytes at byte %3) lies outside the file").arg(info.key).arg(info.nbytes).arg(offset));
+    return QByteArrayView(source.map->data() + offset, info.nbytes);
+}
+
+}  // namespace statelens

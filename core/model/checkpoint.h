@@ -1,0 +1,79 @@
+// The checkpoint model: everything a reader learned from a file, without its tensor bytes.
+#pragma once
+
+#include "core/base/mapped_file.h"
+#include "core/base/result.h"
+#include "core/model/record_offsets.h"
+#include "core/model/script_classes.h"
+#include "core/model/tensor_info.h"
+#include "core/model/value.h"
+
+#include <QByteArrayView>
+#include <QPair>
+#include <QStringList>
+#include <QVector>
+
+#include <memory>
+#include <vector>
+
+namespace statelens {
+
+enum class Format { TorchZip, TorchLegacy, TorchTar, TorchScript, TorchExport, Safetensors, Sharded };
+// The contract's names: torch-zip, torch-legacy, torch-tar, torchscript, pt2, safetensors, sharded.
+QString formatName(Format format);
+
+// A dict inside the object tree that looks like a model's state dict (Lightning `state_dict`,
+// `model_state_dict`, `ema`, optimizer state, or the root itself).
+struct CandidateStateDict {
+    QString path;        // dotted path of the dict ("" for the root, "state_dict", "optimizer.state")
+    int tensorCount = 0;
+    qint64 nbytes = 0;   // bytes of the distinct storages its tensors use
+    double share = 0.0;  // nbytes / all tensor bytes in the file
+    QString kind;        // "state_dict", "optimizer", "ema", "module"
+    const Value* value = nullptr;  // the dict (or pickled module) itself, in Checkpoint::arena
+};
+
+// One file behind the checkpoint: the file itself, or one shard of a sharded checkpoint.
+struct SourceFile {
+    std::shared_ptr<MappedFile> map;
+    // Set for archive formats (zip): where each record's data starts, found on first use and
+    // cached by the archive, safe to ask from any thread. Null when every storage has fileOffset.
+    std::shared_ptr<const RecordOffsets> records;
+};
+
+class Checkpoint {
+public:
+    Checkpoint() = default;
+    Checkpoint(const Checkpoint&) = delete;
+    Checkpoint& operator=(const Checkpoint&) = delete;
+    ~Checkpoint();
+
+    QString path;
+    Format format = Format::TorchZip;
+    QString formatDetail;           // e.g. "torch.save zip, version 3, pickle protocol 2"
+
+    ValueArena arena;
+    Value* root = nullptr;          // the unpickled object (safetensors: a dict of tensors)
+    std::vector<TensorInfo> rebuilt;  // every tensor the pickle rebuilt; Value::index points here
+    QVector<StorageInfo> storages;
+    QVector<TensorInfo> tensors;    // the listing: one entry per tensor reachable from root, named
+    QStringList globals;            // every global the pickle names, first-seen order
+    QStringList unsafeGlobals;      // those not on the allow list
+    QVector<CandidateStateDict> candidates;
+    QVector<QPair<QString, QString>> metadata;  // format facts (version, byteorder, __metadata__)
+    QStringList warnings;
+    std::vector<SourceFile> files;
+    ScriptClasses scriptClasses;    // TorchScript: parameters and buffers of each class
+
+    qint64 totalNumel() const;
+    qint64 totalNbytes() const;       // sum of tensor nbytes in the listing
+    qint64 distinctStorageBytes() const;
+
+    // The bytes of one storage, mapped (not copied); a zip record's offset comes from its file's
+    // RecordOffsets. Writes nothing, so any number of threads may call it at once.
+    Result<QByteArrayView> storageBytes(int storage) const;
+};
+
+using CheckpointPtr = std::shared_ptr<Checkpoint>;
+
+}  // namespace statelens

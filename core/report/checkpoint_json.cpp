@@ -1,0 +1,172 @@
+#include "core/report/checkpoint_json.h"
+
+#include "core/report/json_writer.h"
+
+#include <QJsonArray>
+
+#include <algorithm>
+
+namespace statelens {
+
+namespace {
+
+void writeQuantization(JsonWriter& json, const QuantizationInfo& quantization)
+{
+    json.beginObject();
+    json.key("scheme");
+    json.value(qschemeName(quantization.scheme));
+    if (quantization.scheme == QScheme::PerTensorAffine || quantization.scheme == QScheme::PerTensorSymmetric) {
+        json.key("scale");
+        json.value(quantization.scale);
+        json.key("zero_point");
+        json.value(quantization.zeroPoint);
+    } else {
+        json.key("axis");
+        json.value(quantization.axis);
+    }
+    json.endObject();
+}
+
+void writeTensor(JsonWriter& json, const TensorInfo& tensor, const Checkpoint& checkpoint)
+{
+    json.beginObject();
+    json.key("name");
+    json.value(tensor.name);
+    json.key("dtype");
+    json.value(dtypeName(tensor.dtype));
+    json.key("shape");
+    json.value(tensor.shape);
+    json.key("numel");
+    json.value(tensor.numel());
+    json.key("nbytes");
+    json.value(tensor.nbytes());
+    json.key("layout");
+    json.value(layoutName(tensor.layout));
+    json.key("device");
+    json.value(tensor.device);
+    json.key("storage");
+    if (tensor.storage >= 0) {
+        const StorageInfo& storage = checkpoint.storages[tensor.storage];
+        json.beginObject();
+        json.key("key");
+        json.value(storage.key);
+        json.key("offset");
+        json.value(tensor.storageOffset);
+        json.key("strides");
+        json.value(tensor.strides);
+        json.key("nbytes");
+        json.value(storage.nbytes);
+        if (storage.bigEndian) {
+            json.key("byteorder");
+            json.value(QStringLiteral("big"));
+        }
+        json.endObject();
+    } else {
+        json.null();
+    }
+    if (tensor.viewOf >= 0) {
+        json.key("view_of");
+        json.value(checkpoint.tensors[tensor.viewOf].name);
+    }
+    if (tensor.requiresGrad) {
+        json.key("requires_grad");
+        json.value(true);
+    }
+    if (tensor.isParameter) {
+        json.key("parameter");
+        json.value(true);
+    }
+    if (!tensor.subclass.isEmpty()) {
+        json.key("subclass");
+        json.value(tensor.subclass);
+    }
+    if (tensor.quantization.scheme != QScheme::None) {
+        json.key("quantization");
+        writeQuantization(json, tensor.quantization);
+    }
+    json.endObject();
+}
+
+}  // namespace
+
+QByteArray listingJsonText(const Checkpoint& checkpoint, const QString& displayPath)
+{
+    JsonWriter json;
+    json.beginObject();
+    json.key("file");
+    json.value(displayPath);
+    json.key("format");
+    json.value(formatName(checkpoint.format));
+    json.key("tensors");
+    json.beginArray();
+    for (const TensorInfo& tensor : checkpoint.tensors)
+        writeTensor(json, tensor, checkpoint);
+    json.endArray();
+    json.key("tensor_count");
+    json.value(qint64(checkpoint.tensors.size()));
+    json.key("total_numel");
+    json.value(checkpoint.totalNumel());
+    json.key("total_nbytes");
+    json.value(checkpoint.totalNbytes());
+    json.key("unsafe_globals");
+    json.value(checkpoint.unsafeGlobals);
+    json.endObject();
+    return json.text();
+}
+
+QVector<QPair<QString, qint64>> bytesPerDtype(const Checkpoint& checkpoint)
+{
+    QHash<QString, qint64> totals;
+    for (const TensorInfo& tensor : checkpoint.tensors)
+        totals[dtypeName(tensor.dtype)] += tensor.nbytes();
+    QVector<QPair<QString, qint64>> sorted;
+    for (auto it = totals.cbegin(); it != totals.cend(); ++it)
+        sorted.append({it.key(), it.value()});
+    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+        return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    return sorted;
+}
+
+QJsonObject summaryJson(const Checkpoint& checkpoint, const QString& displayPath)
+{
+    QJsonObject dtypes;
+    for (const auto& [dtype, bytes] : bytesPerDtype(checkpoint))
+        dtypes.insert(dtype, bytes);
+    QJsonArray candidates;
+    for (const CandidateStateDict& candidate : checkpoint.candidates) {
+        candidates.append(QJsonObject{
+            {QStringLiteral("path"), candidate.path},
+            {QStringLiteral("kind"), candidate.kind},
+            {QStringLiteral("tensors"), candidate.tensorCount},
+            {QStringLiteral("nbytes"), candidate.nbytes},
+            {QStringLiteral("share"), candidate.share},
+        });
+    }
+    QJsonObject metadata;
+    for (const auto& [key, value] : checkpoint.metadata)
+        metadata.insert(key, value);
+    qint64 fileBytes = 0;
+    for (const SourceFile& file : checkpoint.files)
+        fileBytes += file.map->size();
+    return QJsonObject{
+        {QStringLiteral("file"), displayPath},
+        {QStringLiteral("format"), formatName(checkpoint.format)},
+        {QStringLiteral("format_detail"), checkpoint.formatDetail},
+        {QStringLiteral("files"), int(checkpoint.files.size())},
+        {QStringLiteral("file_bytes"), fileBytes},
+        {QStringLiteral("tensor_count"), checkpoint.tensors.size()},
+        {QStringLiteral("total_numel"), checkpoint.totalNumel()},
+        {QStringLiteral("total_nbytes"), checkpoint.totalNbytes()},
+        {QStringLiteral("storage_count"), checkpoint.storages.size()},
+        {QStringLiteral("storage_nbytes"), checkpoint.distinctStorageBytes()},
+        {QStringLiteral("bytes_per_dtype"), dtypes},
+        {QStringLiteral("candidates"), candidates},
+        {QStringLiteral("metadata"), metadata},
+        {QStringLiteral("globals"), QJsonArray::fromStringList(checkpoint.globals)},
+        {QStringLiteral("unsafe_globals"), QJsonArray::fromStringList(checkpoint.unsafeGlobals)},
+        {QStringLiteral("warnings"), QJsonArray::fromStringList(checkpoint.warnings)},
+    };
+}
+
+}  // namespace statelens

@@ -1,0 +1,39 @@
+#include "core/report/scan_json.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+namespace statelens {
+
+namespace {
+
+QJsonObject verdictJson(const WeightsOnlyVerdict& verdict)
+{
+    QJsonObject object{{QStringLiteral("torch"), verdict.torchVersion},
+                       {QStringLiteral("loads"), verdict.loads},
+                       {QStringLiteral("exception"), verdict.exception.isEmpty() ? QJsonValue() : QJsonValue(verdict.exception)},
+                       {QStringLiteral("error"), verdict.loads ? QJsonValue() : QJsonValue(verdict.error)},
+                       {QStringLiteral("message"), verdict.loads ? QJsonValue() : QJsonValue(verdict.message)},
+                       {QStringLiteral("rejected"), QJsonArray::fromStringList(verdict.rejected)}};
+    if (!verdict.note.isEmpty())
+        object.insert(QStringLiteral("note"), verdict.note);
+    return object;
+}
+
+}  // namespace
+
+QByteArray scanJsonText(const Checkpoint& checkpoint, const QString& file, const WeightsOnlyVerdict& verdict)
+{
+    QJsonObject object{{QStringLiteral("file"), file},
+                       {QStringLiteral("format"), formatName(checkpoint.format)},
+                       {QStringLiteral("safe"), checkpoint.unsafeGlobals.isEmpty()},
+                       {QStringLiteral("globals"), QJsonArray::fromStringList(checkpoint.globals)},
+                       {QStringLiteral("unsafe"), QJsonArray::fromStringList(checkpoint.unsafeGlobals)},
+                       {QStringLiteral("weights_only"), verdict.applies ? QJsonValue(verdictJson(verdict)) : QJsonValue()}};
+    if (!verdict.applies)
+        object.insert(QStringLiteral("weights_only_note"), verdict.note);
+    return QJsonDocument(object).toJson(QJsonDocument::Indented);
+}
+
+}  // namespace statelens
