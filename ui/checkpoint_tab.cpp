@@ -454,7 +454,7 @@ void CheckpointTab::showCheckpoint(CheckpointPtr checkpoint, std::shared_ptr<Mod
     expandSensibly();
     updateFilterCount();
     fitColumns();
-    if (!checkpoint->unsafeGlobals.isEmpty()) {
+    if (!checkpoint->looksSafe()) {
         showUnsafeGlobals(*checkpoint);
     } else {
         setUnsafeObjectLinks({});
@@ -470,10 +470,22 @@ void CheckpointTab::showUnsafeGlobals(const Checkpoint& checkpoint)
     QStringList globals;
     for (const QString& global : checkpoint.unsafeGlobals)
         globals.append(global.toHtmlEscaped());
-    QString html = QStringLiteral("<b>%1</b> %2<br>%3")
-                       .arg(tr("Loading this file with torch.load(weights_only=False) would run code."),
-                            tr("Statelens ran nothing: it reads the pickle without calling anything."),
-                            tr("Globals outside torch's allow list: %1.").arg(globals.join(QStringLiteral(", "))));
+    QString html;
+    if (!globals.isEmpty()) {
+        html = QStringLiteral("<b>%1</b> %2<br>%3")
+                   .arg(tr("Loading this file with torch.load(weights_only=False) would run code."),
+                        tr("Statelens ran nothing: it reads the pickle without calling anything."),
+                        tr("Globals outside torch's allow list: %1.").arg(globals.join(QStringLiteral(", "))));
+    }
+    // A pickle that unpicklers read differently may hide a call from every listing, this one included.
+    if (!checkpoint.readingDifferences.isEmpty()) {
+        if (!html.isEmpty())
+            html += QStringLiteral("<br>");
+        html += QStringLiteral("<b>%1</b> %2<br>%3")
+                    .arg(tr("Do not load this file: its pickle reads differently in different unpicklers."),
+                         tr("What torch.load would run may not be what is shown here."),
+                         checkpoint.readingDifferences.first().toHtmlEscaped());
+    }
     if (!objects.empty()) {
         html += QStringLiteral("<br>")
                 + tr("What would run, marked in the tree (click to select):", nullptr, int(objects.size()));

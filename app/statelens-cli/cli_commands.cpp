@@ -63,11 +63,15 @@ CheckpointPtr openFromArguments(const QStringList& arguments, const QString& ver
 
 QString unsafeWarning(const Checkpoint& checkpoint)
 {
-    if (checkpoint.unsafeGlobals.isEmpty())
-        return {};
-    return QStringLiteral("\nWARNING: the pickle names %1 global(s) outside the allow list (nothing was run): %2\n")
-        .arg(checkpoint.unsafeGlobals.size())
-        .arg(checkpoint.unsafeGlobals.join(QStringLiteral(", ")));
+    QString text;
+    if (!checkpoint.unsafeGlobals.isEmpty())
+        text += QStringLiteral("\nWARNING: the pickle names %1 global(s) outside the allow list (nothing was run): %2\n")
+                    .arg(checkpoint.unsafeGlobals.size())
+                    .arg(checkpoint.unsafeGlobals.join(QStringLiteral(", ")));
+    if (!checkpoint.readingDifferences.isEmpty())
+        text += QStringLiteral("\nWARNING: a pickle reads differently in different unpicklers (statelens-cli scan says where): "
+                               "what torch.load runs may not be what is listed\n");
+    return text;
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ int runScan(const QStringList& arguments)
     }
     const Checkpoint& checkpoint = **opened;
     const WeightsOnlyVerdict verdict = weightsOnlyVerdict(checkpoint);
-    const bool safe = checkpoint.unsafeGlobals.isEmpty();
+    const bool safe = checkpoint.looksSafe();
 
     if (json) {
         writeBytes(scanJsonText(checkpoint, file, verdict));
@@ -35,9 +35,16 @@ int runScan(const QStringList& arguments)
     out += QStringLiteral("Globals: %1\n").arg(checkpoint.globals.isEmpty() ? QStringLiteral("none") : QString::number(checkpoint.globals.size()));
     for (const QString& name : checkpoint.globals)
         out += QStringLiteral("  %1%2\n").arg(name, checkpoint.unsafeGlobals.contains(name) ? QStringLiteral("   UNSAFE") : QString());
-    out += safe ? QStringLiteral("Safe:    yes, every global is a known tensor rebuilder or container\n")
-                : QStringLiteral("Safe:    NO, %1 unsafe global(s): %2 (nothing was run)\n")
-                      .arg(checkpoint.unsafeGlobals.size()).arg(checkpoint.unsafeGlobals.join(QStringLiteral(", ")));
+    if (safe)
+        out += QStringLiteral("Safe:    yes, every global is a known tensor rebuilder or container\n");
+    if (!checkpoint.unsafeGlobals.isEmpty())
+        out += QStringLiteral("Safe:    NO, %1 unsafe global(s): %2 (nothing was run)\n")
+                   .arg(checkpoint.unsafeGlobals.size()).arg(checkpoint.unsafeGlobals.join(QStringLiteral(", ")));
+    if (!checkpoint.readingDifferences.isEmpty()) {
+        out += QStringLiteral("Safe:    NO, a pickle reads differently in different unpicklers: what torch.load runs may not be what is listed\n");
+        for (const QString& difference : checkpoint.readingDifferences)
+            out += QStringLiteral("  %1\n").arg(difference);
+    }
     if (!verdict.applies) {
         out += QStringLiteral("torch.load(weights_only=True): does not apply: %1\n").arg(verdict.note);
     } else {

@@ -59,11 +59,17 @@ public:
     QVector<TensorInfo> tensors;    // the listing: one entry per tensor reachable from root, named
     QStringList globals;            // every global the pickle names, first-seen order
     QStringList unsafeGlobals;      // those not on the allow list
+    // Places where CPython's unpicklers would read a pickle differently from each other (a read
+    // across a FRAME's end): what torch.load runs may then not be what was listed. Never safe.
+    QStringList readingDifferences;
     QVector<CandidateStateDict> candidates;
     QVector<QPair<QString, QString>> metadata;  // format facts (version, byteorder, __metadata__)
     QStringList warnings;
     std::vector<SourceFile> files;
     ScriptClasses scriptClasses;    // TorchScript: parameters and buffers of each class
+
+    // No global outside the allow list and no pickle that reads differently in different unpicklers.
+    bool looksSafe() const { return unsafeGlobals.isEmpty() && readingDifferences.isEmpty(); }
 
     qint64 totalNumel() const;
     qint64 totalNbytes() const;       // sum of tensor nbytes in the listing

@@ -440,6 +440,8 @@ private:
     Error truncated(qint64 needed) const;
     Error runsPastEnd(const PickleOp& op, const char* what) const;
     Error underflow() const { return corrupt(QStringLiteral("stack underflow")); }
+    // Notes (never fails) a read across a FRAME's end: see PickleFrameProblem.
+    void noteFrameProblem(const PickleOp& op);
 
     // operands, as the walker found them
     Error argumentProblem(const PickleOp& op) const;
@@ -553,6 +555,20 @@ QString Unpickler::where() const
     const char* name = opcodeName(m_op);
     const QString op = name ? QLatin1String(name) : QStringLiteral("opcode 0x%1").arg(m_op, 2, 16, QLatin1Char('0'));
     return QStringLiteral("%1 at byte %2").arg(op).arg(m_opStart);
+}
+
+void Unpickler::noteFrameProblem(const PickleOp& op)
+{
+    const QString what = op.frameProblem == PickleFrameProblem::FrameReopened
+        ? QStringLiteral("a new FRAME starts before the frame ending at byte %1 is used up").arg(op.frameEnd)
+        : QStringLiteral("its argument reads across the end of the frame at byte %1").arg(op.frameEnd);
+    const QString note = QStringLiteral("pickle: %1: %2: Python's pickle refuses this pickle and _pickle.c (torch.load) "
+                                        "before Python 3.13.15/3.14.7 reads other opcodes from it than were listed here")
+                             .arg(where(), what);
+    if (m_checkpoint.readingDifferences.size() < 20) {  // the first ones say it all
+        m_checkpoint.readingDifferences.append(note);
+        m_checkpoint.warnings.append(note);
+    }
 }
 
 Error Unpickler::error(ErrorCode code, const QString& problem) const
@@ -805,6 +821,8 @@ Result<Value*> Unpickler::run(qint64* end)
     while (m_walker.next(&op)) {
         m_opStart = op.offset;
         m_op = op.byte();
+        if (Q_UNLIKELY(op.frameProblem != PickleFrameProblem::None))
+            noteFrameProblem(op);
         if (op.opcode == Opcode::Stop) {
             Value* result = nullptr;
             if (Status status = pop(&result); !status)

@@ -15,7 +15,47 @@ quint64 readLittleEndian(const char* bytes, int width)
     }
 }
 
+// Whether `at` is where one of the opcode's reads ends and the next begins (Lib/pickle.py reads
+// the opcode byte, then a fixed field, or a length and then the payload, or one line, or two): a
+// frame may end there, and every unpickler reads on from the file alike.
+bool isReadBoundary(const PickleOp& op, qint64 at)
+{
+    const OpcodeInfo& info = opcodeInfo(op.byte());
+    if (at == op.offset + 1)
+        return true;
+    switch (info.layout) {
+    case PickleArgLayout::Length: return at == op.argOffset;
+    case PickleArgLayout::TwoLines: return at == op.lineBreak + 1;
+    default: return false;
+    }
+}
+
 }  // namespace
+
+void PickleOpWalker::checkFrame(PickleOp* op)
+{
+    // A cut or unknown opcode ends the walk: the machine reports that instead.
+    if (op->problem != PickleArgProblem::None)
+        return;
+    const qint64 end = m_position;
+    if (m_frameEnd >= 0 && op->offset >= m_frameEnd)
+        m_frameEnd = -1;  // the frame was used up exactly
+    if (m_frameEnd >= 0 && end > m_frameEnd) {
+        if (!isReadBoundary(*op, m_frameEnd)) {
+            op->frameProblem = PickleFrameProblem::CrossesFrame;
+            op->frameEnd = m_frameEnd;
+        }
+        m_frameEnd = -1;  // past it either way
+    }
+    if (op->opcode != Opcode::Frame)
+        return;
+    if (m_frameEnd >= 0 && end < m_frameEnd) {
+        op->frameProblem = PickleFrameProblem::FrameReopened;
+        op->frameEnd = m_frameEnd;
+    }
+    // A frame longer than the data is the machine's truncation error; here it ends with the data.
+    m_frameEnd = op->value <= quint64(m_size - end) ? end + qint64(op->value) : m_size;
+}
 
 // next() has filled in the opcode, its offset and an empty argument; this measures the argument
 // of every layout next() does not finish itself, and every argument that runs past the end.

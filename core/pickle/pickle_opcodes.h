@@ -254,6 +254,21 @@ enum class PickleArgProblem : quint8 {
     NoNewline,       // a text line (or the second of two) has no newline before the end
 };
 
+// Where an opcode sits against the FRAME it is read in (protocol 4+). CPython's unpicklers agree
+// only on pickles whose every read stays inside its frame: Lib/pickle.py raises ("pickle exhausted
+// before end of frame", "beginning of a new frame before end of current frame"), _pickle.c before
+// 3.13.15/3.14.7 reading a file (torch.load of a zip wraps data.pkl in io.BytesIO) drops the rest
+// of the frame and reads what follows as other opcodes (python/cpython#154848; fickling's
+// test_frame_boundary_divergence hides an os.system call that way), and a reader that ignores
+// frames (pickletools, this walker's values) sees a third thing. The walker keeps reading linearly
+// and only reports the place.
+enum class PickleFrameProblem : quint8 {
+    None,
+    CrossesFrame,   // one of the opcode's reads (opcode byte, field, length, payload, a line) starts
+                    // inside the current frame and ends past it; ending exactly at it is fine
+    FrameReopened,  // a FRAME before the current frame's bytes are used up
+};
+
 // One opcode as next() found it. Only what every opcode needs is written for each: the kind of
 // argument and whether it is cut follow from `opcode` and `problem`.
 struct PickleOp {
@@ -267,6 +282,8 @@ struct PickleOp {
     // Length: the length prefix as read, unsigned. 0 when the field is cut.
     quint64 value = 0;
     qint64 lineBreak = -1;     // two lines only: offset of the newline after the first, -1 when there is none
+    PickleFrameProblem frameProblem = PickleFrameProblem::None;
+    qint64 frameEnd = -1;      // with a frame problem: the end of the frame it concerns
 
     quint8 byte() const { return quint8(opcode); }
     PickleArgKind arg() const { return opcodeInfo(byte()).arg; }
@@ -297,10 +314,14 @@ public:
 
 private:
     void readArgument(PickleOp* op, pickle_detail::WalkRow row);
+    // Checks `op` (already measured) against the current frame and opens the frame a FRAME
+    // announces. Out of line: only pickles of protocol 4+ have frames.
+    void checkFrame(PickleOp* op);
 
     const char* m_data;
     qint64 m_size;
     qint64 m_position = 0;
+    qint64 m_frameEnd = -1;  // end of the frame being read; -1 outside frames
 };
 
 bool PickleOpWalker::next(PickleOp* op)
@@ -317,19 +338,20 @@ bool PickleOpWalker::next(PickleOp* op)
     op->argOffset = start;
     op->argLength = 0;
     op->value = 0;
+    op->frameProblem = PickleFrameProblem::None;
     // Inline, the two cases that make up most of a big pickle (MARK, TUPLE, REDUCE; BININT1,
     // BINGET, LONG_BINPUT); the rest out of line.
     if (row.step == pickle_detail::WalkStep::None) {
         m_position = start;
-        return true;
-    }
-    if (row.step == pickle_detail::WalkStep::Fixed && m_size - start >= 8) {
+    } else if (row.step == pickle_detail::WalkStep::Fixed && m_size - start >= 8) {
         op->value = qFromLittleEndian<quint64>(m_data + start) & (~quint64(0) >> (64 - 8 * row.width));
         op->argLength = row.width;
         m_position = start + row.width;
-        return true;
+    } else {
+        readArgument(op, row);
     }
-    readArgument(op, row);
+    if (Q_UNLIKELY(m_frameEnd >= 0 || op->opcode == Opcode::Frame))
+        checkFrame(op);
     return true;
 }
 

@@ -27,9 +27,10 @@ QByteArray scanJsonText(const Checkpoint& checkpoint, const QString& file, const
 {
     QJsonObject object{{QStringLiteral("file"), file},
                        {QStringLiteral("format"), formatName(checkpoint.format)},
-                       {QStringLiteral("safe"), checkpoint.unsafeGlobals.isEmpty()},
+                       {QStringLiteral("safe"), checkpoint.looksSafe()},
                        {QStringLiteral("globals"), QJsonArray::fromStringList(checkpoint.globals)},
                        {QStringLiteral("unsafe"), QJsonArray::fromStringList(checkpoint.unsafeGlobals)},
+                       {QStringLiteral("reads_differently"), QJsonArray::fromStringList(checkpoint.readingDifferences)},
                        {QStringLiteral("weights_only"), verdict.applies ? QJsonValue(verdictJson(verdict)) : QJsonValue()}};
     if (!verdict.applies)
         object.insert(QStringLiteral("weights_only_note"), verdict.note);

@@ -1,5 +1,6 @@
 // `scan --json` of the CLI contract (docs/cli.md): the globals a pickle names, which of them are
-// unsafe, and torch.load(weights_only=True)'s verdict as emulated by core/scan.
+// unsafe, where unpicklers would read it differently, and torch.load(weights_only=True)'s verdict
+// as emulated by core/scan.
 #pragma once
 
 #include "core/model/checkpoint.h"

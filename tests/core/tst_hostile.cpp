@@ -65,6 +65,7 @@ void TestHostile::testFile_data()
     QTest::addColumn<bool>("opens");
     QTest::addColumn<QString>("error");
     QTest::addColumn<QStringList>("unsafe");
+    QTest::addColumn<bool>("readsDifferently");
     QFile file(hostile(QStringLiteral("manifest.json")));
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QJsonObject manifest = QJsonDocument::fromJson(file.readAll()).object();
@@ -75,7 +76,8 @@ void TestHostile::testFile_data()
         for (const QJsonValue& name : entry.value(QStringLiteral("unsafe")).toArray())
             unsafe.append(name.toString());
         QTest::addRow("%s", qPrintable(it.key())) << it.key() << (entry.value(QStringLiteral("open")).toString() == QLatin1String("ok"))
-                                                  << entry.value(QStringLiteral("error")).toString() << unsafe;
+                                                  << entry.value(QStringLiteral("error")).toString() << unsafe
+                                                  << entry.value(QStringLiteral("reads_differently")).toBool();
     }
 }
 
@@ -85,6 +87,7 @@ void TestHostile::testFile()
     QFETCH(bool, opens);
     QFETCH(QString, error);
     QFETCH(QStringList, unsafe);
+    QFETCH(bool, readsDifferently);
     const QString path = hostile(name);
     QVERIFY(QFileInfo::exists(path));
 
@@ -93,6 +96,8 @@ void TestHostile::testFile()
     if (opens) {
         QVERIFY2(opened.ok(), qPrintable(opened ? QString() : opened.error().toString()));
         QCOMPARE(sorted((*opened)->unsafeGlobals), sorted(unsafe));
+        QCOMPARE(!(*opened)->readingDifferences.isEmpty(), readsDifferently);
+        QCOMPARE((*opened)->looksSafe(), unsafe.isEmpty() && !readsDifferently);
     } else {
         QVERIFY2(!opened.ok(), "a file that must be refused opened");
         QVERIFY2(opened.error().toString().contains(error, Qt::CaseInsensitive), qPrintable(opened.error().toString()));
@@ -116,11 +121,14 @@ void TestHostile::testFile()
         const QJsonObject root = QJsonDocument::fromJson(run.out).object();
         QVERIFY2(!root.isEmpty(), qPrintable(QLatin1String(verb)));
         if (qstrcmp(verb, "scan") == 0) {
-            QCOMPARE(run.exitCode, unsafe.isEmpty() ? 0 : 1);
+            const bool safe = unsafe.isEmpty() && !readsDifferently;
+            QCOMPARE(run.exitCode, safe ? 0 : 1);
+            QCOMPARE(root.value(QStringLiteral("safe")).toBool(), safe);
             QStringList listed;
             for (const QJsonValue& value : root.value(QStringLiteral("unsafe")).toArray())
                 listed.append(value.toString());
             QCOMPARE(sorted(listed), sorted(unsafe));
+            QCOMPARE(root.value(QStringLiteral("reads_differently")).toArray().isEmpty(), !readsDifferently);
         } else {
             QCOMPARE(run.exitCode, 0);
         }

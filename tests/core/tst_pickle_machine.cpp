@@ -610,6 +610,7 @@ QStringList sorted(QStringList list)
 Q_DECLARE_METATYPE(PickleLimits)
 Q_DECLARE_METATYPE(ErrorCode)
 Q_DECLARE_METATYPE(PickleArgProblem)
+Q_DECLARE_METATYPE(PickleFrameProblem)
 
 class TestPickleMachine : public QObject {
     Q_OBJECT
@@ -621,6 +622,9 @@ private Q_SLOTS:
     void testWalkerReportsCutArguments_data();
     void testWalkerReportsCutArguments();
     void testWalkerWalksCPythonPickles();
+    void testWalkerFollowsFrames_data();
+    void testWalkerFollowsFrames();
+    void testFrameProblemIsNotedNotFatal();
     void testPythonPickles_data();
     void testPythonPickles();
     void testPythonPicklesAtEveryProtocol_data();
@@ -748,6 +752,96 @@ void TestPickleMachine::testWalkerReportsCutArguments()
         QVERIFY(!walker.next(&op));
 }
 
+namespace {
+
+// PROTO 5, FRAME of `declared` bytes, `body`, STOP: the body starts at byte 11.
+QByteArray framed(const QByteArray& body, quint64 declared)
+{
+    return PICKLE("\x80\x05\x95") + little64(declared) + body + '.';
+}
+
+QByteArray little32(quint32 value)
+{
+    QByteArray bytes(4, '\0');
+    qToLittleEndian(value, bytes.data());
+    return bytes;
+}
+
+}  // namespace
+
+// Reads across a FRAME's end, as Lib/pickle.py's _Unframer sees them (it raises on each one;
+// _pickle.c before 3.13.15/3.14.7 reads on from after the frame instead). The straddles are
+// fickling's test_frame_boundary_straddle_variants (trailofbits/fickling test/test_bypasses.py,
+// commit 99464b5); the legal rows are reads that end exactly at the frame's end, which every
+// unpickler reads alike (fickling flags the BINBYTES one; CPython does not).
+void TestPickleMachine::testWalkerFollowsFrames_data()
+{
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<PickleFrameProblem>("problem");
+    QTest::addColumn<qint64>("offset");    // of the first opcode with a problem; -1: none
+    QTest::addColumn<qint64>("frameEnd");
+
+    using F = PickleFrameProblem;
+    QTest::newRow("SHORT_BINUNICODE straddles") << framed("\x8c\x14" + QByteArray(20, 'A'), 3) << F::CrossesFrame << qint64(11) << qint64(14);
+    QTest::newRow("GLOBAL's module straddles") << framed("cmacos\nsystem\n", 4) << F::CrossesFrame << qint64(11) << qint64(15);
+    QTest::newRow("GLOBAL's name straddles") << framed("cos\nsystem\n", 7) << F::CrossesFrame << qint64(11) << qint64(18);
+    QTest::newRow("UNICODE straddles") << framed("Vhello world\n", 5) << F::CrossesFrame << qint64(11) << qint64(16);
+    QTest::newRow("BININT straddles") << framed("J" + little32(7), 2) << F::CrossesFrame << qint64(11) << qint64(13);
+    QTest::newRow("BINBYTES' length straddles (fickling's divergence)")
+        << PICKLE("\x80\x05N(\x95") + little64(2) + PICKLE("B\x07\x01\x00\x00\x00\x00") + QByteArray(261, 'N') + "1."
+        << F::CrossesFrame << qint64(13) << qint64(15);
+    QTest::newRow("FRAME inside a FRAME") << framed(PICKLE("N\x95") + little64(2) + "N", 11) << F::FrameReopened << qint64(12) << qint64(22);
+    QTest::newRow("FRAME inside a FRAME longer than the data") << framed(PICKLE("N\x95") + little64(2) + "N", 30)
+                                                               << F::FrameReopened << qint64(12) << qint64(23);
+    QTest::newRow("FRAME header straddles a frame") << framed(PICKLE("N\x95") + little64(1) + "N", 3) << F::CrossesFrame << qint64(12) << qint64(14);
+    QTest::newRow("frame ends after the opcode byte") << framed("K", 1).chopped(1) + "\x07." << F::None << qint64(-1) << qint64(-1);
+    QTest::newRow("frame ends between GLOBAL's lines") << framed("cos\n", 4).chopped(1) + "system\n." << F::None << qint64(-1) << qint64(-1);
+    QTest::newRow("frame ends at BINBYTES' payload") << framed("B" + little32(20), 5).chopped(1) + QByteArray(20, 'A') + "0." << F::None
+                                                     << qint64(-1) << qint64(-1);
+    QTest::newRow("frames back to back") << framed(PICKLE("N\x95") + little64(1) + "N", 1) << F::None << qint64(-1) << qint64(-1);
+    QTest::newRow("no frames (protocol 2)") << PICKLE("\x80\x02N.") << F::None << qint64(-1) << qint64(-1);
+}
+
+void TestPickleMachine::testWalkerFollowsFrames()
+{
+    QFETCH(QByteArray, bytes);
+    QFETCH(PickleFrameProblem, problem);
+    QFETCH(qint64, offset);
+    QFETCH(qint64, frameEnd);
+    PickleOpWalker walker(bytes.constData(), bytes.size());
+    PickleOp op;
+    PickleOp first;
+    first.offset = -1;
+    while (walker.next(&op)) {
+        if (op.frameProblem != PickleFrameProblem::None && first.offset < 0)
+            first = op;
+    }
+    QCOMPARE(walker.position(), qint64(bytes.size()));  // reported, never a stop
+    QCOMPARE(first.offset, offset);
+    if (offset >= 0) {
+        QCOMPARE(int(first.frameProblem), int(problem));
+        QCOMPARE(first.frameEnd, frameEnd);
+    }
+}
+
+// The machine reads such a pickle as a frame-ignoring reader would, and notes where unpicklers
+// part ways: in readingDifferences (never safe) and the warnings.
+void TestPickleMachine::testFrameProblemIsNotedNotFatal()
+{
+    const QByteArray bytes = framed("\x8c\x14" + QByteArray(20, 'A'), 3);
+    Checkpoint checkpoint;
+    auto root = runPickle(checkpoint, bytes);
+    QVERIFY2(root, qPrintable(root ? QString() : root.error().message));
+    QCOMPARE((*root)->text, QString(20, u'A'));
+    QCOMPARE(checkpoint.readingDifferences.size(), 1);
+    QVERIFY2(checkpoint.readingDifferences[0].startsWith(QLatin1String("pickle: SHORT_BINUNICODE at byte 11: its argument reads across "
+                                                                        "the end of the frame at byte 14")),
+             qPrintable(checkpoint.readingDifferences[0]));
+    QCOMPARE(checkpoint.warnings, checkpoint.readingDifferences);
+    QVERIFY(!checkpoint.looksSafe());
+    QVERIFY(checkpoint.unsafeGlobals.isEmpty());
+}
+
 // The walker goes through every pickle CPython wrote, opcode by opcode, to its STOP.
 void TestPickleMachine::testWalkerWalksCPythonPickles()
 {
@@ -790,6 +884,7 @@ void TestPickleMachine::testPythonPickles()
     QCOMPARE(end, qint64(pickle.size));
     QCOMPARE(machine.protocol(), pickle.protocol >= 2 ? pickle.protocol : 0);  // protocols 0 and 1 write no PROTO
     QVERIFY2(checkpoint.unsafeGlobals.isEmpty(), qPrintable(checkpoint.unsafeGlobals.join(u' ')));
+    QVERIFY2(checkpoint.readingDifferences.isEmpty(), qPrintable(checkpoint.readingDifferences.join(u' ')));  // real framing
 }
 
 void TestPickleMachine::testMemoAliasesValues_data()
@@ -876,6 +971,7 @@ void TestPickleMachine::testPythonPicklesAtEveryProtocol()
     QVERIFY2(actual == expected, qPrintable(QStringLiteral("differs at %1: got …%2… expected …%3…")
                                                 .arg(differ).arg(actual.mid(qMax<qsizetype>(0, differ - 40), 80), expected.mid(qMax<qsizetype>(0, differ - 40), 80))));
     QVERIFY(checkpoint.unsafeGlobals.isEmpty());
+    QVERIFY2(checkpoint.readingDifferences.isEmpty(), qPrintable(checkpoint.readingDifferences.join(u' ')));  // real framing
 }
 
 void TestPickleMachine::testMemoAliasesOneObject()

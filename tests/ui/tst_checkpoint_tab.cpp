@@ -108,6 +108,7 @@ private Q_SLOTS:
     void testUnsafeObjectsAreInTheTree_data();
     void testUnsafeObjectsAreInTheTree();
     void testBannerLinkSelectsTheObject();
+    void testBannerWarnsOfAPickleThatReadsDifferently();
     void testBrokenFilesSayWhatIsWrongFirst_data();
     void testBrokenFilesSayWhatIsWrongFirst();
 
@@ -296,6 +297,21 @@ void TestCheckpointTab::testBannerLinkSelectsTheObject()
     const QModelIndex current = tab->treeView()->currentIndex();
     QCOMPARE(current.data(ParameterTreeModel::PathRole).toString(), QStringLiteral("inst"));
     QVERIFY(tab->treeView()->viewport()->rect().intersects(tab->treeView()->visualRect(current)));
+}
+
+// A pickle whose frames CPython's unpicklers read differently names no unsafe global, and is
+// still announced: what torch.load would run may not be the tree on screen.
+void TestCheckpointTab::testBannerWarnsOfAPickleThatReadsDifferently()
+{
+    MainWindow window;
+    CheckpointTab* tab = openAndWait(window, data(QStringLiteral("hostile/frame_straddle_system.pt")));
+    QVERIFY(tab);
+    QVERIFY(tab->banner()->isVisible());
+    const QString shown = plainText(tab->banner());
+    QVERIFY2(shown.startsWith(QLatin1String("Do not load this file: its pickle reads differently in different unpicklers.")), qPrintable(shown));
+    QVERIFY2(shown.contains(QLatin1String("BINBYTES at byte")), qPrintable(shown));
+    QVERIFY2(!shown.contains(QLatin1String("Globals outside")), qPrintable(shown));  // none is listed
+    QVERIFY(tab->unsafeObjectLinks().isEmpty());
 }
 
 void TestCheckpointTab::testBrokenFilesSayWhatIsWrongFirst_data()

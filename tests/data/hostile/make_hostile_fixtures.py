@@ -61,9 +61,10 @@ def path_of(name):
     return os.path.join(HERE, name)
 
 
-def record(name, attack, open_ok, unsafe=(), error=None):
+def record(name, attack, open_ok, unsafe=(), error=None, reads_differently=False):
     assert os.path.getsize(path_of(name)) < 64 * 1024, name
-    MANIFEST[name] = {"attack": attack, "open": "ok" if open_ok else "error", "error": error, "unsafe": sorted(unsafe)}
+    MANIFEST[name] = {"attack": attack, "open": "ok" if open_ok else "error", "error": error, "unsafe": sorted(unsafe),
+                      "reads_differently": reads_differently}
 
 
 # ---- pickles ---------------------------------------------------------------------------------
@@ -82,10 +83,10 @@ def with_weight(payload, protocol=2, key="0", check=True):
     return data
 
 
-def zip_with(stem, data_pkl, attack, open_ok=True, unsafe=(), error=None, extra=()):
+def zip_with(stem, data_pkl, attack, open_ok=True, unsafe=(), error=None, extra=(), reads_differently=False):
     name = stem + ".pt"
     write_torch_zip(path_of(name), [("data.pkl", data_pkl), ("data/0", WEIGHT)] + list(extra))
-    record(name, attack, open_ok, unsafe, error)
+    record(name, attack, open_ok, unsafe, error, reads_differently)
 
 
 def touch(stem):
@@ -252,6 +253,28 @@ def zip64_lie(name, entry, uncompressed):
     open(path_of(name), "wb").write(bytes(data))
 
 
+def frames():
+    """Pickles that CPython's unpicklers read differently (python/cpython#154848). The straddle
+    follows trailofbits/fickling test/test_bypasses.py::test_frame_boundary_divergence (commit
+    99464b5): a FRAME of 2 bytes holds BINBYTES and the first byte of its length. Read linearly
+    (pickletools, a frame-ignoring reader) the length is 0x107 and the call is inert bytes; _pickle.c
+    before 3.13.15/3.14.7 reading a file (torch.load wraps data.pkl in io.BytesIO) drops the rest of
+    the frame, reads the length 1 from after it and runs the GLOBAL/REDUCE that follows. No global
+    is listed: the scan must still refuse to call the file safe. fickling's 128 KiB padding (which
+    defeats a peeking file object's buffer) is left out: io.BytesIO does not peek."""
+    s = "frame_straddle_system"
+    hidden = b"cposix\nsystem\nV" + touch(s).encode() + b"\n\x85R"
+    straddle = (b"(\x95" + struct.pack("<Q", 2) + b"B\x07\x01\x00\x00" + b"\x00\x00"
+                + (hidden + b"(").ljust(256 + 5, b"N") + b"1N")
+    zip_with(s, with_weight(lambda pw: pw.raw(straddle)),
+             "BINBYTES' length straddles a FRAME's end: old _pickle.c reads a hidden posix.system (fickling)",
+             reads_differently=True)
+    s = "frame_reopened"
+    reopened = b"(\x95" + struct.pack("<Q", 11) + b"N\x95" + struct.pack("<Q", 2) + b"N1N"
+    zip_with(s, with_weight(lambda pw: pw.raw(reopened)),
+             "a FRAME starts before the previous frame is used up (pickle.py refuses it)", reads_differently=True)
+
+
 def containers():
     pkl = benign_pickle()
     name = "zip_deflated_pickle.pt"
@@ -398,6 +421,7 @@ def main():
         if old.endswith((".pt", ".safetensors")):
             os.remove(old)
     pickles()
+    frames()
     containers()
     safetensors()
     with open(path_of("manifest.json"), "w") as f:
