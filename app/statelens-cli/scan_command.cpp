@@ -17,26 +17,32 @@ int runScan(const QStringList& arguments)
     if (const Stop stop = parseJsonVerb(arguments, QStringLiteral("scan"), &positional, &json))
         return *stop;
     const QString file = positional[0];
-    auto opened = openCheckpoint(file);
-    if (!opened) {
-        printError(opened.error().toString());
+    // What was read before a failure is reported: CPython would have run it before failing.
+    const PartialCheckpoint opened = openAsFarAsPossible(file);
+    const Checkpoint& checkpoint = *opened.checkpoint;
+    if (opened.error && checkpoint.globals.isEmpty() && checkpoint.readingDifferences.isEmpty()) {
+        printError(opened.error->toString());  // nothing was reached at all
         return 2;
     }
-    const Checkpoint& checkpoint = **opened;
+    const QString error = opened.error ? opened.error->toString() : QString();
     const WeightsOnlyVerdict verdict = weightsOnlyVerdict(checkpoint);
-    const bool safe = checkpoint.looksSafe();
+    const bool safe = !opened.error && checkpoint.looksSafe();
 
     if (json) {
-        writeBytes(scanJsonText(checkpoint, file, verdict));
+        writeBytes(scanJsonText(checkpoint, file, verdict, error));
         return safe ? 0 : 1;
     }
     QString out;
     out += QStringLiteral("File:    %1\nFormat:  %2\n").arg(file, formatName(checkpoint.format));
+    if (opened.error)
+        out += QStringLiteral("Complete: NO, reading stopped (what came before is listed): %1\n").arg(error);
     out += QStringLiteral("Globals: %1\n").arg(checkpoint.globals.isEmpty() ? QStringLiteral("none") : QString::number(checkpoint.globals.size()));
     for (const QString& name : checkpoint.globals)
         out += QStringLiteral("  %1%2\n").arg(name, checkpoint.unsafeGlobals.contains(name) ? QStringLiteral("   UNSAFE") : QString());
     if (safe)
         out += QStringLiteral("Safe:    yes, every global is a known tensor rebuilder or container\n");
+    else if (opened.error && checkpoint.looksSafe())
+        out += QStringLiteral("Safe:    NO, the file could not be read to its end\n");
     if (!checkpoint.unsafeGlobals.isEmpty())
         out += QStringLiteral("Safe:    NO, %1 unsafe global(s): %2 (nothing was run)\n")
                    .arg(checkpoint.unsafeGlobals.size()).arg(checkpoint.unsafeGlobals.join(QStringLiteral(", ")));

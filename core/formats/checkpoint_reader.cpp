@@ -52,11 +52,11 @@ Result<Value*> readFileInto(Checkpoint& checkpoint, int fileIndex, Format* forma
     return makeError(ErrorCode::NotACheckpoint, sniffed.notACheckpoint);
 }
 
-Result<CheckpointPtr> openCheckpoint(const QString& path, const OpenOptions& options)
-{
-    auto checkpoint = std::make_shared<Checkpoint>();
-    checkpoint->path = path;
+namespace {
 
+// Reads PATH into CHECKPOINT; on failure what was read so far stays in it.
+Status readCheckpoint(Checkpoint& checkpoint, const QString& path, const OpenOptions& options)
+{
     QString indexPath;
     if (QFileInfo(path).isDir()) {
         indexPath = findShardIndex(path);
@@ -68,30 +68,51 @@ Result<CheckpointPtr> openCheckpoint(const QString& path, const OpenOptions& opt
 
     Result<Value*> root = static_cast<Value*>(nullptr);
     if (!indexPath.isEmpty()) {
-        checkpoint->format = Format::Sharded;
-        root = readSharded(*checkpoint, indexPath);
+        checkpoint.format = Format::Sharded;
+        root = readSharded(checkpoint, indexPath);
     } else {
         auto map = MappedFile::open(path);
         if (!map)
             return withPath(map.error(), path);
-        checkpoint->files.push_back(SourceFile{*map, nullptr});
-        root = readFileInto(*checkpoint, 0, &checkpoint->format);
+        checkpoint.files.push_back(SourceFile{*map, nullptr});
+        root = readFileInto(checkpoint, 0, &checkpoint.format);
     }
     // A file truncated while it was being read gave zeros past its new end: report the change,
     // not whatever the zeros looked like.
-    for (const SourceFile& file : checkpoint->files) {
+    for (const SourceFile& file : checkpoint.files) {
         if (file.map && file.map->changedOnDisk())
             return file.map->changedError();
     }
     if (!root)
         return withPath(root.error(), path);
-    checkpoint->root = *root;
+    checkpoint.root = *root;
     if (options.nameTensors) {
-        if (auto status = nameTensors(*checkpoint); !status)
+        if (auto status = nameTensors(checkpoint); !status)
             return withPath(status.error(), path);
-        findCandidateStateDicts(*checkpoint);
+        findCandidateStateDicts(checkpoint);
     }
+    return Ok{};
+}
+
+}  // namespace
+
+Result<CheckpointPtr> openCheckpoint(const QString& path, const OpenOptions& options)
+{
+    auto checkpoint = std::make_shared<Checkpoint>();
+    checkpoint->path = path;
+    if (Status status = readCheckpoint(*checkpoint, path, options); !status)
+        return status.error();
     return checkpoint;
+}
+
+PartialCheckpoint openAsFarAsPossible(const QString& path)
+{
+    PartialCheckpoint partial;
+    partial.checkpoint = std::make_shared<Checkpoint>();
+    partial.checkpoint->path = path;
+    if (Status status = readCheckpoint(*partial.checkpoint, path, OpenOptions()); !status)
+        partial.error = status.error();
+    return partial;
 }
 
 }  // namespace statelens

@@ -4,6 +4,8 @@
 #include "core/base/result.h"
 #include "core/model/checkpoint.h"
 
+#include <optional>
+
 namespace statelens {
 
 struct OpenOptions {
@@ -14,6 +16,16 @@ struct OpenOptions {
 // Opens FILE (any single-file format) or a sharded index / a folder holding one.
 // Errors name the file (Error::path) and the problem.
 Result<CheckpointPtr> openCheckpoint(const QString& path, const OpenOptions& options = {});
+
+// For the security scan: opens PATH like openCheckpoint, but when reading fails part-way the
+// checkpoint keeps what the readers saw before the failure (its format, the files, every global
+// the pickles named up to the failing byte) beside the error. A verdict must not forget a payload
+// that CPython would have run before it reached the same error.
+struct PartialCheckpoint {
+    CheckpointPtr checkpoint;    // never null
+    std::optional<Error> error;  // set when reading stopped early
+};
+PartialCheckpoint openAsFarAsPossible(const QString& path);
 
 // Reads checkpoint.files[fileIndex] (already mapped) with the reader its content calls for and
 // returns the root value it describes. Sets *format. Used by openCheckpoint and the shard reader.

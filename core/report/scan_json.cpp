@@ -23,11 +23,14 @@ QJsonObject verdictJson(const WeightsOnlyVerdict& verdict)
 
 }  // namespace
 
-QByteArray scanJsonText(const Checkpoint& checkpoint, const QString& file, const WeightsOnlyVerdict& verdict)
+QByteArray scanJsonText(const Checkpoint& checkpoint, const QString& file, const WeightsOnlyVerdict& verdict,
+                        const QString& error)
 {
     QJsonObject object{{QStringLiteral("file"), file},
                        {QStringLiteral("format"), formatName(checkpoint.format)},
-                       {QStringLiteral("safe"), checkpoint.looksSafe()},
+                       {QStringLiteral("safe"), error.isEmpty() && checkpoint.looksSafe()},
+                       {QStringLiteral("complete"), error.isEmpty()},
+                       {QStringLiteral("error"), error.isEmpty() ? QJsonValue() : QJsonValue(error)},
                        {QStringLiteral("globals"), QJsonArray::fromStringList(checkpoint.globals)},
                        {QStringLiteral("unsafe"), QJsonArray::fromStringList(checkpoint.unsafeGlobals)},
                        {QStringLiteral("reads_differently"), QJsonArray::fromStringList(checkpoint.readingDifferences)},

@@ -10,6 +10,8 @@
 
 namespace statelens {
 
-QByteArray scanJsonText(const Checkpoint& checkpoint, const QString& file, const WeightsOnlyVerdict& verdict);
+// error: empty for a complete scan; otherwise why reading stopped (the checkpoint holds what came before).
+QByteArray scanJsonText(const Checkpoint& checkpoint, const QString& file, const WeightsOnlyVerdict& verdict,
+                        const QString& error = QString());
 
 }  // namespace statelens
