@@ -146,6 +146,10 @@ Result<Value*> readTorchLegacy(Checkpoint& checkpoint, int fileIndex)
     int protocol = 0;
     // magic, protocol version, sys_info, the object, the storage keys: five pickles in a row.
     Value* parts[5] = {};
+    // The magic number made by a call we do not run (picklescan's pytorch_magic_bypass.pt: eval of
+    // a hex literal): torch.load compares what the call returns and, when it matches, reads on. So
+    // do we, to name the globals of the other pickles, but such a file is never listed.
+    const Value* computedMagic = nullptr;
     for (int part = 0; part < 5; ++part) {
         PickleMachine machine(checkpoint);
         if (part == 3)
@@ -162,7 +166,9 @@ Result<Value*> readTorchLegacy(Checkpoint& checkpoint, int fileIndex)
         }
         parts[part] = *value;
         if (part == 0) {
-            if ((*value)->kind != ValueKind::BigInt || (*value)->text != kMagicDecimal)
+            if ((*value)->kind == ValueKind::Object)
+                computedMagic = *value;
+            else if ((*value)->kind != ValueKind::BigInt || (*value)->text != kMagicDecimal)
                 return makeError(ErrorCode::NotACheckpoint, QStringLiteral("a pickle file, but not a torch.save checkpoint (invalid magic number)"));
         } else if (part == 1) {
             if ((*value)->kind != ValueKind::Int || (*value)->integer != kProtocolVersion)
@@ -171,6 +177,12 @@ Result<Value*> readTorchLegacy(Checkpoint& checkpoint, int fileIndex)
             protocol = machine.protocol();
         }
         position += used;
+    }
+    if (computedMagic) {
+        return makeError(ErrorCode::NotACheckpoint,
+                         QStringLiteral("a pickle file whose magic number is computed by a call torch.load would run (%1); "
+                                        "its five pickles were read for their globals only")
+                             .arg(computedMagic->summary(60)));
     }
     if (auto status = loader.locate(parts[4], position); !status)
         return status.error();
