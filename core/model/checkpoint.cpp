@@ -18,6 +18,17 @@ QString formatName(Format format)
     return QStringLiteral("unknown");
 }
 
+QString otherReadingKindName(OtherReading::Kind kind)
+{
+    switch (kind) {
+    case OtherReading::Kind::AfterError: return QStringLiteral("after_error");
+    case OtherReading::Kind::FileUnpickler: return QStringLiteral("file_unpickler");
+    case OtherReading::Kind::AfterStop: return QStringLiteral("after_stop");
+    case OtherReading::Kind::TwinRecord: return QStringLiteral("twin_record");
+    }
+    return QStringLiteral("unknown");
+}
+
 Checkpoint::~Checkpoint() = default;
 
 qint64 Checkpoint::totalNumel() const

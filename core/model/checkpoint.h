@@ -33,6 +33,27 @@ struct CandidateStateDict {
     const Value* value = nullptr;  // the dict (or pickled module) itself, in Checkpoint::arena
 };
 
+// A global that another reading of a pickle reaches where ours did not: what a scanner must
+// not forget. Found by sweeping opcodes without running them (core/pickle/global_sweep.h).
+struct OtherReading {
+    enum class Kind {
+        AfterError,     // past the opcode where our reading stopped: an unpickler more lenient than
+                        // ours (CPython goes on after BUILD on a module) may reach it
+        FileUnpickler,  // read by CPython's C Unpickler from a file (torch.load of a zip) before
+                        // 3.13.15 / 3.14.7, where a read straddles a FRAME's end
+        AfterStop,      // in bytes after a pickle's STOP that torch.load never reads and another
+                        // reader may take for a second pickle
+        TwinRecord,     // in one of two zip records that loaders tell apart differently (one
+                        // name twice, or names that differ only in letter case)
+    };
+    Kind kind = Kind::AfterError;
+    QString global;     // "module.name"; a part the opcodes compute at run time is "?"
+    QString pickle;     // which pickle: "data.pkl", "legacy object pickle", ...
+    qint64 offset = 0;  // of the opcode that names it, in that pickle's bytes
+};
+// The contract's names: after_error, file_unpickler, after_stop, twin_record.
+QString otherReadingKindName(OtherReading::Kind kind);
+
 // One file behind the checkpoint: the file itself, or one shard of a sharded checkpoint.
 struct SourceFile {
     std::shared_ptr<MappedFile> map;
@@ -62,6 +83,9 @@ public:
     // Places where CPython's unpicklers would read a pickle differently from each other (a read
     // across a FRAME's end): what torch.load runs may then not be what was listed. Never safe.
     QStringList readingDifferences;
+    // Globals other readings of the pickles reach and ours did not; those outside the allow list
+    // are in unsafeGlobals too (a loader that reads that way imports them).
+    QVector<OtherReading> otherReadings;
     QVector<CandidateStateDict> candidates;
     QVector<QPair<QString, QString>> metadata;  // format facts (version, byteorder, __metadata__)
     QStringList warnings;

@@ -1,6 +1,9 @@
 #include "core/pickle/pickle_machine.h"
 
+#include "core/pickle/file_read_replay.h"
+#include "core/pickle/global_sweep.h"
 #include "core/pickle/pickle_opcodes.h"
+#include "core/pickle/python2_names.h"
 #include "core/pickle/python_keys.h"
 #include "core/pickle/torch_globals.h"
 
@@ -56,86 +59,6 @@ QString kindName(ValueKind kind)
 bool holdsValues(ValueKind kind)
 {
     return Value::isContainerKind(kind) || kind == ValueKind::Object || kind == ValueKind::Slice;
-}
-
-// ---- Python 2 names ----------------------------------------------------------------------------
-// CPython's _compat_pickle, applied as Unpickler.find_class does for protocols < 3. The
-// `exceptions` module's names all moved to builtins (StandardError became Exception).
-
-struct NamePair { const char* from; const char* to; };
-
-constexpr NamePair kImportMapping[] = {
-    {"__builtin__", "builtins"}, {"copy_reg", "copyreg"}, {"Queue", "queue"}, {"SocketServer", "socketserver"},
-    {"ConfigParser", "configparser"}, {"repr", "reprlib"}, {"tkFileDialog", "tkinter.filedialog"},
-    {"tkSimpleDialog", "tkinter.simpledialog"}, {"tkColorChooser", "tkinter.colorchooser"},
-    {"tkCommonDialog", "tkinter.commondialog"}, {"Dialog", "tkinter.dialog"}, {"Tkdnd", "tkinter.dnd"},
-    {"tkFont", "tkinter.font"}, {"tkMessageBox", "tkinter.messagebox"}, {"ScrolledText", "tkinter.scrolledtext"},
-    {"Tkconstants", "tkinter.constants"}, {"Tix", "tkinter.tix"}, {"ttk", "tkinter.ttk"}, {"Tkinter", "tkinter"},
-    {"markupbase", "_markupbase"}, {"_winreg", "winreg"}, {"thread", "_thread"}, {"dummy_thread", "_dummy_thread"},
-    {"dbhash", "dbm.bsd"}, {"dumbdbm", "dbm.dumb"}, {"dbm", "dbm.ndbm"}, {"gdbm", "dbm.gnu"},
-    {"xmlrpclib", "xmlrpc.client"}, {"SimpleXMLRPCServer", "xmlrpc.server"}, {"httplib", "http.client"},
-    {"htmlentitydefs", "html.entities"}, {"HTMLParser", "html.parser"}, {"Cookie", "http.cookies"},
-    {"cookielib", "http.cookiejar"}, {"BaseHTTPServer", "http.server"}, {"test.test_support", "test.support"},
-    {"commands", "subprocess"}, {"urlparse", "urllib.parse"}, {"robotparser", "urllib.robotparser"},
-    {"urllib2", "urllib.request"}, {"anydbm", "dbm"}, {"_abcoll", "collections.abc"}, {"cPickle", "pickle"},
-    {"_elementtree", "xml.etree.ElementTree"}, {"FileDialog", "tkinter.filedialog"},
-    {"SimpleDialog", "tkinter.simpledialog"}, {"DocXMLRPCServer", "xmlrpc.server"},
-    {"SimpleHTTPServer", "http.server"}, {"CGIHTTPServer", "http.server"}, {"UserDict", "collections"},
-    {"UserList", "collections"}, {"UserString", "collections"}, {"whichdb", "dbm"}, {"StringIO", "io"},
-    {"cStringIO", "io"},
-};
-
-// (module, name) pairs that moved to another name, not just another module.
-constexpr NamePair kNameMapping[] = {
-    {"__builtin__.xrange", "builtins.range"}, {"__builtin__.reduce", "functools.reduce"},
-    {"__builtin__.intern", "sys.intern"}, {"__builtin__.unichr", "builtins.chr"},
-    {"__builtin__.unicode", "builtins.str"}, {"__builtin__.long", "builtins.int"},
-    {"__builtin__.basestring", "builtins.str"}, {"itertools.izip", "builtins.zip"},
-    {"itertools.imap", "builtins.map"}, {"itertools.ifilter", "builtins.filter"},
-    {"itertools.ifilterfalse", "itertools.filterfalse"}, {"itertools.izip_longest", "itertools.zip_longest"},
-    {"UserDict.IterableUserDict", "collections.UserDict"}, {"UserList.UserList", "collections.UserList"},
-    {"UserString.UserString", "collections.UserString"}, {"whichdb.whichdb", "dbm.whichdb"},
-    {"_socket.fromfd", "socket.fromfd"}, {"_multiprocessing.Connection", "multiprocessing.connection.Connection"},
-    {"multiprocessing.process.Process", "multiprocessing.context.Process"},
-    {"multiprocessing.forking.Popen", "multiprocessing.popen_fork.Popen"},
-    {"multiprocessing.AuthenticationError", "multiprocessing.context.AuthenticationError"},
-    {"multiprocessing.BufferTooShort", "multiprocessing.context.BufferTooShort"},
-    {"multiprocessing.ProcessError", "multiprocessing.context.ProcessError"},
-    {"multiprocessing.TimeoutError", "multiprocessing.context.TimeoutError"},
-    {"urllib.ContentTooShortError", "urllib.error.ContentTooShortError"},
-    {"urllib.getproxies", "urllib.request.getproxies"}, {"urllib.pathname2url", "urllib.request.pathname2url"},
-    {"urllib.quote_plus", "urllib.parse.quote_plus"}, {"urllib.quote", "urllib.parse.quote"},
-    {"urllib.unquote_plus", "urllib.parse.unquote_plus"}, {"urllib.unquote", "urllib.parse.unquote"},
-    {"urllib.url2pathname", "urllib.request.url2pathname"}, {"urllib.urlcleanup", "urllib.request.urlcleanup"},
-    {"urllib.urlencode", "urllib.parse.urlencode"}, {"urllib.urlopen", "urllib.request.urlopen"},
-    {"urllib.urlretrieve", "urllib.request.urlretrieve"}, {"urllib2.HTTPError", "urllib.error.HTTPError"},
-    {"urllib2.URLError", "urllib.error.URLError"}, {"UserDict.UserDict", "collections.UserDict"},
-    {"socket._socketobject", "socket.SocketType"}, {"exceptions.StandardError", "builtins.Exception"},
-};
-
-// "module.name" as torch.load looks it up.
-QString qualifiedGlobalName(const QString& module, const QString& name, int protocol)
-{
-    QString qualified = module + u'.' + name;
-    if (protocol < 3) {
-        for (const NamePair& pair : kNameMapping) {
-            if (qualified == QLatin1String(pair.from))
-                return QLatin1String(pair.to);
-        }
-        QString renamed = module == QLatin1String("exceptions") ? QStringLiteral("builtins") : module;
-        for (const NamePair& pair : kImportMapping) {
-            if (module == QLatin1String(pair.from)) {
-                renamed = QLatin1String(pair.to);
-                break;
-            }
-        }
-        qualified = renamed + u'.' + name;
-    }
-    // torch's own rename (load_module_mapping), whatever the protocol: pre-1.8 files name
-    // `torch.tensor._rebuild_from_type_v2`.
-    if (qualified.startsWith(QLatin1String("torch.tensor.")))
-        qualified.replace(0, 12, QStringLiteral("torch._tensor"));
-    return qualified;
 }
 
 // ---- operand decoding ------------------------------------------------------------------------
@@ -380,14 +303,6 @@ bool decodeRawUnicodeEscape(QByteArrayView line, QString* out, QString* problem)
     return true;
 }
 
-// The module and name lines of GLOBAL and INST.
-void globalLines(const unsigned char* data, const PickleOp& op, QByteArrayView* module, QByteArrayView* name)
-{
-    const char* text = reinterpret_cast<const char*>(data);
-    *module = QByteArrayView(text + op.argOffset, qsizetype(op.lineBreak - op.argOffset));
-    *name = QByteArrayView(text + op.lineBreak + 1, qsizetype(op.argOffset + op.argLength - op.lineBreak - 1));
-}
-
 // ---- the machine ---------------------------------------------------------------------------------
 
 // The keys Python compares in a container: a set's items, a dict's (or a dict subclass
@@ -410,8 +325,9 @@ const Value* keyAt(const Value* container, size_t at)
 class Unpickler final : public ValueBuilder {
 public:
     Unpickler(Checkpoint& checkpoint, const PickleLimits& limits, const PickleMachine::PersistentLoader& loader,
-              bool torchScript, const char* data, qint64 size)
+              bool torchScript, const QString& pickleName, const char* data, qint64 size)
         : m_checkpoint(checkpoint), m_limits(limits), m_loader(loader), m_torchScript(torchScript),
+          m_pickleName(pickleName),
           m_data(reinterpret_cast<const unsigned char*>(data)), m_size(size), m_walker(data, size),
           m_arenaStart(checkpoint.arena.size()), m_globals(checkpoint, *this)
     {
@@ -440,8 +356,14 @@ private:
     Error truncated(qint64 needed) const;
     Error runsPastEnd(const PickleOp& op, const char* what) const;
     Error underflow() const { return corrupt(QStringLiteral("stack underflow")); }
-    // Notes (never fails) a read across a FRAME's end: see PickleFrameProblem.
+    // Notes (never fails) a place other unpicklers read differently: a read across a FRAME's end
+    // (see PickleFrameProblem), a memo key stored twice, PROTO after the first opcode.
+    void noteDifference(const QString& what);
     void noteFrameProblem(const PickleOp& op);
+    Result<Value*> runOpcodes(qint64* end);
+    // The globals other readings reach: past the failing opcode, and as CPython's file unpickler
+    // reads a pickle that straddles a frame.
+    void sweepOtherReadings(bool failed);
 
     // operands, as the walker found them
     Error argumentProblem(const PickleOp& op) const;
@@ -512,6 +434,9 @@ private:
     const PickleLimits& m_limits;
     const PickleMachine::PersistentLoader& m_loader;
     const bool m_torchScript;
+    const QString& m_pickleName;
+    bool m_framesDiffer = false;  // a frame problem was noted in this pickle
+    bool m_sawProto = false;
     const unsigned char* const m_data;
     const qint64 m_size;
     PickleOpWalker m_walker;
@@ -557,18 +482,24 @@ QString Unpickler::where() const
     return QStringLiteral("%1 at byte %2").arg(op).arg(m_opStart);
 }
 
-void Unpickler::noteFrameProblem(const PickleOp& op)
+void Unpickler::noteDifference(const QString& what)
 {
-    const QString what = op.frameProblem == PickleFrameProblem::FrameReopened
-        ? QStringLiteral("a new FRAME starts before the frame ending at byte %1 is used up").arg(op.frameEnd)
-        : QStringLiteral("its argument reads across the end of the frame at byte %1").arg(op.frameEnd);
-    const QString note = QStringLiteral("pickle: %1: %2: Python's pickle refuses this pickle and _pickle.c (torch.load) "
-                                        "before Python 3.13.15/3.14.7 reads other opcodes from it than were listed here")
-                             .arg(where(), what);
+    const QString note = QStringLiteral("%1: %2: %3").arg(m_pickleName, where(), what);
     if (m_checkpoint.readingDifferences.size() < 20) {  // the first ones say it all
         m_checkpoint.readingDifferences.append(note);
         m_checkpoint.warnings.append(note);
     }
+}
+
+void Unpickler::noteFrameProblem(const PickleOp& op)
+{
+    m_framesDiffer = true;
+    const QString what = op.frameProblem == PickleFrameProblem::FrameReopened
+        ? QStringLiteral("a new FRAME starts before the frame ending at byte %1 is used up").arg(op.frameEnd)
+        : QStringLiteral("its argument reads across the end of the frame at byte %1").arg(op.frameEnd);
+    noteDifference(QStringLiteral("%1: Python's pickle refuses this pickle and _pickle.c (torch.load) "
+                                  "before Python 3.13.15/3.14.7 reads other opcodes from it than were listed here")
+                       .arg(what));
 }
 
 Error Unpickler::error(ErrorCode code, const QString& problem) const
@@ -817,6 +748,31 @@ Status Unpickler::addItem(Value* set, Value* item)
 
 Result<Value*> Unpickler::run(qint64* end)
 {
+    Result<Value*> result = runOpcodes(end);
+    sweepOtherReadings(!result);
+    return result;
+}
+
+void Unpickler::sweepOtherReadings(bool failed)
+{
+    const char* data = reinterpret_cast<const char*>(m_data);
+    if (failed) {
+        SweepOptions options;
+        options.from = m_opStart;
+        addOtherReadings(m_checkpoint, OtherReading::Kind::AfterError, m_pickleName, 0,
+                         sweepGlobals(data, m_size, options), m_torchScript);
+    }
+    if (m_framesDiffer) {
+        const FileReadReplay replay = replayAsFileUnpickler(data, m_size);
+        QVector<SweptGlobal> swept = sweepGlobals(replay.bytes.constData(), replay.bytes.size());
+        for (SweptGlobal& found : swept)
+            found.offset = replay.inputOffset(found.offset);
+        addOtherReadings(m_checkpoint, OtherReading::Kind::FileUnpickler, m_pickleName, 0, swept, m_torchScript);
+    }
+}
+
+Result<Value*> Unpickler::runOpcodes(qint64* end)
+{
     PickleOp op;
     while (m_walker.next(&op)) {
         m_opStart = op.offset;
@@ -851,6 +807,14 @@ Status Unpickler::step(const PickleOp& op)
     case Opcode::Proto:
         if (op.value > quint64(kHighestProtocol))
             return error(ErrorCode::Unsupported, QStringLiteral("unsupported pickle protocol %1").arg(op.value));
+        // CPython takes PROTO anywhere, and each one changes how later GLOBALs of protocol < 3
+        // are renamed; its picklers write one, first. A scanner that reads the protocol from the
+        // first opcode names other globals.
+        if (op.offset != 0 || m_sawProto)
+            noteDifference(QStringLiteral("PROTO %1 is not the pickle's first opcode: CPython switches protocols here, "
+                                          "and a reader that takes the protocol from the start names later globals differently")
+                               .arg(op.value));
+        m_sawProto = true;
         m_protocol = int(op.value);
         return Ok{};
     case Opcode::Frame: {  // advisory: the opcodes inside read the same without it
@@ -1262,7 +1226,7 @@ Result<Value*> Unpickler::namedGlobal(const QString& module, const QString& name
 Status Unpickler::global(const PickleOp& op)
 {
     QByteArrayView module, name;
-    globalLines(m_data, op, &module, &name);
+    globalLines(reinterpret_cast<const char*>(m_data), op, &module, &name);
     auto value = namedGlobal(QString::fromUtf8(module), QString::fromUtf8(name));
     return value ? push(*value) : Status(value.error());
 }
@@ -1284,7 +1248,7 @@ Status Unpickler::stackGlobal()
 Status Unpickler::inst(const PickleOp& op)
 {
     QByteArrayView module, name;
-    globalLines(m_data, op, &module, &name);
+    globalLines(reinterpret_cast<const char*>(m_data), op, &module, &name);
     std::vector<Value*> items;
     if (Status status = popMark(&items); !status)
         return status;
@@ -1499,6 +1463,12 @@ Status Unpickler::memoPut(quint64 key)
     if (Status status = top(&value); !status)
         return status;
     if (Value** slot = memoSlot(key)) {
+        // CPython keeps the later value; pickletools refuses the pickle ("memo key already
+        // defined"), and a scanner that keeps the first value reads other names through later
+        // GETs. No pickler writes a key twice.
+        noteDifference(QStringLiteral("memo entry %1 is stored a second time: CPython keeps the later value, "
+                                      "pickletools refuses the pickle, a scanner that keeps the first one reads other values")
+                           .arg(key));
         *slot = value;
         return Ok{};
     }
@@ -1524,7 +1494,7 @@ Result<Value*> PickleMachine::run(const char* data, qint64 size, qint64* end)
 {
     if (!data || size < 0)
         size = 0;
-    Unpickler unpickler(m_checkpoint, m_limits, m_persistentLoader, m_torchScript, data, size);
+    Unpickler unpickler(m_checkpoint, m_limits, m_persistentLoader, m_torchScript, m_pickleName, data, size);
     auto result = unpickler.run(end);
     m_protocol = unpickler.protocol();
     return result;

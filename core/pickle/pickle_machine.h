@@ -39,9 +39,14 @@ public:
     // In TorchScript archives `__torch__.*` classes are defined by the archive's own TorchScript
     // code, not imported from Python: they count as safe there.
     void setTorchScriptMode(bool on) { m_torchScript = on; }
+    // What the pickle is called in notes and other readings ("data.pkl", "legacy object pickle");
+    // their byte offsets count from the pickle's first byte, as its error messages do.
+    void setPickleName(const QString& name) { m_pickleName = name; }
 
     // Runs one pickle starting at data[0] until STOP. `end` receives the offset just past STOP
-    // (the legacy format is several pickles back to back). Errors carry the byte offset.
+    // (the legacy format is several pickles back to back). Errors carry the byte offset. After an
+    // error, and where a read straddles a FRAME's end, the globals other unpicklers reach are
+    // swept from the bytes into Checkpoint::otherReadings (see OtherReading).
     Result<Value*> run(const char* data, qint64 size, qint64* end = nullptr);
 
     int protocol() const { return m_protocol; }
@@ -52,6 +57,7 @@ private:
     PersistentLoader m_persistentLoader;
     int m_protocol = 0;
     bool m_torchScript = false;
+    QString m_pickleName = QStringLiteral("pickle");
 };
 
 // Is `module.name` on the allow list (torch rebuild functions, storages, dtypes, containers, and

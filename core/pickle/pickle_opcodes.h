@@ -7,6 +7,7 @@
 // of opcodes per checkpoint, and an out-of-line call per opcode shows in the time to open one.
 #pragma once
 
+#include <QByteArrayView>
 #include <QtEndian>
 #include <QtGlobal>
 
@@ -290,6 +291,13 @@ struct PickleOp {
     // The pickle ends inside this argument.
     bool truncated() const { return problem != PickleArgProblem::None && problem != PickleArgProblem::UnknownOpcode; }
 };
+
+// The module and name lines of GLOBAL and INST (op.lineBreak >= 0: the walker found both lines).
+inline void globalLines(const char* data, const PickleOp& op, QByteArrayView* module, QByteArrayView* name)
+{
+    *module = QByteArrayView(data + op.argOffset, qsizetype(op.lineBreak - op.argOffset));
+    *name = QByteArrayView(data + op.lineBreak + 1, qsizetype(op.argOffset + op.argLength - op.lineBreak - 1));
+}
 
 // Walks opcodes one by one, like pickletools.genops. next() returns false at the end of the data;
 // it never reads past `size`, trusts no length (2^64 - 1 included) and never allocates. An

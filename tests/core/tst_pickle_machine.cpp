@@ -4,6 +4,8 @@
 // rendered from the Python objects), against hostile pickles that must fail fast, bounded and
 // without running anything, and against torch's rebuild calls written out opcode by opcode.
 #include "core/model/checkpoint.h"
+#include "core/pickle/file_read_replay.h"
+#include "core/pickle/global_sweep.h"
 #include "core/pickle/pickle_machine.h"
 #include "core/pickle/pickle_opcodes.h"
 
@@ -625,6 +627,7 @@ private Q_SLOTS:
     void testWalkerFollowsFrames_data();
     void testWalkerFollowsFrames();
     void testFrameProblemIsNotedNotFatal();
+    void testOtherReadingsOfCPythonPicklesAreOurs();
     void testPythonPickles_data();
     void testPythonPickles();
     void testPythonPicklesAtEveryProtocol_data();
@@ -859,6 +862,51 @@ void TestPickleMachine::testWalkerWalksCPythonPickles()
         QVERIFY2(stopped && count > 1, pickle.name);
         QCOMPARE(walker.position(), qint64(pickle.size));
     }
+}
+
+// CPython's picklers never let a read straddle a frame, and name every global with GLOBAL or with
+// STACK_GLOBAL over memoized strings: on each pickle they wrote (every protocol), the replay of
+// the C file unpickler reads the same opcodes as the linear walk (FRAMEs left out), and the sweep
+// names exactly the globals the machine lists; no other reading is recorded.
+void TestPickleMachine::testOtherReadingsOfCPythonPicklesAreOurs()
+{
+    int framed = 0;
+    for (const GeneratedCase& pickle : kGeneratedCases) {
+        const FileReadReplay replay = replayAsFileUnpickler(pickle.bytes, pickle.size);
+        QVERIFY2(replay.reachedStop, pickle.name);
+        PickleOpWalker linear(pickle.bytes, pickle.size);
+        PickleOpWalker replayed(replay.bytes.constData(), replay.bytes.size());
+        PickleOp a, b;
+        size_t index = 0;
+        while (linear.next(&a)) {
+            if (a.opcode == Opcode::Frame) {
+                ++framed;
+                continue;
+            }
+            QVERIFY2(replayed.next(&b), pickle.name);
+            QCOMPARE(int(b.opcode), int(a.opcode));
+            QCOMPARE(b.argLength, a.argLength);
+            QVERIFY2(index < replay.opcodes.size(), pickle.name);
+            QCOMPARE(replay.opcodes[index].second, a.offset);
+            QCOMPARE(replay.inputOffset(b.offset), a.offset);
+            ++index;
+        }
+        QVERIFY2(!replayed.next(&b), pickle.name);
+
+        Checkpoint checkpoint;
+        PickleMachine machine(checkpoint);
+        machine.setPersistentLoader(echoLoader(checkpoint));
+        QVERIFY2(machine.run(pickle.bytes, pickle.size).ok(), pickle.name);
+        QVERIFY2(checkpoint.otherReadings.isEmpty() && checkpoint.readingDifferences.isEmpty(), pickle.name);
+        QStringList swept;
+        for (const SweptGlobal& found : sweepGlobals(pickle.bytes, pickle.size))
+            swept.append(found.name);
+        QStringList listed = checkpoint.globals;
+        swept.sort();
+        listed.sort();
+        QVERIFY2(swept == listed, qPrintable(QStringLiteral("%1: swept %2, listed %3").arg(QLatin1String(pickle.name), swept.join(u' '), listed.join(u' '))));
+    }
+    QVERIFY(framed > 0);  // the protocol 4 and 5 pickles have frames
 }
 
 // ---- CPython's pickles ---------------------------------------------------------------------------
