@@ -150,8 +150,10 @@ Result<Value*> readTorchLegacy(Checkpoint& checkpoint, int fileIndex)
     // a hex literal): torch.load compares what the call returns and, when it matches, reads on. So
     // do we, to name the globals of the other pickles, but such a file is never listed.
     const Value* computedMagic = nullptr;
+    static const char* const kNames[] = {"magic number", "protocol version", "system info", "object", "storage keys"};
     for (int part = 0; part < 5; ++part) {
         PickleMachine machine(checkpoint);
+        machine.setPickleName(QStringLiteral("legacy %1 pickle (from byte %2)").arg(QLatin1String(kNames[part])).arg(position));
         if (part == 3)
             machine.setPersistentLoader([&loader](Value* pid) { return loader.load(pid); });
         qint64 used = 0;
@@ -160,7 +162,6 @@ Result<Value*> readTorchLegacy(Checkpoint& checkpoint, int fileIndex)
             Error error = value.error();
             if (error.offset >= 0)
                 error.offset += position;
-            static const char* const kNames[] = {"magic number", "protocol version", "system info", "object", "storage keys"};
             error.message = QStringLiteral("legacy %1 pickle: %2").arg(QLatin1String(kNames[part]), error.message);
             return error;
         }

@@ -5,6 +5,7 @@
 #include "core/formats/torchscript_classes.h"
 #include "core/formats/zip_archive.h"
 
+#include "core/pickle/global_sweep.h"
 #include "core/pickle/pickle_machine.h"
 
 
@@ -136,6 +137,45 @@ private:
     std::vector<int> m_entryOfNumber;   // per storage number n: the entry named m_folder + "n", -1 when none
 };
 
+// torch's unpicklers stop at STOP and never look at what follows; its writers leave nothing there.
+// A reader that goes on (a second pickle.load on the same stream, a scanner that walks the whole
+// record) reads other opcodes: the difference is noted and what follows is swept for globals.
+void noteBytesAfterStop(Checkpoint& checkpoint, const QString& recordName, const char* bytes, qint64 size, qint64 end,
+                        bool torchScript)
+{
+    const QString note = QStringLiteral("%1: %2 bytes follow its STOP at byte %3: torch.load never reads them, a reader "
+                                        "that goes on reads them as more opcodes")
+                             .arg(recordName).arg(size - end).arg(end - 1);
+    checkpoint.readingDifferences.append(note);
+    checkpoint.warnings.append(note);
+    SweepOptions options;
+    options.acrossStops = true;
+    addOtherReadings(checkpoint, OtherReading::Kind::AfterStop, recordName, end, sweepGlobals(bytes + end, size - end, options),
+                     torchScript);
+}
+
+// Two records of one name (or names one to torch's case-blind lookup): loaders and scanners may
+// read different ones. Refused, after every pickle record has been swept for the globals it names,
+// so that the scan names what any of them would import.
+Error refuseTwins(Checkpoint& checkpoint, const ZipArchive& archive)
+{
+    checkpoint.readingDifferences.append(archive.twinProblem());
+    const std::vector<ZipEntry>& entries = archive.entries();
+    for (size_t entry = 0; entry < entries.size(); ++entry) {
+        if (!entries[entry].name.endsWith(QLatin1String(".pkl"), Qt::CaseInsensitive))
+            continue;
+        bool crcFailed = false;
+        const auto bytes = archive.readIgnoringCrc(int(entry), kMaxPickleBytes, &crcFailed);
+        if (!bytes)
+            continue;
+        SweepOptions options;
+        options.acrossStops = true;
+        addOtherReadings(checkpoint, OtherReading::Kind::TwinRecord, entries[entry].name, 0,
+                         sweepGlobals(bytes->constData(), bytes->size(), options));
+    }
+    return makeError(ErrorCode::Corrupt, archive.twinProblem());
+}
+
 Result<Value*> runPickleRecord(Checkpoint& checkpoint, const ZipArchive& zip, int entry, ZipStorageLoader& loader,
                                bool torchScript, int* protocol)
 {
@@ -149,22 +189,35 @@ Result<Value*> runPickleRecord(Checkpoint& checkpoint, const ZipArchive& zip, in
             return offset.error();
         bytes = zip.file().data() + *offset;
     } else {
-        auto read = zip.read(entry, kMaxPickleBytes);
+        bool crcFailed = false;
+        auto read = zip.readIgnoringCrc(entry, kMaxPickleBytes, &crcFailed);
         if (!read)
             return read.error();
+        if (crcFailed) {
+            const QString note = QStringLiteral("zip record '%1' fails its CRC check: torch's reader (miniz built without CRC "
+                                                "checks) unpickles it all the same, Python's zipfile refuses it")
+                                     .arg(info.name);
+            checkpoint.readingDifferences.append(note);
+            checkpoint.warnings.append(note);
+        }
         copy = std::move(*read);
         bytes = copy.constData();
         size = copy.size();
     }
+    const QString recordName = info.name.section(u'/', 1);
     PickleMachine machine(checkpoint);
     machine.setTorchScriptMode(torchScript);
     machine.setPersistentLoader([&loader](Value* pid) { return loader.load(pid); });
-    auto root = machine.run(bytes, size);
+    machine.setPickleName(recordName);
+    qint64 end = 0;
+    auto root = machine.run(bytes, size, &end);
     if (!root) {
         Error error = root.error();
-        error.message = info.name.section(u'/', 1) + QStringLiteral(": ") + error.message;
+        error.message = recordName + QStringLiteral(": ") + error.message;
         return error;
     }
+    if (end < size)
+        noteBytesAfterStop(checkpoint, recordName, bytes, size, end, torchScript);
     if (protocol)
         *protocol = machine.protocol();
     return root;
@@ -175,12 +228,20 @@ Result<Value*> runPickleRecord(Checkpoint& checkpoint, const ZipArchive& zip, in
 Result<Value*> readTorchZip(Checkpoint& checkpoint, int fileIndex, Format* format)
 {
     SourceFile& source = checkpoint.files[size_t(fileIndex)];
-    auto zipResult = ZipArchive::open(source.map);
+    ZipOpenOptions options;
+    options.keepTwins = true;  // refused below, once their pickles have been swept
+    auto zipResult = ZipArchive::open(source.map, options);
     if (!zipResult)
         return zipResult.error();
     std::shared_ptr<ZipArchive> zip = *zipResult;
     source.records = zip;  // Checkpoint::storageBytes finds record data through it
     const ZipArchive& archive = *zip;
+    if (!archive.twinProblem().isEmpty())
+        return refuseTwins(checkpoint, archive);
+    for (const QString& irregularity : archive.irregularities()) {
+        checkpoint.readingDifferences.append(irregularity);
+        checkpoint.warnings.append(irregularity);
+    }
 
     auto prefixResult = archivePrefix(archive);
     if (!prefixResult)

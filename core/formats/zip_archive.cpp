@@ -5,6 +5,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -161,6 +162,7 @@ Result<quint64> parseCentralHeader(const char* data, quint64 at, quint64 end, qu
     entry->localHeaderOffset = readU32(header + 42);
     const char* name = header + kCentralHeaderSize;
     entry->name = QString::fromUtf8(name, nameLength);
+    entry->nameBytes = nameLength;
 
     Zip64Fields zip64;
     zip64.uncompressed = entry->uncompressedSize == kSaturated32;
@@ -202,7 +204,7 @@ QString asciiLowerCase(const QString& name)
 
 // One pass over the headers, straight from the map: nothing is copied but the names.
 Status readCentralDirectory(const MappedFile& file, const Directory& directory, std::vector<ZipEntry>* entries,
-                            FlatPositionIndex* index)
+                            FlatPositionIndex* index, QString* twinProblem)
 {
     // A central directory entry takes at least 46 bytes: a count beyond that is a lie, and
     // reserving for it would allocate what the directory never holds.
@@ -231,15 +233,27 @@ Status readCentralDirectory(const MappedFile& file, const Directory& directory, 
         at = *next;
         // Refused, not resolved: readers that pick the first or the last of two records named
         // data.pkl see different pickles (a scanner could pass what a loader then runs).
+        // A scanner keeps them (twinProblem), the first one findable, and reads every pickle.
+        const auto twin = [&](const QString& problem) -> Status {
+            if (!twinProblem)
+                return makeError(ErrorCode::Corrupt, problem);
+            if (twinProblem->isEmpty())
+                *twinProblem = problem;
+            return Ok{};
+        };
         const auto sameName = [&](size_t at) { return (*entries)[at].name == entry.name; };
-        if (!index->findOrAdd(nameHash(entry.name), entries->size(), sameName).second)
-            return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip archive: record '%1' appears twice").arg(entry.name));
+        if (!index->findOrAdd(nameHash(entry.name), entries->size(), sameName).second) {
+            if (Status status = twin(QStringLiteral("corrupt zip archive: record '%1' appears twice").arg(entry.name)); !status)
+                return status;
+        }
         const QString folded = asciiLowerCase(entry.name);
         const bool capitalised = folded != entry.name;
         if ((capitalised && (findName(*index, *entries, folded) != FlatPositionIndex::npos || foldedCapitalised.contains(folded)))
-            || (!capitalised && foldedCapitalised.contains(folded)))
-            return makeError(ErrorCode::Corrupt, QStringLiteral("corrupt zip archive: record '%1' differs from another only in letter case "
-                                                                "(torch's reader may take either)").arg(entry.name));
+            || (!capitalised && foldedCapitalised.contains(folded))) {
+            if (Status status = twin(QStringLiteral("corrupt zip archive: record '%1' differs from another only in letter case "
+                                                    "(torch's reader may take either)").arg(entry.name)); !status)
+                return status;
+        }
         if (capitalised)
             foldedCapitalised.insert(folded);
         entries->push_back(std::move(entry));
@@ -310,15 +324,17 @@ private:
 
 }  // namespace
 
-Result<std::shared_ptr<ZipArchive>> ZipArchive::open(std::shared_ptr<MappedFile> file)
+Result<std::shared_ptr<ZipArchive>> ZipArchive::open(std::shared_ptr<MappedFile> file, ZipOpenOptions options)
 {
     auto directory = findCentralDirectory(*file);
     if (!directory)
         return directory.error();
     std::shared_ptr<ZipArchive> archive(new ZipArchive);
     archive->m_file = std::move(file);
-    if (auto status = readCentralDirectory(*archive->m_file, *directory, &archive->m_entries, &archive->m_index); !status)
+    if (auto status = readCentralDirectory(*archive->m_file, *directory, &archive->m_entries, &archive->m_index,
+                                           options.keepTwins ? &archive->m_twinProblem : nullptr); !status)
         return status.error();
+    archive->findIrregularities();
     const size_t count = archive->m_entries.size();
     archive->m_dataOffsets.reset(new std::atomic<qint64>[count]);
     for (size_t i = 0; i < count; ++i)
@@ -394,7 +410,54 @@ Result<qint64> ZipArchive::dataOffset(int entry) const
     return *offset;
 }
 
+void ZipArchive::findIrregularities()
+{
+    constexpr quint16 kFlagPatched = 0x0020, kFlagStrongEncryption = 0x0040;
+    for (const ZipEntry& entry : m_entries) {
+        if (entry.flags & (kFlagPatched | kFlagStrongEncryption)) {
+            m_irregularities.append(QStringLiteral("zip record '%1' has general-purpose flag 0x%2 (%3): torch's reader and "
+                                                   "Python's zipfile refuse it, other readers may not")
+                                        .arg(entry.name)
+                                        .arg(entry.flags & (kFlagPatched | kFlagStrongEncryption), 2, 16, QLatin1Char('0'))
+                                        .arg((entry.flags & kFlagPatched) ? QStringLiteral("patched data") : QStringLiteral("strong encryption")));
+        }
+        if (m_irregularities.size() >= 10)
+            return;
+    }
+    // Each record takes at least its local header, its name and its compressed bytes from where
+    // its local header starts (local extra fields only add to that). A record starting before the
+    // previous one ends hides inside it: readers of the central directory and readers walking
+    // local headers see different archives.
+    std::vector<size_t> order(m_entries.size());
+    for (size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return m_entries[a].localHeaderOffset < m_entries[b].localHeaderOffset; });
+    for (size_t i = 1; i < order.size() && m_irregularities.size() < 10; ++i) {
+        const ZipEntry& before = m_entries[order[i - 1]];
+        const ZipEntry& after = m_entries[order[i]];
+        const quint64 least = kLocalHeaderSize + before.nameBytes;
+        const bool overflows = before.compressedSize > std::numeric_limits<quint64>::max() - least - before.localHeaderOffset;
+        if (overflows || before.localHeaderOffset + least + before.compressedSize > after.localHeaderOffset) {
+            m_irregularities.append(QStringLiteral("zip records '%1' and '%2' overlap (the second starts at byte %3, inside the "
+                                                   "first): readers that walk local headers see other records than the directory lists")
+                                        .arg(before.name, after.name)
+                                        .arg(after.localHeaderOffset));
+        }
+    }
+}
+
 Result<QByteArray> ZipArchive::read(int entry, qint64 maxBytes) const
+{
+    return readChecked(entry, maxBytes, nullptr);
+}
+
+Result<QByteArray> ZipArchive::readIgnoringCrc(int entry, qint64 maxBytes, bool* crcFailed) const
+{
+    *crcFailed = false;
+    return readChecked(entry, maxBytes, crcFailed);
+}
+
+Result<QByteArray> ZipArchive::readChecked(int entry, qint64 maxBytes, bool* crcFailed) const
 {
     auto readable = readableEntry(entry);
     if (!readable)
@@ -427,7 +490,7 @@ Result<QByteArray> ZipArchive::read(int entry, qint64 maxBytes) const
         if (info.compressedSize > quint64(m_file->size()) || !m_file->contains(*offset, qint64(info.compressedSize)))
             return makeError(ErrorCode::Truncated, QStringLiteral("record '%1' (%2 compressed bytes at byte %3) runs past the end of the file")
                                                        .arg(info.name).arg(info.compressedSize).arg(*offset), *offset);
-        return inflateRecord(info, *offset);
+        return inflateRecord(info, *offset, crcFailed);
     }
 
     const qint64 size = qint64(info.uncompressedSize);
@@ -440,7 +503,7 @@ Result<QByteArray> ZipArchive::read(int entry, qint64 maxBytes) const
 
 // A deflated record in a buffer of its directory size, refused when the stream is damaged, ends
 // short of the size, goes on past it or fails its CRC.
-Result<QByteArray> ZipArchive::inflateRecord(const ZipEntry& info, qint64 offset) const
+Result<QByteArray> ZipArchive::inflateRecord(const ZipEntry& info, qint64 offset, bool* crcFailed) const
 {
     // read() checked that the compressed bytes lie inside the file.
     RawInflater inflater(m_file->data() + offset, info.compressedSize);
@@ -461,8 +524,11 @@ Result<QByteArray> ZipArchive::inflateRecord(const ZipEntry& info, qint64 offset
     quint64 extra = 0;
     if (status != Z_STREAM_END && (inflater.inflateInto(&probe, 1, &extra), extra != 0))
         return makeError(ErrorCode::Corrupt, QStringLiteral("record '%1' inflates to more than its directory size").arg(info.name));
-    if (crc32_z(0, reinterpret_cast<const Bytef*>(bytes.constData()), z_size_t(bytes.size())) != info.crc32)
-        return makeError(ErrorCode::Corrupt, QStringLiteral("record '%1' fails its CRC check").arg(info.name));
+    if (crc32_z(0, reinterpret_cast<const Bytef*>(bytes.constData()), z_size_t(bytes.size())) != info.crc32) {
+        if (!crcFailed)
+            return makeError(ErrorCode::Corrupt, QStringLiteral("record '%1' fails its CRC check").arg(info.name));
+        *crcFailed = true;
+    }
     return bytes;
 }
 

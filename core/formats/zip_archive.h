@@ -12,6 +12,7 @@
 
 #include <QByteArray>
 #include <QString>
+#include <QStringList>
 
 #include <atomic>
 #include <memory>
@@ -26,13 +27,21 @@ struct ZipEntry {
     quint64 localHeaderOffset = 0;  // where the record's local header starts (unchecked until used)
     quint32 crc32 = 0;
     quint16 flags = 0;              // general purpose bits; bit 0: encrypted
+    quint16 nameBytes = 0;          // the name's length in the central header
     int method = 0;                 // 0 stored, 8 deflated
+};
+
+struct ZipOpenOptions {
+    // Two records with one name, or names that differ only in letter case (one name to torch's
+    // miniz), make readers disagree on which one they read. Refused at open unless kept for a
+    // scanner that reads them all (twinProblem() then says what is wrong; find() gives the first).
+    bool keepTwins = false;
 };
 
 class ZipArchive final : public RecordOffsets {
 public:
     // Reads the central directory. Fails with a clear message for truncated or non-zip data.
-    static Result<std::shared_ptr<ZipArchive>> open(std::shared_ptr<MappedFile> file);
+    static Result<std::shared_ptr<ZipArchive>> open(std::shared_ptr<MappedFile> file, ZipOpenOptions options = {});
 
     const std::vector<ZipEntry>& entries() const { return m_entries; }
     // Index of the entry with exactly this name, -1 when absent.
@@ -47,15 +56,32 @@ public:
 
     const MappedFile& file() const { return *m_file; }
 
+    // Kept twins (ZipOpenOptions::keepTwins): the refusal open() would have given, empty when none.
+    const QString& twinProblem() const { return m_twinProblem; }
+    // Places where zip readers disagree without refusing the archive, one sentence each: records
+    // whose bytes overlap another record's (a reader that walks local headers sees other records
+    // than the central directory lists), general-purpose flags 0x20 / 0x40 (patched data, strong
+    // encryption) that miniz and Python's zipfile refuse and we read.
+    const QStringList& irregularities() const { return m_irregularities; }
+
+    // As read(), but a deflated record that fails its CRC check is returned with *crcFailed set:
+    // torch's miniz is built with MINIZ_DISABLE_ZIP_READER_CRC32_CHECKS and reads such a record,
+    // Python's zipfile refuses it. For the pickles, whose verdict must follow what torch runs.
+    Result<QByteArray> readIgnoringCrc(int entry, qint64 maxBytes, bool* crcFailed) const;
+
 private:
     ZipArchive() = default;
     Result<const ZipEntry*> readableEntry(int entry) const;
     Result<qint64> localDataOffset(const ZipEntry& info) const;
-    Result<QByteArray> inflateRecord(const ZipEntry& info, qint64 offset) const;
+    Result<QByteArray> readChecked(int entry, qint64 maxBytes, bool* crcFailed) const;
+    Result<QByteArray> inflateRecord(const ZipEntry& info, qint64 offset, bool* crcFailed) const;
+    void findIrregularities();
     Status checkStoredSizes(const ZipEntry& info) const;
 
     std::shared_ptr<MappedFile> m_file;
     std::vector<ZipEntry> m_entries;
+    QString m_twinProblem;
+    QStringList m_irregularities;
     FlatPositionIndex m_index;  // entry names, by position in m_entries
     // Per entry: its data offset once dataOffset() has resolved it, -1 before. Resolved on first
     // use, not at open: opening reads the directory only (a local header per record would fault a

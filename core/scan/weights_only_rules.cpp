@@ -908,7 +908,14 @@ void zipVerdict(const Checkpoint& checkpoint, const SourceFile& source, WeightsO
         verdict->rejected.append(QStringLiteral("no data.pkl record"));
         return;
     }
-    auto bytes = zip.read(dataPkl, qint64(4) << 30);
+    // miniz refuses a record flagged as encrypted, strong-encrypted or patched data before reading it.
+    if (zip.entries()[size_t(dataPkl)].flags & (0x0001 | 0x0020 | 0x0040)) {
+        finish(verdict, QStringLiteral("RuntimeError"), QStringLiteral("PytorchStreamReader failed retrieving file meta-data for data.pkl: unsupported feature"), true);
+        verdict->rejected.append(QStringLiteral("data.pkl's zip flags (encrypted or patched data)"));
+        return;
+    }
+    bool crcFailed = false;  // torch builds miniz without CRC checks: it reads such a data.pkl
+    auto bytes = zip.readIgnoringCrc(dataPkl, qint64(4) << 30, &crcFailed);
     if (!bytes) {
         finish(verdict, QStringLiteral("RuntimeError"), bytes.error().message, true);
         return;

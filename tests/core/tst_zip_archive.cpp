@@ -139,6 +139,8 @@ private Q_SLOTS:
     void testReadsTorchLayout();
     void testRefusesBrokenDirectory_data();
     void testRefusesBrokenDirectory();
+    void testIrregularities_data();
+    void testIrregularities();
     void testRefusesBrokenRecord_data();
     void testRefusesBrokenRecord();
     void testStoredOffsetKeepsTheSizeRule();
@@ -246,6 +248,60 @@ void TestZipArchive::testRefusesBrokenDirectory()
     auto zip = openBytes(bytes);
     QVERIFY(!zip);
     QVERIFY2(zip.error().message.contains(message), qPrintable(zip.error().message));
+    // A scanner may keep twins (it sweeps every pickle): the refusal becomes twinProblem, every
+    // record is listed, and find() gives the first. Every other problem still refuses.
+    ZipOpenOptions keep;
+    keep.keepTwins = true;
+    auto kept = ZipArchive::open(MappedFile::fromMemory(QStringLiteral("test.zip"), bytes.constData(), bytes.size()), keep);
+    const bool twins = message.contains(QLatin1String("appears twice")) || message.contains(QLatin1String("letter case"));
+    QCOMPARE(kept.ok(), twins);
+    if (twins) {
+        QVERIFY2((*kept)->twinProblem().contains(message), qPrintable((*kept)->twinProblem()));
+        QCOMPARE((*kept)->entries().size(), size_t(3));
+        QCOMPARE((*kept)->find((*kept)->entries()[0].name), 0);
+    }
+}
+
+// Places where zip readers disagree without one refusing: records over each other's bytes, and
+// general-purpose flags miniz and zipfile refuse (0x20 patched data, 0x40 strong encryption).
+void TestZipArchive::testIrregularities_data()
+{
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<QString>("irregularity");  // empty: none
+    const Record pkl = stored("archive/data.pkl", text(300));
+    const Record weights = stored("archive/data/0", text(24));
+    Archive a;
+    a.records = {pkl, weights};
+    QTest::addRow("torch's layout") << a.build() << QString();
+    Record alias = stored("archive/twin.pkl", text(300));
+    alias.localOffset = 0;  // the directory points it at data.pkl's local header
+    a.records = {pkl, weights, alias};
+    QTest::addRow("two entries, one record") << a.build() << "zip records 'archive/data.pkl' and 'archive/twin.pkl' overlap";
+    Record inside = stored("archive/inner", text(10));
+    inside.localOffset = 100;  // inside data.pkl's 300 bytes
+    a.records = {pkl, weights, inside};
+    QTest::addRow("an entry inside another") << a.build() << "zip records 'archive/data.pkl' and 'archive/inner' overlap";
+    for (const quint16 flag : {quint16(0x20), quint16(0x40)}) {
+        Record flagged = pkl;
+        flagged.flags |= flag;
+        a.records = {flagged, weights};
+        QTest::addRow("flag 0x%x", flag) << a.build() << QStringLiteral("general-purpose flag 0x%1").arg(flag, 2, 16, QLatin1Char('0'));
+    }
+}
+
+void TestZipArchive::testIrregularities()
+{
+    QFETCH(QByteArray, bytes);
+    QFETCH(QString, irregularity);
+    auto zip = openBytes(bytes);
+    QVERIFY2(zip, zip ? "" : qPrintable(zip.error().message));
+    const QStringList found = (*zip)->irregularities();
+    if (irregularity.isEmpty()) {
+        QVERIFY2(found.isEmpty(), qPrintable(found.join(u'\n')));
+        return;
+    }
+    QCOMPARE(found.size(), 1);
+    QVERIFY2(found.first().contains(irregularity), qPrintable(found.first()));
 }
 
 void TestZipArchive::testRefusesBrokenRecord_data()
@@ -311,6 +367,15 @@ void TestZipArchive::testRefusesBrokenRecord()
     auto read = (*zip)->read(0, maxBytes);
     QVERIFY(!read);
     QVERIFY2(read.error().message.contains(message), qPrintable(read.error().message));
+    // For pickles the CRC alone does not refuse (torch's miniz does not check it): the bytes come
+    // back with the failure flagged. Every other problem refuses alike.
+    bool crcFailed = false;
+    auto tolerant = (*zip)->readIgnoringCrc(0, maxBytes, &crcFailed);
+    const bool crc = message.contains(QLatin1String("CRC"));
+    QCOMPARE(tolerant.ok(), crc);
+    QCOMPARE(crcFailed, crc);
+    if (crc)
+        QCOMPARE(*tolerant, record.data);
 }
 
 void TestZipArchive::testStoredOffsetKeepsTheSizeRule()

@@ -253,6 +253,54 @@ def zip64_lie(name, entry, uncompressed):
     open(path_of(name), "wb").write(bytes(data))
 
 
+class _Stand:
+    """What the recording unpickler hands out for every global and persistent id: calling it,
+    setting its state and filling it do nothing."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __call__(self, *args, **kwargs):
+        return _Stand()
+
+    def __setstate__(self, state):
+        pass
+
+    def append(self, item):
+        pass
+
+    def extend(self, items):
+        pass
+
+    def __setitem__(self, key, value):
+        pass
+
+
+def cpython_file_globals(data, loads=1):
+    """The globals CPython's C Unpickler reaches reading `data` from io.BytesIO, the way torch.load
+    reads data.pkl, for `loads` pickles in a row (a second pickle.load on the same stream). Its
+    find_class records the name and hands out _Stand: nothing is imported or run. The truth for the
+    readings our scan sweeps without running (reads across a FRAME's end, bytes after STOP)."""
+    import _pickle
+    names = []
+
+    class Recorder(_pickle.Unpickler):
+        def find_class(self, module, name):
+            names.append(module + "." + name)
+            return _Stand
+
+        def persistent_load(self, pid):
+            return _Stand()
+
+    stream = io.BytesIO(data)
+    try:
+        for _ in range(loads):
+            Recorder(stream).load()
+    except Exception:  # noqa: BLE001 - what was reached before the error is the answer
+        pass
+    return names
+
+
 def frames():
     """Pickles that CPython's unpicklers read differently (python/cpython#154848). The straddle
     follows trailofbits/fickling test/test_bypasses.py::test_frame_boundary_divergence (commit
@@ -266,13 +314,116 @@ def frames():
     hidden = b"cposix\nsystem\nV" + touch(s).encode() + b"\n\x85R"
     straddle = (b"(\x95" + struct.pack("<Q", 2) + b"B\x07\x01\x00\x00" + b"\x00\x00"
                 + (hidden + b"(").ljust(256 + 5, b"N") + b"1N")
-    zip_with(s, with_weight(lambda pw: pw.raw(straddle)),
-             "BINBYTES' length straddles a FRAME's end: old _pickle.c reads a hidden posix.system (fickling)",
-             reads_differently=True)
+    data = with_weight(lambda pw: pw.raw(straddle))
+    assert "posix.system" in cpython_file_globals(data), "this Python's _pickle no longer reads across frames"
+    assert sys.version_info < (3, 13), "regenerate with a Python whose _pickle reads across frames (Debian 12's 3.11)"
+    zip_with(s, data, "BINBYTES' length straddles a FRAME's end: old _pickle.c reads a hidden posix.system (fickling)",
+             unsafe=["posix.system"], reads_differently=True)
     s = "frame_reopened"
     reopened = b"(\x95" + struct.pack("<Q", 11) + b"N\x95" + struct.pack("<Q", 2) + b"N1N"
     zip_with(s, with_weight(lambda pw: pw.raw(reopened)),
              "a FRAME starts before the previous frame is used up (pickle.py refuses it)", reads_differently=True)
+
+
+def differentials():
+    """Files that readers take differently (issue 24 item 1, docs/scan-differentials.md): each
+    opens, lists its tensor, and is never called safe."""
+    # A memo key stored twice: CPython keeps the later value, pickletools refuses.
+    s = "memo_key_twice"
+    data = with_weight(lambda pw: pw.str("first").raw(b"q\x07" + b"0").str("second").raw(b"q\x07"), check=False)
+    try:
+        pickletools.dis(data, out=io.StringIO())
+        sys.exit("pickletools accepted a memo key stored twice")
+    except ValueError:
+        pass
+    zip_with(s, data, "BINPUT 7 twice (pickletools refuses, CPython keeps the later value)", reads_differently=True)
+    # PROTO in the middle: CPython switches protocols there.
+    s = "proto_not_first"
+    zip_with(s, with_weight(lambda pw: pw.raw(b"\x80\x02N")), "a second PROTO after the first opcodes", reads_differently=True)
+    # A second pickle after data.pkl's STOP: torch.load never reads it, a second pickle.load does.
+    s = "pickle_after_stop"
+    second = PickleWriter(2).glob("posix", "system").str(touch(s)).raw(b"\x85R.").bytes()
+    data = benign_pickle() + second
+    reached = cpython_file_globals(data, loads=2)
+    assert "posix.system" in reached and "posix.system" not in cpython_file_globals(data, loads=1), reached
+    zip_with(s, data, "a second pickle after data.pkl's STOP calls posix.system (a second pickle.load runs it)",
+             unsafe=["posix.system"], reads_differently=True)
+    # A deflated data.pkl whose CRC is wrong: torch's miniz (no CRC checks) reads it, zipfile refuses.
+    s = "zip_bad_crc"
+    name = s + ".pt"
+    zipfile_archive(name, [("archive/data.pkl", with_weight(lambda pw: pw.glob("posix", "system").str(touch(s)).raw(b"\x85R"))),
+                           ("archive/data/0", WEIGHT)], compress={"archive/data.pkl"})
+    patch_crc(name, "archive/data.pkl")
+    try:
+        zipfile.ZipFile(path_of(name)).read("archive/data.pkl")
+        sys.exit("zipfile read a record whose CRC is wrong")
+    except zipfile.BadZipFile:
+        pass
+    record(name, "deflated data.pkl with a wrong CRC calling posix.system (torch reads it, zipfile refuses)", True,
+           unsafe=["posix.system"], reads_differently=True)
+    # General-purpose flag 0x20 (compressed patched data) on data.pkl: zipfile refuses it.
+    s = "zip_flag_patched"
+    name = s + ".pt"
+    zipfile_archive(name, [("archive/data.pkl", benign_pickle()), ("archive/data/0", WEIGHT)])
+    patch_flags(name, "archive/data.pkl", 0x20)
+    try:
+        zipfile.ZipFile(path_of(name)).read("archive/data.pkl")
+        sys.exit("zipfile read a record flagged as patched data")
+    except NotImplementedError:
+        pass
+    record(name, "data.pkl flagged 0x20 (compressed patched data): zipfile refuses it, we read it", True, reads_differently=True)
+    # A directory entry whose local header lies inside another record's bytes.
+    s = "zip_overlapping_records"
+    name = s + ".pt"
+    zipfile_archive(name, [("archive/data.pkl", benign_pickle()), ("archive/data/0", WEIGHT)])
+    add_overlapping_entry(name, "archive/data.pkl", "archive/twin.pkl")
+    record(name, "a second directory entry pointing into data.pkl's record (overlapping records)", True, reads_differently=True)
+
+
+def patch_field(name, entry, local_at, central_at, change):
+    """Rewrites a 16- or 32-bit field of `entry` (offsets in its local header and its central
+    directory record; the width follows the field: 4 bytes at the CRC, 2 at the flags) as
+    change(old value)."""
+    data = bytearray(open(path_of(name), "rb").read())
+    raw = entry.encode()
+    fmt = "<I" if local_at == 14 else "<H"
+    for sig, field_at, name_len_at, header in ((b"PK\x03\x04", local_at, 26, 30), (b"PK\x01\x02", central_at, 28, 46)):
+        at = data.find(sig)
+        while at >= 0:
+            n = struct.unpack_from("<H", data, at + name_len_at)[0]
+            if data[at + header:at + header + n] == raw:
+                struct.pack_into(fmt, data, at + field_at, change(struct.unpack_from(fmt, data, at + field_at)[0]))
+            at = data.find(sig, at + 4)
+    open(path_of(name), "wb").write(bytes(data))
+
+
+def patch_crc(name, entry):
+    """Flips every bit of `entry`'s CRC."""
+    patch_field(name, entry, 14, 16, lambda crc: crc ^ 0xFFFFFFFF)
+
+
+def patch_flags(name, entry, flags):
+    """Sets general-purpose flag bits of `entry`."""
+    patch_field(name, entry, 6, 8, lambda old: old | flags)
+
+
+def add_overlapping_entry(name, target, alias):
+    """Appends a central directory entry named `alias` that copies `target`'s (same local header):
+    two directory entries over one record's bytes."""
+    data = bytearray(open(path_of(name), "rb").read())
+    eocd = data.rfind(b"PK\x05\x06")
+    count, size, offset = struct.unpack_from("<HIL", data, eocd + 10)
+    at = offset
+    while at < offset + size:
+        n, m, k = struct.unpack_from("<HHH", data, at + 28)
+        if data[at + 46:at + 46 + n] == target.encode():
+            copy = bytearray(data[at:at + 46 + n + m + k])
+            copy[46:46 + n] = alias.encode().ljust(n, b"_")[:n]
+            break
+        at += 46 + n + m + k
+    data[offset + size:offset + size] = copy
+    struct.pack_into("<HHI", data, eocd + len(copy) + 8, count + 1, count + 1, size + len(copy))
+    open(path_of(name), "wb").write(bytes(data))
 
 
 def containers():
@@ -318,8 +469,8 @@ def containers():
         zipfile_archive(name, [("archive/data.pkl", pkl), ("archive/data/0", WEIGHT),
                                ("archive/data.pkl", with_weight(lambda pw: pw.glob("posix", "system")
                                                                 .str(touch("zip_duplicate_pickle")).raw(b"\x85R")))])
-    record(name, "two data.pkl records, the second hostile (scanners and loaders may pick different ones)", False,
-           error="appears twice")
+    record(name, "two data.pkl records, the second hostile (scanners and loaders may pick different ones; the scan "
+                 "sweeps both)", False, unsafe=["posix.system"], error="appears twice")
     name = "byteorder_big.pt"
     write_torch_zip(path_of(name), [("data.pkl", pkl), ("byteorder", b"big"), ("data/0", struct.pack(">6f", 1, 2, 3, 4, 5, 6))])
     record(name, "a big-endian archive (byteorder record 'big'; torch 1.13 ignores the record)", True)
@@ -422,6 +573,7 @@ def main():
             os.remove(old)
     pickles()
     frames()
+    differentials()
     containers()
     safetensors()
     with open(path_of("manifest.json"), "w") as f:
