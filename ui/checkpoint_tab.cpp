@@ -471,20 +471,21 @@ void CheckpointTab::showUnsafeGlobals(const Checkpoint& checkpoint)
     for (const QString& global : checkpoint.unsafeGlobals)
         globals.append(global.toHtmlEscaped());
     QString html;
-    if (!globals.isEmpty()) {
-        html = QStringLiteral("<b>%1</b> %2<br>%3")
-                   .arg(tr("Loading this file with torch.load(weights_only=False) would run code."),
-                        tr("Statelens ran nothing: it reads the pickle without calling anything."),
-                        tr("Globals outside torch's allow list: %1.").arg(globals.join(QStringLiteral(", "))));
-    }
-    // A pickle that unpicklers read differently may hide a call from every listing, this one included.
+    // A pickle that unpicklers read differently may hide a call from every listing, this one
+    // included: said first. The calls other readings reach are among the globals below.
     if (!checkpoint.readingDifferences.isEmpty()) {
-        if (!html.isEmpty())
-            html += QStringLiteral("<br>");
         html += QStringLiteral("<b>%1</b> %2<br>%3")
                     .arg(tr("Do not load this file: its pickle reads differently in different unpicklers."),
                          tr("What torch.load would run may not be what is shown here."),
                          checkpoint.readingDifferences.first().toHtmlEscaped());
+    }
+    if (!globals.isEmpty()) {
+        if (!html.isEmpty())
+            html += QStringLiteral("<br>");
+        html += QStringLiteral("<b>%1</b> %2<br>%3")
+                    .arg(tr("Loading this file with torch.load(weights_only=False) would run code."),
+                         tr("Statelens ran nothing: it reads the pickle without calling anything."),
+                         tr("Globals outside torch's allow list: %1.").arg(globals.join(QStringLiteral(", "))));
     }
     if (!objects.empty()) {
         html += QStringLiteral("<br>")

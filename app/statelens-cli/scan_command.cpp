@@ -10,6 +10,21 @@
 
 namespace statelens::cli {
 
+namespace {
+
+QString otherReadingDescription(OtherReading::Kind kind)
+{
+    switch (kind) {
+    case OtherReading::Kind::AfterError: return QStringLiteral("past the point where reading stopped, for an unpickler that reads on");
+    case OtherReading::Kind::FileUnpickler: return QStringLiteral("as CPython's C Unpickler reads it from a file, the way torch.load does");
+    case OtherReading::Kind::AfterStop: return QStringLiteral("after the pickle's STOP, for a reader that goes on");
+    case OtherReading::Kind::TwinRecord: return QStringLiteral("in a zip record loaders may read instead of its twin");
+    }
+    return QString();
+}
+
+}  // namespace
+
 int runScan(const QStringList& arguments)
 {
     QStringList positional;
@@ -20,13 +35,13 @@ int runScan(const QStringList& arguments)
     // What was read before a failure is reported: CPython would have run it before failing.
     const PartialCheckpoint opened = openAsFarAsPossible(file);
     const Checkpoint& checkpoint = *opened.checkpoint;
-    if (opened.error && checkpoint.globals.isEmpty() && checkpoint.readingDifferences.isEmpty()) {
+    if (opened.error && !scanReachedAnything(checkpoint)) {
         printError(opened.error->toString());  // nothing was reached at all
         return 2;
     }
     const QString error = opened.error ? opened.error->toString() : QString();
     const WeightsOnlyVerdict verdict = weightsOnlyVerdict(checkpoint);
-    const bool safe = !opened.error && checkpoint.looksSafe();
+    const bool safe = scanSaysSafe(checkpoint, !opened.error);
 
     if (json) {
         writeBytes(scanJsonText(checkpoint, file, verdict, error));
@@ -46,6 +61,15 @@ int runScan(const QStringList& arguments)
     if (!checkpoint.unsafeGlobals.isEmpty())
         out += QStringLiteral("Safe:    NO, %1 unsafe global(s): %2 (nothing was run)\n")
                    .arg(checkpoint.unsafeGlobals.size()).arg(checkpoint.unsafeGlobals.join(QStringLiteral(", ")));
+    if (!checkpoint.otherReadings.isEmpty()) {
+        out += QStringLiteral("Other readings reach globals the listing above does not:\n");
+        for (const OtherReading& reading : checkpoint.otherReadings) {
+            out += QStringLiteral("  %1%2   (%3, %4 byte %5)\n")
+                       .arg(reading.global, checkpoint.unsafeGlobals.contains(reading.global) ? QStringLiteral("   UNSAFE") : QString(),
+                            otherReadingDescription(reading.kind), reading.pickle)
+                       .arg(reading.offset);
+        }
+    }
     if (!checkpoint.readingDifferences.isEmpty()) {
         out += QStringLiteral("Safe:    NO, a pickle reads differently in different unpicklers: what torch.load runs may not be what is listed\n");
         for (const QString& difference : checkpoint.readingDifferences)

@@ -21,6 +21,19 @@ QJsonObject verdictJson(const WeightsOnlyVerdict& verdict)
     return object;
 }
 
+QJsonArray otherReadingsJson(const Checkpoint& checkpoint)
+{
+    QJsonArray readings;
+    for (const OtherReading& reading : checkpoint.otherReadings) {
+        readings.append(QJsonObject{{QStringLiteral("reading"), otherReadingKindName(reading.kind)},
+                                    {QStringLiteral("global"), reading.global},
+                                    {QStringLiteral("unsafe"), checkpoint.unsafeGlobals.contains(reading.global)},
+                                    {QStringLiteral("pickle"), reading.pickle},
+                                    {QStringLiteral("byte"), reading.offset}});
+    }
+    return readings;
+}
+
 }  // namespace
 
 QByteArray scanJsonText(const Checkpoint& checkpoint, const QString& file, const WeightsOnlyVerdict& verdict,
@@ -28,12 +41,13 @@ QByteArray scanJsonText(const Checkpoint& checkpoint, const QString& file, const
 {
     QJsonObject object{{QStringLiteral("file"), file},
                        {QStringLiteral("format"), formatName(checkpoint.format)},
-                       {QStringLiteral("safe"), error.isEmpty() && checkpoint.looksSafe()},
+                       {QStringLiteral("safe"), scanSaysSafe(checkpoint, error.isEmpty())},
                        {QStringLiteral("complete"), error.isEmpty()},
                        {QStringLiteral("error"), error.isEmpty() ? QJsonValue() : QJsonValue(error)},
                        {QStringLiteral("globals"), QJsonArray::fromStringList(checkpoint.globals)},
                        {QStringLiteral("unsafe"), QJsonArray::fromStringList(checkpoint.unsafeGlobals)},
                        {QStringLiteral("reads_differently"), QJsonArray::fromStringList(checkpoint.readingDifferences)},
+                       {QStringLiteral("other_readings"), otherReadingsJson(checkpoint)},
                        {QStringLiteral("weights_only"), verdict.applies ? QJsonValue(verdictJson(verdict)) : QJsonValue()}};
     if (!verdict.applies)
         object.insert(QStringLiteral("weights_only_note"), verdict.note);

@@ -10,6 +10,16 @@
 
 namespace statelens {
 
+// The scan's verdict: read to its end, no global outside the allow list (in any reading), no
+// pickle that reads differently in different unpicklers.
+inline bool scanSaysSafe(const Checkpoint& checkpoint, bool complete) { return complete && checkpoint.looksSafe(); }
+// Whether reading reached anything a verdict can be given on before it stopped (a global, in any
+// reading, or a place where readers differ). Nothing reached: the file is unreadable (exit 2).
+inline bool scanReachedAnything(const Checkpoint& checkpoint)
+{
+    return !checkpoint.globals.isEmpty() || !checkpoint.otherReadings.isEmpty() || !checkpoint.readingDifferences.isEmpty();
+}
+
 // error: empty for a complete scan; otherwise why reading stopped (the checkpoint holds what came before).
 QByteArray scanJsonText(const Checkpoint& checkpoint, const QString& file, const WeightsOnlyVerdict& verdict,
                         const QString& error = QString());

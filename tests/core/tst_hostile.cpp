@@ -130,6 +130,12 @@ void TestHostile::testFile()
             QCOMPARE(root.value(QStringLiteral("complete")).toBool(true), false);
             QCOMPARE(root.value(QStringLiteral("error")).toString(), opened.error().toString());
             QVERIFY(!root.value(QStringLiteral("globals")).toArray().isEmpty() || !root.value(QStringLiteral("reads_differently")).toArray().isEmpty());
+            // A refused file still names every dangerous global a reading of it reaches.
+            QStringList named;
+            for (const QJsonValue& value : root.value(QStringLiteral("unsafe")).toArray())
+                named.append(value.toString());
+            for (const QString& global : unsafe)
+                QVERIFY2(named.contains(global), qPrintable(global + QStringLiteral(" not in ") + named.join(u' ')));
             continue;
         }
         if (qstrcmp(verb, "scan") == 0) {

@@ -188,13 +188,18 @@ void TestScan::testCliContract()
         QCOMPARE(root.value(QStringLiteral("error")).isNull(), complete);
         if (!complete) {
             QVERIFY2(root.value(QStringLiteral("error")).toString().startsWith(path + QStringLiteral(": ")), qPrintable(it.key()));
-            QVERIFY2(!globals.isEmpty() || !root.value(QStringLiteral("reads_differently")).toArray().isEmpty(), qPrintable(it.key()));
+            QVERIFY2(!globals.isEmpty() || !root.value(QStringLiteral("reads_differently")).toArray().isEmpty()
+                         || !root.value(QStringLiteral("other_readings")).toArray().isEmpty(), qPrintable(it.key()));
         }
         const bool safe = complete && unsafe.isEmpty() && root.value(QStringLiteral("reads_differently")).toArray().isEmpty();
         QCOMPARE(root.value(QStringLiteral("safe")).toBool(), safe);
         QCOMPARE(run.exitCode, safe ? 0 : 1);
+        // Every unsafe name is a global of our reading or of another one (other_readings).
+        QJsonArray reached = globals;
+        for (const QJsonValue& reading : root.value(QStringLiteral("other_readings")).toArray())
+            reached.append(reading.toObject().value(QStringLiteral("global")));
         for (const QJsonValue& name : unsafe)
-            QVERIFY2(globals.contains(name), qPrintable(name.toString()));
+            QVERIFY2(reached.contains(name), qPrintable(name.toString()));
         const QJsonValue weightsOnly = root.value(QStringLiteral("weights_only"));
         if (weightsOnly.isNull()) {
             QVERIFY(!root.value(QStringLiteral("weights_only_note")).toString().isEmpty());
@@ -218,6 +223,18 @@ void TestScan::testCliContract()
     QVERIFY2(straddle.out.contains("Safe:    NO, a pickle reads differently in different unpicklers"), straddle.out.constData());
     QVERIFY2(straddle.out.contains("BINBYTES at byte"), straddle.out.constData());
     QVERIFY(!straddle.out.contains("Safe:    yes"));
+    // ... and names the call CPython's file unpickler reads there (the fixture script asserts that
+    // Python 3.11's _pickle reaches posix.system reading data.pkl from io.BytesIO).
+    QVERIFY2(straddle.out.contains("posix.system   UNSAFE   (as CPython's C Unpickler reads it from a file"), straddle.out.constData());
+    const CliRun straddleJson = runCli({QStringLiteral("scan"), data(QStringLiteral("hostile/frame_straddle_system.pt")), QStringLiteral("--json")});
+    const QJsonArray readings = QJsonDocument::fromJson(straddleJson.out).object().value(QStringLiteral("other_readings")).toArray();
+    QCOMPARE(readings.size(), 1);
+    const QJsonObject reading = readings.first().toObject();
+    QCOMPARE(reading.value(QStringLiteral("reading")).toString(), QStringLiteral("file_unpickler"));
+    QCOMPARE(reading.value(QStringLiteral("global")).toString(), QStringLiteral("posix.system"));
+    QCOMPARE(reading.value(QStringLiteral("pickle")).toString(), QStringLiteral("data.pkl"));
+    QVERIFY(reading.value(QStringLiteral("unsafe")).toBool());
+    QVERIFY(reading.value(QStringLiteral("byte")).toInteger() > 0);
     const CliRun usage = runCli({QStringLiteral("scan")});
     QCOMPARE(usage.exitCode, 2);
 }
@@ -230,17 +247,25 @@ void TestScan::testPeerSamples_data()
     QTest::addColumn<QString>("file");
     QTest::addColumn<QStringList>("dangerous");  // picklescan's Dangerous globals, as torch 1.13 names them
     QTest::addColumn<QString>("stop");           // where our reading stops
+    // What picklescan's sweep names past that point (its "unknown" and "42" are our "?": a part
+    // of the name that is no string literal), each at the opcode's byte, with the sweep's reading.
+    QTest::addColumn<QStringList>("afterError");
     QTest::newRow("memo entry missing") << QStringLiteral("keyerror-exploit.pkl") << QStringList{QStringLiteral("os.system")}
-                                        << QStringLiteral("BINGET at byte 52: memo entry 3 is missing");
+                                        << QStringLiteral("BINGET at byte 52: memo entry 3 is missing")
+                                        << QStringList{QStringLiteral("?.os@56")};
     QTest::newRow("STACK_GLOBAL of an int") << QStringLiteral("type-confusion-exploit.pkl") << QStringList{QStringLiteral("os.system")}
-                                            << QStringLiteral("STACK_GLOBAL at byte 62: module and name must be strings");
+                                            << QStringLiteral("STACK_GLOBAL at byte 62: module and name must be strings")
+                                            << QStringList{QStringLiteral("?.os@62")};
+    // CPython goes on past the BUILD and rebinds _rebuild_tensor; picklescan: "_rebuild_tensor.unknown".
     QTest::newRow("BUILD on a module") << QStringLiteral("sys_module_override_sploit.pkl") << QStringList{QStringLiteral("torch._utils")}
-                                       << QStringLiteral("BUILD at byte 72: cannot apply state to a global");
+                                       << QStringLiteral("BUILD at byte 72: cannot apply state to a global")
+                                       << QStringList{QStringLiteral("_rebuild_tensor.?@98")};
     // __builtin__.eval is builtins.eval under Python 3's name mapping (protocol 2 fix_imports);
     // torch.load reads on after the eval returns the magic number, to os.system in the fifth pickle.
     QTest::newRow("legacy magic number made by eval") << QStringLiteral("pytorch_magic_bypass.pt")
                                                       << QStringList{QStringLiteral("builtins.eval"), QStringLiteral("posix.system")}
-                                                      << QStringLiteral("magic number is computed by a call torch.load would run (builtins.eval(");
+                                                      << QStringLiteral("magic number is computed by a call torch.load would run (builtins.eval(")
+                                                      << QStringList{};
 }
 
 void TestScan::testPeerSamples()
@@ -248,6 +273,7 @@ void TestScan::testPeerSamples()
     QFETCH(QString, file);
     QFETCH(QStringList, dangerous);
     QFETCH(QString, stop);
+    QFETCH(QStringList, afterError);
     const QString path = data(QStringLiteral("peers/picklescan/") + file);
     const CliRun run = runCli({QStringLiteral("scan"), path, QStringLiteral("--json")});
     QCOMPARE(run.exitCode, 1);
@@ -261,6 +287,15 @@ void TestScan::testPeerSamples()
         unsafe.append(name.toString());
     for (const QString& name : dangerous)
         QVERIFY2(unsafe.contains(name), qPrintable(name + QStringLiteral(" not in ") + unsafe.join(u' ')));
+    QStringList swept;
+    for (const QJsonValue& value : root.value(QStringLiteral("other_readings")).toArray()) {
+        const QJsonObject reading = value.toObject();
+        QCOMPARE(reading.value(QStringLiteral("reading")).toString(), QStringLiteral("after_error"));
+        QVERIFY(reading.value(QStringLiteral("unsafe")).toBool());  // no name with "?" is on the allow list
+        QVERIFY(unsafe.contains(reading.value(QStringLiteral("global")).toString()));
+        swept.append(reading.value(QStringLiteral("global")).toString() + u'@' + QString::number(reading.value(QStringLiteral("byte")).toInteger()));
+    }
+    QCOMPARE(swept, afterError);
     // The text form says the same.
     const CliRun text = runCli({QStringLiteral("scan"), path});
     QCOMPARE(text.exitCode, 1);

@@ -299,8 +299,9 @@ void TestCheckpointTab::testBannerLinkSelectsTheObject()
     QVERIFY(tab->treeView()->viewport()->rect().intersects(tab->treeView()->visualRect(current)));
 }
 
-// A pickle whose frames CPython's unpicklers read differently names no unsafe global, and is
-// still announced: what torch.load would run may not be the tree on screen.
+// A pickle whose frames CPython's unpicklers read differently is announced first: what torch.load
+// would run may not be the tree on screen. The call CPython's file unpickler reads there
+// (posix.system, hidden from the linear reading) is named, though no object in the tree makes it.
 void TestCheckpointTab::testBannerWarnsOfAPickleThatReadsDifferently()
 {
     MainWindow window;
@@ -310,7 +311,7 @@ void TestCheckpointTab::testBannerWarnsOfAPickleThatReadsDifferently()
     const QString shown = plainText(tab->banner());
     QVERIFY2(shown.startsWith(QLatin1String("Do not load this file: its pickle reads differently in different unpicklers.")), qPrintable(shown));
     QVERIFY2(shown.contains(QLatin1String("BINBYTES at byte")), qPrintable(shown));
-    QVERIFY2(!shown.contains(QLatin1String("Globals outside")), qPrintable(shown));  // none is listed
+    QVERIFY2(shown.contains(QLatin1String("Globals outside torch's allow list: posix.system.")), qPrintable(shown));
     QVERIFY(tab->unsafeObjectLinks().isEmpty());
 }
 
