@@ -9,6 +9,8 @@
 // negative number) at the first offending token instead of after building a tree of it.
 #include "core/formats/safetensors_reader.h"
 
+#include "core/base/reserve_growing.h"
+
 #include "core/base/checked_math.h"
 
 #include <nlohmann/json.hpp>
@@ -647,8 +649,8 @@ Value* appendTensors(Checkpoint& checkpoint, int fileIndex, const std::vector<He
 {
     Value* root = checkpoint.arena.make(ValueKind::Dict);
     root->extras().entries.reserve(tensors.size());
-    checkpoint.rebuilt.reserve(checkpoint.rebuilt.size() + tensors.size());
-    checkpoint.storages.reserve(checkpoint.storages.size() + qsizetype(tensors.size()));
+    reserveGrowing(checkpoint.rebuilt, checkpoint.rebuilt.size() + tensors.size());
+    reserveGrowing(checkpoint.storages, size_t(checkpoint.storages.size()) + tensors.size());
     for (const int index : order) {
         const HeaderTensor& t = tensors[size_t(index)];
         const QString name = QString::fromUtf8(t.name.data(), qsizetype(t.name.size()));

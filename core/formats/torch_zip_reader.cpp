@@ -1,5 +1,7 @@
 #include "core/formats/torch_zip_reader.h"
 
+#include "core/base/reserve_growing.h"
+
 #include "core/formats/pt2_reader.h"
 #include "core/formats/storage_pid.h"
 #include "core/formats/torchscript_classes.h"
@@ -65,8 +67,8 @@ public:
         // hint; views of one storage go beyond it) saves moving 256-byte TensorInfos 17 times.
         const size_t records = zip.entries().size();
         m_storageOfEntry.assign(records, -1);
-        m_checkpoint.storages.reserve(m_checkpoint.storages.size() + qsizetype(records));
-        m_checkpoint.rebuilt.reserve(m_checkpoint.rebuilt.size() + records);
+        reserveGrowing(m_checkpoint.storages, size_t(m_checkpoint.storages.size()) + size_t(records));
+        reserveGrowing(m_checkpoint.rebuilt, m_checkpoint.rebuilt.size() + size_t(records));
 
         // torch names storages 0, 1, 2, ...: a table from that number to the record's entry,
         // filled in one pass over the names in directory order, answers each persistent id
@@ -299,7 +301,7 @@ Result<Value*> readTorchZip(Checkpoint& checkpoint, int fileIndex, Format* forma
     ZipStorageLoader loader(checkpoint, archive, fileIndex, prefix + QStringLiteral("data/"), bigEndian);
     // A hint, not a bound: most files rebuild one tensor per storage record. Growing the table
     // instead moves every 260-byte TensorInfo a dozen times into freshly faulted memory.
-    checkpoint.rebuilt.reserve(checkpoint.rebuilt.size() + archive.entries().size());
+    reserveGrowing(checkpoint.rebuilt, checkpoint.rebuilt.size() + archive.entries().size());
     int protocol = 0;
     auto root = runPickleRecord(checkpoint, archive, dataPkl, loader, torchScript, &protocol);
     if (!root)
