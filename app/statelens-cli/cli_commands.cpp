@@ -12,6 +12,8 @@
 #include <QJsonDocument>
 #include <QTextStream>
 
+#include <algorithm>
+
 #include <cstdio>
 
 namespace statelens::cli {
@@ -39,7 +41,18 @@ QString notesFor(const TensorInfo& tensor, const Checkpoint& checkpoint)
         notes.append(qschemeName(tensor.quantization.scheme));
     if (!tensor.subclass.isEmpty())
         notes.append(tensor.subclass);
+    if (tensor.origin == TensorOrigin::Attribute)
+        notes.append(QStringLiteral("attribute (not in state_dict)"));
     return notes.join(QStringLiteral(", "));
+}
+
+// ", 6 of them module attributes (not in state_dict)" when a pickled module holds tensors
+// outside its state dict.
+QString attributeNote(const Checkpoint& checkpoint)
+{
+    const qsizetype attributes = std::count_if(checkpoint.tensors.cbegin(), checkpoint.tensors.cend(),
+                                               [](const TensorInfo& tensor) { return tensor.origin == TensorOrigin::Attribute; });
+    return attributes ? QStringLiteral(", %1 of them module attributes (not in state_dict)").arg(formatCount(attributes)) : QString();
 }
 
 // `VERB FILE [--json]`: parses the arguments and opens FILE. Null when the verb stops (--help, a
@@ -140,7 +153,7 @@ int runInfo(const QStringList& arguments)
     QTextStream stream(&out);
     stream << "File:        " << file << '\n'
            << "Format:      " << formatName(checkpoint.format) << " (" << checkpoint.formatDetail << ")\n"
-           << "Tensors:     " << formatCount(checkpoint.tensors.size()) << '\n'
+           << "Tensors:     " << formatCount(checkpoint.tensors.size()) << attributeNote(checkpoint) << '\n'
            << "Parameters:  " << formatCount(checkpoint.totalNumel()) << '\n'
            << "Bytes:       " << formatBytes(checkpoint.totalNbytes()) << " in tensors, "
            << formatBytes(checkpoint.distinctStorageBytes()) << " in " << checkpoint.storages.size() << " storages\n";

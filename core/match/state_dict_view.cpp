@@ -80,6 +80,8 @@ Result<StateDictView> selectStateDict(const Checkpoint& checkpoint, const QStrin
     const QString prefix = view.path.isEmpty() ? QString() : view.path + u'.';
     for (int i = 0; i < checkpoint.tensors.size(); ++i) {
         const QString& name = checkpoint.tensors[i].name;
+        if (checkpoint.tensors[i].origin != TensorOrigin::State)
+            continue;  // held by a module outside its state_dict(): load_state_dict never sees it
         if (prefix.isEmpty() || name.startsWith(prefix))
             view.entries.append({name.mid(prefix.size()), i});
     }

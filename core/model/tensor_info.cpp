@@ -15,6 +15,11 @@ constexpr LayoutEntry kLayouts[] = {
 
 }  // namespace
 
+QString tensorOriginName(TensorOrigin origin)
+{
+    return origin == TensorOrigin::Attribute ? QStringLiteral("attribute") : QStringLiteral("state");
+}
+
 QString layoutName(Layout layout)
 {
     for (const LayoutEntry& entry : kLayouts) {

@@ -43,6 +43,12 @@ struct QuantizationInfo {
     std::shared_ptr<TensorInfo> zeroPoints;
 };
 
+// Where a listed tensor sits: in a state dict (or a plain container), or held by a pickled module
+// outside its state_dict() (a plain attribute, a non-persistent buffer). The contract's names:
+// "state", "attribute".
+enum class TensorOrigin { State, Attribute };
+QString tensorOriginName(TensorOrigin origin);
+
 struct TensorInfo {
     QString name;                 // dotted path from the root object
     DType dtype = DType::Unknown;
@@ -60,6 +66,7 @@ struct TensorInfo {
     // Sparse tensors: their component tensors (indices, values; crow/col indices, values).
     QVector<std::shared_ptr<TensorInfo>> components;
     int viewOf = -1;              // index (in the listing) of the first tensor over the same storage
+    TensorOrigin origin = TensorOrigin::State;
 
     qint64 numel() const;         // product of shape, 1 for 0-dim
     qint64 nbytes() const;        // numel * element size (packed dtypes rounded up)

@@ -103,6 +103,10 @@ private:
         ++m_emitCalls;
         if (value->index < 0 || size_t(value->index) >= m_checkpoint.rebuilt.size() || m_repeatCut)
             return;
+        // What a module holds outside its state dict that is also in it (an alias, as yolov5's
+        // Detect.stride is DetectionModel.stride) is listed once, under the name reached first.
+        if (m_attributeDepth > 0 && m_emitted[size_t(value->index)])
+            return;
         if (m_emitted[size_t(value->index)] && ++m_repeats > kMaxRepeatedListings) {
             m_repeatCut = true;
             return;
@@ -110,6 +114,7 @@ private:
         m_emitted[size_t(value->index)] = true;
         TensorInfo tensor = m_checkpoint.rebuilt[size_t(value->index)];
         tensor.name = name;
+        tensor.origin = m_attributeDepth > 0 ? TensorOrigin::Attribute : TensorOrigin::State;
         m_checkpoint.tensors.append(std::move(tensor));
     }
 
@@ -155,6 +160,7 @@ private:
         const QString className = object->callee() ? object->callee()->text : QString();
         if (isModuleState(object->state())) {
             walkModule(object->state(), path, depth);
+            walkModuleAttributes(object->state(), path, depth);
             return;
         }
         if (auto script = m_checkpoint.scriptClasses.constFind(className); script != m_checkpoint.scriptClasses.cend()
@@ -218,6 +224,41 @@ private:
         }
     }
 
+    // After a module's state dict: what else it holds that torch.load hands back (issue 17), module
+    // by module in named_modules() order: its non-persistent buffers, then every attribute of its
+    // __dict__ other than _parameters, _buffers and _modules, walked like any value (lists of
+    // tensors, dicts, objects, unregistered modules).
+    void walkModuleAttributes(const Value* state, const QString& path, int depth)
+    {
+        ++m_attributeDepth;
+        if (const Value* buffers = state->find(u"_buffers"); buffers && buffers->kind == ValueKind::Dict) {
+            QSet<QString> nonPersistent;
+            if (const Value* set = state->find(u"_non_persistent_buffers_set"); set && set->isContainer()) {
+                for (const Value* item : set->items)
+                    nonPersistent.insert(keyText(item));
+            }
+            for (const auto& [key, item] : buffers->entries()) {
+                if (item->kind == ValueKind::Tensor && nonPersistent.contains(keyText(key)))
+                    emitTensor(item, join(path, keyText(key)));
+            }
+        }
+        for (const auto& [key, item] : state->entries()) {
+            const QString name = keyText(key);
+            if (name == QLatin1String("_parameters") || name == QLatin1String("_buffers") || name == QLatin1String("_modules"))
+                continue;
+            walk(item, join(path, name), depth + 1);
+        }
+        --m_attributeDepth;
+        if (const Value* modules = state->find(u"_modules"); modules && modules->kind == ValueKind::Dict) {
+            for (const auto& [key, child] : modules->entries()) {
+                if (child->kind != ValueKind::Object || !isModuleState(child->state()) || !enter(child, depth + 1))
+                    continue;
+                walkModuleAttributes(child->state(), join(path, keyText(key)), depth + 1);
+                leave(child);
+            }
+        }
+    }
+
     // A TorchScript object: its BUILD dict holds every attribute; the class source says which
     // are parameters and buffers. state_dict() order: parameters, buffers, then submodules.
     void walkScriptObject(const Value* attributes, const ScriptClass& script, const QString& path, int depth)
@@ -266,6 +307,7 @@ private:
     qint64 m_emitCalls = 0;  // emitTensor calls, listed or not
     qint64 m_cuts = 0;       // walks refused by a limit or a cycle
     std::unordered_set<const Value*> m_tensorFree;
+    int m_attributeDepth = 0;  // > 0 while walking what a module holds outside its state dict
 };
 
 // ---- candidate state dicts --------------------------------------------------------------------
@@ -336,7 +378,7 @@ private:
         std::vector<char> counted(size_t(m_checkpoint.storages.size()), 0);  // storage indexes are dense
         const QString prefix = candidate.path.isEmpty() ? QString() : candidate.path + u'.';
         for (const TensorInfo& tensor : m_checkpoint.tensors) {
-            if (!prefix.isEmpty() && !tensor.name.startsWith(prefix))
+            if ((!prefix.isEmpty() && !tensor.name.startsWith(prefix)) || tensor.origin != TensorOrigin::State)
                 continue;
             ++candidate.tensorCount;
             if (tensor.storage >= 0 && tensor.storage < m_checkpoint.storages.size() && !counted[size_t(tensor.storage)]) {

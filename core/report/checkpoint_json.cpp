@@ -3,8 +3,10 @@
 #include "core/report/json_writer.h"
 
 #include <QJsonArray>
+#include <QJsonObject>
 
 #include <algorithm>
+#include <utility>
 
 namespace statelens {
 
@@ -44,6 +46,10 @@ void writeTensor(JsonWriter& json, const TensorInfo& tensor, const Checkpoint& c
     json.value(layoutName(tensor.layout));
     json.key("device");
     json.value(tensor.device);
+    json.key("kind");
+    json.value(QStringLiteral("tensor"));
+    json.key("origin");
+    json.value(tensorOriginName(tensor.origin));
     json.key("storage");
     if (tensor.storage >= 0) {
         const StorageInfo& storage = checkpoint.storages[tensor.storage];
@@ -87,6 +93,23 @@ void writeTensor(JsonWriter& json, const TensorInfo& tensor, const Checkpoint& c
     json.endObject();
 }
 
+// How many entries of the listing are of each kind and each origin.
+struct ListingCounts {
+    qint64 tensors = 0, arrays = 0, state = 0, attribute = 0;
+    QJsonObject kindsJson() const { return {{QStringLiteral("tensor"), tensors}, {QStringLiteral("array"), arrays}}; }
+    QJsonObject originsJson() const { return {{QStringLiteral("state"), state}, {QStringLiteral("attribute"), attribute}}; }
+};
+
+ListingCounts listingCounts(const Checkpoint& checkpoint)
+{
+    ListingCounts counts;
+    for (const TensorInfo& tensor : checkpoint.tensors) {
+        ++counts.tensors;
+        ++(tensor.origin == TensorOrigin::Attribute ? counts.attribute : counts.state);
+    }
+    return counts;
+}
+
 }  // namespace
 
 QByteArray listingJsonText(const Checkpoint& checkpoint, const QString& displayPath)
@@ -104,6 +127,16 @@ QByteArray listingJsonText(const Checkpoint& checkpoint, const QString& displayP
     json.endArray();
     json.key("tensor_count");
     json.value(qint64(checkpoint.tensors.size()));
+    const ListingCounts counts = listingCounts(checkpoint);
+    for (const auto& [key, object] : {std::pair{"kind_counts", counts.kindsJson()}, std::pair{"origin_counts", counts.originsJson()}}) {
+        json.key(key);
+        json.beginObject();
+        for (auto it = object.begin(); it != object.end(); ++it) {
+            json.key(it.key().toUtf8().constData());
+            json.value(it.value().toInteger());
+        }
+        json.endObject();
+    }
     json.key("total_numel");
     json.value(checkpoint.totalNumel());
     json.key("total_nbytes");
@@ -130,6 +163,7 @@ QVector<QPair<QString, qint64>> bytesPerDtype(const Checkpoint& checkpoint)
 
 QJsonObject summaryJson(const Checkpoint& checkpoint, const QString& displayPath)
 {
+    const ListingCounts counts = listingCounts(checkpoint);
     QJsonObject dtypes;
     for (const auto& [dtype, bytes] : bytesPerDtype(checkpoint))
         dtypes.insert(dtype, bytes);
@@ -156,6 +190,8 @@ QJsonObject summaryJson(const Checkpoint& checkpoint, const QString& displayPath
         {QStringLiteral("files"), int(checkpoint.files.size())},
         {QStringLiteral("file_bytes"), fileBytes},
         {QStringLiteral("tensor_count"), checkpoint.tensors.size()},
+        {QStringLiteral("kind_counts"), counts.kindsJson()},
+        {QStringLiteral("origin_counts"), counts.originsJson()},
         {QStringLiteral("total_numel"), checkpoint.totalNumel()},
         {QStringLiteral("total_nbytes"), checkpoint.totalNbytes()},
         {QStringLiteral("storage_count"), checkpoint.storages.size()},

@@ -74,6 +74,7 @@ void TestCheckpointReader::testFixtureMatchesTorch()
         const ExpectedTensor& want = expected.tensors[i];
         const TensorInfo& got = checkpoint.tensors[i];
         QCOMPARE(got.name, want.name);
+        QCOMPARE(tensorOriginName(got.origin), want.origin);
         QCOMPARE(dtypeName(got.dtype), want.dtype);
         QCOMPARE(formatShape(got.shape), formatShape(want.shape));
         QCOMPARE(layoutName(got.layout), want.layout);

@@ -26,6 +26,7 @@ class TestCli : public QObject {
 private Q_SLOTS:
     void testVersion();
     void testListJsonFollowsContract();
+    void testModuleAttributesAreMarked();
     void testListTable();
     void testInfoFindsCandidateStateDicts();
     void testBadInputExitsTwoWithMessage_data();
@@ -83,6 +84,48 @@ void TestCli::testListJsonFollowsContract()
     QCOMPARE(storage.value(QStringLiteral("key")).toString(), QStringLiteral("0"));
     QCOMPARE(storage.value(QStringLiteral("offset")).toInt(), 0);
     QCOMPARE(storage.value(QStringLiteral("strides")).toArray(), QJsonArray({27, 9, 3, 1}));
+}
+
+// Tensors a pickled module holds outside its state dict: each entry says what it is and where it
+// comes from, the counts add up, and the export (a state dict) leaves them out. The names and
+// origins come from tests/data/module_attributes.pt.expected.json (torch's own objects walked).
+void TestCli::testModuleAttributesAreMarked()
+{
+    const CliRun run = runCli({QStringLiteral("ls"), data("module_attributes.pt"), QStringLiteral("--json")});
+    QCOMPARE(run.exitCode, 0);
+    const QJsonObject root = QJsonDocument::fromJson(run.out).object();
+    QFile expectedFile(data("module_attributes.pt.expected.json"));
+    QVERIFY(expectedFile.open(QIODevice::ReadOnly));
+    const QJsonArray expected = QJsonDocument::fromJson(expectedFile.readAll()).object().value(QStringLiteral("tensors")).toArray();
+    const QJsonArray tensors = root.value(QStringLiteral("tensors")).toArray();
+    QCOMPARE(tensors.size(), expected.size());
+    int attributes = 0;
+    for (int i = 0; i < tensors.size(); ++i) {
+        const QJsonObject got = tensors[i].toObject();
+        const QJsonObject want = expected[i].toObject();
+        QCOMPARE(got.value(QStringLiteral("name")).toString(), want.value(QStringLiteral("name")).toString());
+        QCOMPARE(got.value(QStringLiteral("kind")).toString(), QStringLiteral("tensor"));
+        QCOMPARE(got.value(QStringLiteral("origin")).toString(), want.value(QStringLiteral("origin")).toString(QStringLiteral("state")));
+        attributes += want.value(QStringLiteral("origin")).toString() == QLatin1String("attribute");
+    }
+    QVERIFY(attributes >= 5);
+    const QJsonObject origins = root.value(QStringLiteral("origin_counts")).toObject();
+    QCOMPARE(origins.value(QStringLiteral("attribute")).toInt(), attributes);
+    QCOMPARE(origins.value(QStringLiteral("state")).toInt(), int(expected.size()) - attributes);
+    QCOMPARE(root.value(QStringLiteral("kind_counts")).toObject().value(QStringLiteral("tensor")).toInt(), int(expected.size()));
+    QCOMPARE(root.value(QStringLiteral("kind_counts")).toObject().value(QStringLiteral("array")).toInt(), 0);
+    // The text listing notes them; info counts them; the candidate state dict holds the others.
+    const CliRun table = runCli({QStringLiteral("ls"), data("module_attributes.pt")});
+    QVERIFY(table.out.contains("attribute (not in state_dict)"));
+    const CliRun info = runCli({QStringLiteral("info"), data("module_attributes.pt"), QStringLiteral("--json")});
+    const QJsonObject summary = QJsonDocument::fromJson(info.out).object();
+    QCOMPARE(summary.value(QStringLiteral("origin_counts")).toObject().value(QStringLiteral("attribute")).toInt(), attributes);
+    const QJsonArray candidates = summary.value(QStringLiteral("candidates")).toArray();
+    QCOMPARE(candidates.size(), 1);
+    QCOMPARE(candidates[0].toObject().value(QStringLiteral("tensors")).toInt(), int(expected.size()) - attributes);
+    const CliRun human = runCli({QStringLiteral("info"), data("module_attributes.pt")});
+    const QString line = QStringLiteral("Tensors:     %1, %2 of them module attributes (not in state_dict)").arg(expected.size()).arg(attributes);
+    QVERIFY2(QString::fromUtf8(human.out).contains(line), human.out.constData());
 }
 
 void TestCli::testListTable()

@@ -83,6 +83,8 @@ class Listing:
     def __init__(self):
         self.tensors = []
         self.groups = {}
+        self.attribute_depth = 0  # > 0 while walking what a module holds outside its state_dict()
+        self.seen = set()  # ids of the tensors listed: an attribute alias of one is not listed again
 
     def group(self, t):
         if t.layout != torch.strided or t.device.type == "meta":
@@ -93,8 +95,14 @@ class Listing:
         return self.groups[key]
 
     def add(self, name, t, is_parameter=None):
+        if self.attribute_depth and id(t) in self.seen:
+            return
+        self.seen.add(id(t))
         strided = t.layout == torch.strided
-        self.tensors.append({
+        entry = {}
+        if self.attribute_depth:
+            entry["origin"] = "attribute"
+        self.tensors.append({**entry, **{
             "name": name,
             "dtype": dtype_name(t.dtype),
             "shape": list(t.shape),
@@ -105,12 +113,28 @@ class Listing:
             "requires_grad": bool(t.requires_grad),
             "is_parameter": bool(isinstance(t, nn.Parameter) if is_parameter is None else is_parameter),
             "device": str(t.device),
-        })
+        }})
 
     def add_module(self, prefix, module):
         params = {name for name, _ in module.named_parameters()}
         for key, value in module.state_dict(keep_vars=True).items():
             self.add(join(prefix, key), value, is_parameter=key in params)
+        self.add_attributes(prefix, module)
+
+    def add_attributes(self, prefix, module):
+        """What torch.load hands back beyond state_dict(), module by module in named_modules()
+        order: non-persistent buffers, then every other attribute in vars(module)."""
+        self.attribute_depth += 1
+        for key, value in module._buffers.items():
+            if key in module._non_persistent_buffers_set and isinstance(value, torch.Tensor):
+                self.add(join(prefix, key), value)
+        for key, value in vars(module).items():
+            if key not in ("_parameters", "_buffers", "_modules"):
+                self.walk(value, tuple(p for p in (prefix,) if p) + (key,))
+        self.attribute_depth -= 1
+        for key, child in module._modules.items():
+            if child is not None:
+                self.add_attributes(join(prefix, key), child)
 
     def walk(self, obj, path=()):
         if isinstance(obj, torch.Tensor):
@@ -744,6 +768,27 @@ def fx_whole_model():
                    unsafe_globals=unsafe_in(zip_pickle_globals(path)))
 
 
+def fx_module_attributes():
+    """A whole model whose modules hold tensors outside state_dict(), as Ultralytics' yolov5 does
+    (Detect.grid / anchor_grid lists, stride tensors, class weights), and a non-persistent buffer.
+    Built from torch's own module classes (instance attributes), so torch.load needs no import."""
+    torch.manual_seed(9)
+    detect = nn.Sequential(nn.Conv2d(3, 4, 1), nn.Conv2d(3, 4, 1))
+    detect.grid = [torch.zeros(1, 1, 2, 2, 2), torch.ones(1, 1, 1, 1, 2)]
+    detect.anchor_grid = (torch.full((2,), 0.5),)
+    detect.register_buffer("anchors", torch.arange(6.0).view(3, 2), persistent=False)
+    model = nn.Sequential(nn.Linear(2, 2), detect)
+    model.stride = torch.tensor([8.0, 16.0, 32.0])
+    detect.stride = model.stride  # an alias: listed once, as model.stride
+    model.extra = {"weights": {"class_weights": torch.ones(3)}}
+    model.register_buffer("scale", torch.full((1,), 2.0))
+    detect.scale = model.scale  # an alias of a buffer: listed once, under its state-dict name
+    assert "1.anchors" not in model.state_dict()
+    path = save_and_expect("module_attributes.pt", {"epoch": 1, "model": model})
+    write_expected("module_attributes.pt", "torch-zip", listing_of(torch.load(path)),
+                   unsafe_globals=unsafe_in(zip_pickle_globals(path)))
+
+
 def fx_legacy():
     torch.manual_seed(8)
     w = torch.randn(4, 3)
@@ -1276,6 +1321,7 @@ def main():
     fx_sparse()
     fx_meta()
     fx_whole_model()
+    fx_module_attributes()
     fx_legacy()
     fx_zip_protocols()
     fx_torchscript()

@@ -56,6 +56,7 @@ QVector<FixtureExpectation> loadFixtureExpectations(const QString& dataDir)
             tensor.layout = object.value(QStringLiteral("layout")).toString(QStringLiteral("strided"));
             tensor.storageGroup = object.value(QStringLiteral("storage_group")).toInt(-1);
             tensor.isParameter = object.value(QStringLiteral("is_parameter")).toBool();
+            tensor.origin = object.value(QStringLiteral("origin")).toString(QStringLiteral("state"));
             expectation.tensors.append(tensor);
         }
         expectations.append(expectation);

@@ -16,6 +16,7 @@ struct ExpectedTensor {
     QString layout = QStringLiteral("strided");
     int storageGroup = -1;
     bool isParameter = false;
+    QString origin = QStringLiteral("state");  // "attribute": held by a module outside state_dict()
 };
 
 struct FixtureExpectation {

@@ -16,6 +16,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QFont>
 #include <QHeaderView>
 #include <QIcon>
 #include <QLabel>
@@ -109,6 +110,7 @@ private Q_SLOTS:
     void testUnsafeObjectsAreInTheTree();
     void testBannerLinkSelectsTheObject();
     void testBannerWarnsOfAPickleThatReadsDifferently();
+    void testModuleAttributesAreListedApart();
     void testBrokenFilesSayWhatIsWrongFirst_data();
     void testBrokenFilesSayWhatIsWrongFirst();
 
@@ -297,6 +299,36 @@ void TestCheckpointTab::testBannerLinkSelectsTheObject()
     const QModelIndex current = tab->treeView()->currentIndex();
     QCOMPARE(current.data(ParameterTreeModel::PathRole).toString(), QStringLiteral("inst"));
     QVERIFY(tab->treeView()->viewport()->rect().intersects(tab->treeView()->visualRect(current)));
+}
+
+// Tensors a pickled module holds outside its state dict (yolov5's Detect.grid) are in the tree,
+// found by typing in the filter, noted and set in italics; the state-dict candidate counts the
+// state-dict tensors only (the listing's truth: tests/data/module_attributes.pt.expected.json).
+void TestCheckpointTab::testModuleAttributesAreListedApart()
+{
+    MainWindow window;
+    CheckpointTab* tab = openAndWait(window, data(QStringLiteral("module_attributes.pt")));
+    QVERIFY(tab);
+    QTest::keyClicks(tab->filterEdit(), QStringLiteral("grid"));
+    const ParameterTreeModel* model = tab->model();
+    for (const char* path : {"model.1.grid.0", "model.1.grid.1", "model.1.anchor_grid.0"}) {
+        const QModelIndex name = model->indexForNode(nodeAt(model, QLatin1String(path)));
+        QVERIFY2(name.isValid(), path);  // shown by the filter
+        const QModelIndex notes = name.siblingAtColumn(ParameterTreeModel::NotesColumn);
+        QVERIFY2(notes.data().toString().contains(QLatin1String("attribute (not in state_dict)")), qPrintable(notes.data().toString()));
+        QVERIFY(name.data(Qt::FontRole).value<QFont>().italic());
+        QVERIFY(name.data(Qt::ToolTipRole).toString().contains(QLatin1String("outside state_dict()")));
+    }
+    QVERIFY(!model->indexForNode(nodeAt(model, QStringLiteral("model.0.weight"))).isValid());  // filtered out
+    QTest::keyClick(tab->filterEdit(), Qt::Key_Escape);
+    const QModelIndex weight = model->indexForNode(nodeAt(model, QStringLiteral("model.0.weight")));
+    QVERIFY(weight.isValid());
+    QVERIFY(!weight.siblingAtColumn(ParameterTreeModel::NotesColumn).data().toString().contains(QLatin1String("attribute")));
+    QVERIFY(!weight.data(Qt::FontRole).value<QFont>().italic());
+    // The module's state dict: 156 of the 252 tensor bytes (the expected listing's state tensors).
+    const QModelIndex module = model->indexForNode(nodeAt(model, QStringLiteral("model")));
+    const QString moduleNotes = module.siblingAtColumn(ParameterTreeModel::NotesColumn).data().toString();
+    QVERIFY2(moduleNotes.contains(QStringLiteral("module · %1% of the bytes").arg(156.0 / 252.0 * 100.0, 0, 'f', 1)), qPrintable(moduleNotes));
 }
 
 // A pickle whose frames CPython's unpicklers read differently is announced first: what torch.load

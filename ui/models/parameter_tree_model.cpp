@@ -201,6 +201,8 @@ QString ParameterTreeModel::notes(int n) const
             notes.append(qschemeName(tensor.quantization.scheme));
         if (tensor.isParameter)
             notes.append(tr("parameter"));
+        if (tensor.origin == TensorOrigin::Attribute)
+            notes.append(tr("attribute (not in state_dict)"));
     } else if (node.tensorCount > 0) {
         notes.append(node.tensorCount == 1 ? tr("1 tensor") : tr("%1 tensors").arg(formatCount(node.tensorCount)));
     }
@@ -256,6 +258,10 @@ QVariant ParameterTreeModel::toolTip(int n, int column) const
         return tr("%1 = %2\ntorch.load(weights_only=False) would run this call; Statelens never does.")
             .arg(m_tree.path(n), node.value);
     }
+    if (column == NameColumn && node.tensor >= 0 && m_checkpoint->tensors[node.tensor].origin == TensorOrigin::Attribute) {
+        return tr("%1\nHeld by its module outside state_dict() (a plain attribute or a non-persistent buffer): "
+                  "load_state_dict never sees it, and matching leaves it out.").arg(m_tree.path(n));
+    }
     if (column == NameColumn)
         return m_tree.path(n);  // the full dotted path: the name alone may be elided, or ambiguous
     if (column == ShapeColumn && node.isObject())
@@ -280,6 +286,11 @@ QVariant ParameterTreeModel::data(const QModelIndex& index, int role) const
         if ((node.candidate >= 0 || flagged(n)) && index.column() == NameColumn) {
             QFont font;
             font.setBold(true);
+            return font;
+        }
+        if (node.tensor >= 0 && m_checkpoint->tensors[node.tensor].origin == TensorOrigin::Attribute && index.column() == NameColumn) {
+            QFont font;
+            font.setItalic(true);  // outside the state dict, like Python's convention for the private
             return font;
         }
         return {};
