@@ -47,7 +47,13 @@ public:
 
     Result<Value*> pickle(PickleMachine::PersistentLoader loader = {}, int* protocol = nullptr)
     {
+        // A hand-made archive may hold the member empty (burn's fixture does): say so, not "the
+        // pickle ends at byte 0". torch.load's pickle.load fails there too.
+        if (m_pos == 0 && m_size == 0)
+            return makeError(ErrorCode::Corrupt, QStringLiteral("tar member '%1' is empty, but torch.save's tar format keeps a pickle there "
+                                                                "(torch.load fails with EOFError: Ran out of input)").arg(m_name), m_base);
         PickleMachine machine(m_checkpoint);
+        machine.setPickleName(QStringLiteral("tar member '%1'").arg(m_name));
         if (loader)
             machine.setPersistentLoader(std::move(loader));
         qint64 used = 0;

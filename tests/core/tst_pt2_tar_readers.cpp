@@ -633,6 +633,12 @@ void TestPt2TarReaders::testTarRejectsBrokenArchive_data()
                                            << ErrorCode::Corrupt << "has a wrong checksum";
     QTest::newRow("no storages member")
         << tarMember("pickle", parts.object) + tarMember("tensors", parts.tensors) + kTarEnd << ErrorCode::Corrupt << "no member 'storages'";
+    TarParts noTensors;
+    noTensors.tensors.clear();  // storages, but an empty tensors member
+    QTest::newRow("empty tensors member") << noTensors.archive() << ErrorCode::Corrupt
+                                          << "tar member 'tensors' is empty, but torch.save's tar format keeps a pickle there";
+    QTest::newRow("no tensors member")
+        << tarMember("pickle", parts.object) + tarMember("storages", parts.storages) + kTarEnd << ErrorCode::Corrupt << "no member 'tensors'";
     QTest::newRow("ordinary tar archive") << tarMember("README", "hello") + kTarEnd << ErrorCode::NotACheckpoint << "not a torch.save checkpoint";
     QTest::newRow("cut between two members")
         << tarMember("sys_info", parts.sysInfo) + tarMember("pickle", parts.object) << ErrorCode::Truncated << "without member 'storages': the file is truncated";
