@@ -41,6 +41,8 @@ QString notesFor(const TensorInfo& tensor, const Checkpoint& checkpoint)
         notes.append(qschemeName(tensor.quantization.scheme));
     if (!tensor.subclass.isEmpty())
         notes.append(tensor.subclass);
+    if (tensor.kind == TensorKind::Array)
+        notes.append(QStringLiteral("NumPy %1").arg(tensor.numpyDtype));
     if (tensor.origin == TensorOrigin::Attribute)
         notes.append(QStringLiteral("attribute (not in state_dict)"));
     return notes.join(QStringLiteral(", "));

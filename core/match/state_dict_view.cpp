@@ -80,8 +80,10 @@ Result<StateDictView> selectStateDict(const Checkpoint& checkpoint, const QStrin
     const QString prefix = view.path.isEmpty() ? QString() : view.path + u'.';
     for (int i = 0; i < checkpoint.tensors.size(); ++i) {
         const QString& name = checkpoint.tensors[i].name;
-        if (checkpoint.tensors[i].origin != TensorOrigin::State)
-            continue;  // held by a module outside its state_dict(): load_state_dict never sees it
+        // Held by a module outside its state_dict(), or a NumPy array: load_state_dict never
+        // takes either.
+        if (checkpoint.tensors[i].origin != TensorOrigin::State || checkpoint.tensors[i].kind != TensorKind::Tensor)
+            continue;
         if (prefix.isEmpty() || name.startsWith(prefix))
             view.entries.append({name.mid(prefix.size()), i});
     }

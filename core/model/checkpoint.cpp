@@ -66,6 +66,8 @@ Result<QByteArrayView> Checkpoint::storageBytes(int storage) const
     if (storage < 0 || storage >= storages.size())
         return makeError(ErrorCode::Corrupt, QStringLiteral("no storage %1").arg(storage));
     const StorageInfo& info = storages[storage];
+    if (info.isInline)
+        return QByteArrayView(info.inlineBytes);
     if (info.file < 0 || size_t(info.file) >= files.size())
         return makeError(ErrorCode::Corrupt, QStringLiteral("storage '%1' refers to a missing file").arg(info.key));
     const SourceFile& source = files[size_t(info.file)];

@@ -75,6 +75,8 @@ QString ElementDecoder::skipReason(const TensorInfo& tensor)
     case Layout::Unknown: return QStringLiteral("unknown layout");
     default: return QStringLiteral("%1 tensor: statistics cover dense tensors").arg(layoutName(tensor.layout));
     }
+    if (tensor.kind == TensorKind::Array && tensor.storage < 0)
+        return QStringLiteral("a NumPy %1 array: statistics cover numbers").arg(tensor.numpyDtype);
     if (tensor.storage < 0)
         return QStringLiteral("the file holds no values for this tensor");
     return {};

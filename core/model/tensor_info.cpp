@@ -15,6 +15,11 @@ constexpr LayoutEntry kLayouts[] = {
 
 }  // namespace
 
+QString tensorKindName(TensorKind kind)
+{
+    return kind == TensorKind::Array ? QStringLiteral("array") : QStringLiteral("tensor");
+}
+
 QString tensorOriginName(TensorOrigin origin)
 {
     return origin == TensorOrigin::Attribute ? QStringLiteral("attribute") : QStringLiteral("state");

@@ -28,7 +28,11 @@ struct StorageInfo {
     int file = 0;           // index into Checkpoint::files()
     qint64 fileOffset = -1; // byte offset of the first byte in that file; -1 for zip records
     qint64 zipEntry = -1;   // zip record holding the bytes (its file's RecordOffsets finds them), -1 when none
-    bool bigEndian = false; // bytes are in big-endian order (zip byteorder record)
+    bool bigEndian = false; // bytes are in big-endian order (zip byteorder record, a '>' NumPy dtype)
+    // Bytes that live inside the pickle (a NumPy array's data), decoded from it: shared with the
+    // pickle value, never copied again. `file` and `fileOffset` do not apply then.
+    QByteArray inlineBytes;
+    bool isInline = false;
 };
 
 struct TensorInfo;
@@ -49,6 +53,11 @@ struct QuantizationInfo {
 enum class TensorOrigin { State, Attribute };
 QString tensorOriginName(TensorOrigin origin);
 
+// What a listed entry is: a torch tensor, or a NumPy array pickled inside the file (whose bytes
+// live in the pickle). The contract's names: "tensor", "array".
+enum class TensorKind { Tensor, Array };
+QString tensorKindName(TensorKind kind);
+
 struct TensorInfo {
     QString name;                 // dotted path from the root object
     DType dtype = DType::Unknown;
@@ -67,6 +76,10 @@ struct TensorInfo {
     QVector<std::shared_ptr<TensorInfo>> components;
     int viewOf = -1;              // index (in the listing) of the first tensor over the same storage
     TensorOrigin origin = TensorOrigin::State;
+    TensorKind kind = TensorKind::Tensor;
+    // Arrays: NumPy's own dtype string ("<f4", ">i8", "|b1", "<U5", "|O"); dtype is Unknown, and
+    // the array has no storage, for the kinds nothing here computes on (strings, objects, records).
+    QString numpyDtype;
 
     qint64 numel() const;         // product of shape, 1 for 0-dim
     qint64 nbytes() const;        // numel * element size (packed dtypes rounded up)

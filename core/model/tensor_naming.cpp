@@ -157,6 +157,11 @@ private:
 
     void walkObject(const Value* object, const QString& path, int depth)
     {
+        // A NumPy array the pickle machine recognised (its BUILD state gave shape, dtype and data).
+        if (object->index >= 0 && object->text == QLatin1String("numpy.ndarray")) {
+            emitTensor(object, path);
+            return;
+        }
         const QString className = object->callee() ? object->callee()->text : QString();
         if (isModuleState(object->state())) {
             walkModule(object->state(), path, depth);
@@ -378,7 +383,8 @@ private:
         std::vector<char> counted(size_t(m_checkpoint.storages.size()), 0);  // storage indexes are dense
         const QString prefix = candidate.path.isEmpty() ? QString() : candidate.path + u'.';
         for (const TensorInfo& tensor : m_checkpoint.tensors) {
-            if ((!prefix.isEmpty() && !tensor.name.startsWith(prefix)) || tensor.origin != TensorOrigin::State)
+            if ((!prefix.isEmpty() && !tensor.name.startsWith(prefix)) || tensor.origin != TensorOrigin::State
+                || tensor.kind != TensorKind::Tensor)
                 continue;
             ++candidate.tensorCount;
             if (tensor.storage >= 0 && tensor.storage < m_checkpoint.storages.size() && !counted[size_t(tensor.storage)]) {

@@ -63,6 +63,24 @@ bool holdsValues(ValueKind kind)
 
 // ---- operand decoding ------------------------------------------------------------------------
 
+// A text argument quoted in an error message: at most 40 bytes, anything but printable ASCII
+// escaped, so that the message stays one line whatever the file holds.
+QString quotedArgument(QByteArrayView text)
+{
+    constexpr qsizetype kShown = 40;
+    QString out(1, u'\'');
+    for (qsizetype i = 0; i < qMin(text.size(), kShown); ++i) {
+        const uchar c = uchar(text[i]);
+        if (c >= 0x20 && c < 0x7F)
+            out += QChar(c);
+        else
+            out += QStringLiteral("\\x%1").arg(c, 2, 16, QLatin1Char('0'));
+    }
+    if (text.size() > kShown)
+        out += QStringLiteral("...");
+    return out + u'\'';
+}
+
 QByteArrayView trimmed(QByteArrayView text)
 {
     auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; };
@@ -950,7 +968,7 @@ Status Unpickler::pushInteger(QByteArrayView text)
     QString big;
     bool fits = false;
     if (!parseDecimal(text, &small, &big, &fits))
-        return corrupt(QStringLiteral("'%1' is not an integer").arg(QString::fromLatin1(text.data(), qMin<qsizetype>(text.size(), 40))));
+        return corrupt(QStringLiteral("%1 is not an integer").arg(quotedArgument(text)));
     if (fits)
         return push(integer(small));
     Value* value = make(ValueKind::BigInt);
@@ -988,7 +1006,7 @@ Status Unpickler::pushFloatText(const PickleOp& op)
     const QByteArrayView line = argBytes(op);
     Value* value = make(ValueKind::Float);
     if (!parseFloat(line, &value->real))
-        return corrupt(QStringLiteral("'%1' is not a float").arg(QString::fromLatin1(line.data(), qMin<qsizetype>(line.size(), 40))));
+        return corrupt(QStringLiteral("%1 is not a float").arg(quotedArgument(line)));
     return push(value);
 }
 
@@ -1350,11 +1368,20 @@ Status Unpickler::build()
     if (Status status = top(&target); !status)
         return status;
     switch (target->kind) {
-    case ValueKind::Object:
+    case ValueKind::Object: {
         // A second BUILD replaces the first state rather than merging into a dict that may be
         // shared through the memo.
         target->extras().state = state;
+        if (target->text == QLatin1String("numpy.ndarray")) {
+            if (Status status = m_globals.buildArray(target, state); !status) {
+                Error failure = status.error();
+                failure.message = QStringLiteral("pickle: %1: %2").arg(where(), failure.message);
+                failure.offset = m_opStart;
+                return failure;
+            }
+        }
         return adopt(target, state);
+    }
     case ValueKind::Dict:
         return buildDict(target, state);
     case ValueKind::Tensor: {
@@ -1427,7 +1454,7 @@ Status Unpickler::memoIndexLine(const PickleOp& op, quint64* key)
     QString big;
     bool fits = false;
     if (!parseDecimal(line, &small, &big, &fits) || !fits)
-        return corrupt(QStringLiteral("'%1' is not a memo index").arg(QString::fromLatin1(line.data(), qMin<qsizetype>(line.size(), 40))));
+        return corrupt(QStringLiteral("%1 is not a memo index").arg(quotedArgument(line)));
     if (small < 0)
         return corrupt(QStringLiteral("negative memo index %1").arg(small));
     *key = quint64(small);

@@ -789,6 +789,77 @@ Result<bool> TorchGlobals::build(Value* target, Value* state)
     return true;
 }
 
+Status TorchGlobals::buildArray(Value* target, const Value* state)
+{
+    // numpy's ndarray.__setstate__ takes (version, shape, dtype, is_fortran, data) or the same
+    // without the version.
+    const auto* items = itemsOf(state);
+    if (!items || state->kind != ValueKind::Tuple || (items->size() != 4 && items->size() != 5))
+        return badArguments(QStringLiteral("a numpy array state must be (version, shape, dtype, fortran, data), got %1").arg(state->summary(80)));
+    const size_t first = items->size() - 4;
+    const Value* shapeValue = (*items)[first];
+    const Value* dtype = (*items)[first + 1];
+    const Value* fortran = (*items)[first + 2];
+    const Value* data = (*items)[first + 3];
+    TensorInfo array;
+    array.kind = TensorKind::Array;
+    qint64 numel = 0;
+    if (!toShape(shapeValue, &array.shape) || !checkedNumel(array.shape, &numel))
+        return badArguments(QStringLiteral("a numpy array shape must be a tuple of sizes, got %1").arg(shapeValue->summary(80)));
+    QString code;
+    if (dtype->kind != ValueKind::Object || dtype->text != QLatin1String("numpy.dtype") || !dtype->args() || dtype->args()->items.empty()
+        || !textOf(dtype->args()->items[0], &code))
+        return badArguments(QStringLiteral("a numpy array dtype must be a numpy.dtype, got %1").arg(dtype->summary(80)));
+    // The byte order is the second item of the dtype's own BUILD state ('<', '>', '|' or '=').
+    QString order = QStringLiteral("|");
+    if (dtype->state() && dtype->state()->kind == ValueKind::Tuple && dtype->state()->items.size() > 1
+        && dtype->state()->items[1]->kind == ValueKind::String)
+        order = dtype->state()->items[1]->text;
+    if (!code.isEmpty() && QStringLiteral("<>|=").contains(code.front()))
+        code.remove(0, 1);
+    // NumPy hands an array back in the machine's byte order ('>i4' data comes back as '<i4', the
+    // bytes swapped): the dtype is named as it does on the little-endian machines we run on. The
+    // storage keeps the file's order.
+    if (code.startsWith(u'O'))
+        code = QStringLiteral("O");  // pickled as 'O8' (the pointer size); NumPy names it '|O'
+    array.numpyDtype = (order == QLatin1String("|") ? order : QStringLiteral("<")) + code;
+    const bool columnMajor = fortran->kind == ValueKind::Bool && fortran->boolean;
+    array.strides.resize(array.shape.size());
+    qint64 step = 1;
+    for (qsizetype i = 0; i < array.shape.size(); ++i) {
+        const qsizetype dim = columnMajor ? i : array.shape.size() - 1 - i;
+        array.strides[dim] = step;
+        step *= qMax<qint64>(array.shape[dim], 1);  // checkedNumel bounded the product
+    }
+    const NumpyType type = numpyType(code);
+    if (type.dtype != DType::Unknown && data->kind == ValueKind::Bytes) {
+        const QByteArray& bytes = data->bytes();
+        const bool fits = numel <= std::numeric_limits<qint64>::max() / type.size;
+        if (!fits || bytes.size() != numel * type.size)
+            return badArguments(QStringLiteral("a numpy %1 array of %2 elements needs %3 bytes, the pickle holds %4")
+                                    .arg(array.numpyDtype)
+                                    .arg(numel)
+                                    .arg(fits ? QString::number(numel * type.size) : QStringLiteral("more than 2^63"))
+                                    .arg(bytes.size()));
+        StorageInfo storage;
+        storage.key = QStringLiteral("numpy array %1").arg(m_checkpoint.storages.size());
+        storage.dtype = type.dtype;
+        storage.nbytes = bytes.size();
+        storage.location = QStringLiteral("cpu");
+        storage.file = -1;
+        storage.isInline = true;
+        storage.inlineBytes = bytes;  // shared with the pickle's value
+        storage.bigEndian = order == QLatin1String(">") && type.size > 1;
+        m_checkpoint.storages.append(storage);
+        array.storage = int(m_checkpoint.storages.size() - 1);
+        array.dtype = type.dtype;
+    }
+    // Strings, objects and records are listed with NumPy's dtype and no storage: nothing is computed on them.
+    m_checkpoint.rebuilt.push_back(std::move(array));
+    target->index = int(m_checkpoint.rebuilt.size() - 1);
+    return Ok{};
+}
+
 Result<Value*> TorchGlobals::torchSize(const Call& call)
 {
     if (Status status = expectArguments(call.items, 0, 1); !status)

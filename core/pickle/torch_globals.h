@@ -52,6 +52,12 @@ public:
     // target is not such a value.
     Result<bool> build(Value* target, Value* state);
 
+    // BUILD on a NumPy array made by numpy's _reconstruct: its state (version, shape, dtype,
+    // Fortran order, data) becomes a listed array in Checkpoint::rebuilt (target->index), its
+    // numeric data a storage over the bytes inside the pickle. A state numpy itself would refuse
+    // is an error, as torch.load would raise.
+    Status buildArray(Value* target, const Value* state);
+
 private:
     using Args = std::vector<Value*>;
     struct Call {

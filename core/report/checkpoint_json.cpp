@@ -29,6 +29,16 @@ void writeQuantization(JsonWriter& json, const QuantizationInfo& quantization)
     json.endObject();
 }
 
+// The order of an array's bytes in the file: "little", "big", or "not applicable" (one-byte types,
+// objects). NumPy hands big-endian data back swapped to the machine's order (numpy_dtype).
+QString numpyByteOrder(const TensorInfo& array, const Checkpoint& checkpoint)
+{
+    if (array.numpyDtype.startsWith(u'|'))
+        return QStringLiteral("not applicable");
+    const bool big = array.storage >= 0 && array.storage < checkpoint.storages.size() && checkpoint.storages[array.storage].bigEndian;
+    return big ? QStringLiteral("big") : QStringLiteral("little");
+}
+
 void writeTensor(JsonWriter& json, const TensorInfo& tensor, const Checkpoint& checkpoint)
 {
     json.beginObject();
@@ -47,9 +57,15 @@ void writeTensor(JsonWriter& json, const TensorInfo& tensor, const Checkpoint& c
     json.key("device");
     json.value(tensor.device);
     json.key("kind");
-    json.value(QStringLiteral("tensor"));
+    json.value(tensorKindName(tensor.kind));
     json.key("origin");
     json.value(tensorOriginName(tensor.origin));
+    if (tensor.kind == TensorKind::Array) {
+        json.key("numpy_dtype");
+        json.value(tensor.numpyDtype);
+        json.key("byte_order");
+        json.value(numpyByteOrder(tensor, checkpoint));
+    }
     json.key("storage");
     if (tensor.storage >= 0) {
         const StorageInfo& storage = checkpoint.storages[tensor.storage];
@@ -65,6 +81,10 @@ void writeTensor(JsonWriter& json, const TensorInfo& tensor, const Checkpoint& c
         if (storage.bigEndian) {
             json.key("byteorder");
             json.value(QStringLiteral("big"));
+        }
+        if (storage.isInline) {
+            json.key("in_pickle");
+            json.value(true);
         }
         json.endObject();
     } else {
@@ -104,7 +124,7 @@ ListingCounts listingCounts(const Checkpoint& checkpoint)
 {
     ListingCounts counts;
     for (const TensorInfo& tensor : checkpoint.tensors) {
-        ++counts.tensors;
+        ++(tensor.kind == TensorKind::Array ? counts.arrays : counts.tensors);
         ++(tensor.origin == TensorOrigin::Attribute ? counts.attribute : counts.state);
     }
     return counts;

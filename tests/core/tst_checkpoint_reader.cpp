@@ -4,15 +4,62 @@
 
 #include "core/base/display_format.h"
 #include "core/formats/checkpoint_reader.h"
+#include "core/stats/value_reader.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QHash>
+#include <QJsonArray>
 #include <QTemporaryDir>
 #include <QTest>
 
 using namespace statelens;
+
+namespace {
+
+// Every value of `tensor`, in C order, read as the value preview reads it, equals what NumPy (or
+// torch) returned for it.
+bool valuesEqual(const Checkpoint& checkpoint, const TensorInfo& tensor, const QJsonArray& expected)
+{
+    auto reader = ValueReader::create(checkpoint, tensor);
+    if (!reader) {
+        qWarning("%s: %s", qPrintable(tensor.name), qPrintable(reader.error().toString()));
+        return false;
+    }
+    if (reader->numel() != expected.size()) {
+        qWarning("%s: %lld values, expected %lld", qPrintable(tensor.name), qlonglong(reader->numel()), qlonglong(expected.size()));
+        return false;
+    }
+    QVector<qint64> coordinate(tensor.shape.size(), 0);
+    for (qsizetype i = 0; i < expected.size(); ++i) {
+        auto value = reader->at(coordinate);
+        if (!value)
+            return false;
+        const QJsonValue want = expected[i];
+        double got = 0.0;
+        switch (value->kind) {
+        case ElementValue::Kind::Real: got = value->real; break;
+        case ElementValue::Kind::Signed:
+        case ElementValue::Kind::Bool: got = double(value->integer); break;
+        case ElementValue::Kind::Unsigned: got = double(value->unsignedInteger); break;
+        case ElementValue::Kind::Complex: return false;  // not recorded
+        }
+        const double wanted = want.isBool() ? (want.toBool() ? 1.0 : 0.0) : want.toDouble();
+        if (got != wanted) {
+            qWarning("%s[%lld]: %.17g, expected %.17g", qPrintable(tensor.name), qlonglong(i), got, wanted);
+            return false;
+        }
+        for (qsizetype d = coordinate.size() - 1; d >= 0; --d) {  // the next index in C order
+            if (++coordinate[d] < tensor.shape[d])
+                break;
+            coordinate[d] = 0;
+        }
+    }
+    return true;
+}
+
+}  // namespace
 
 class TestCheckpointReader : public QObject {
     Q_OBJECT
@@ -75,6 +122,10 @@ void TestCheckpointReader::testFixtureMatchesTorch()
         const TensorInfo& got = checkpoint.tensors[i];
         QCOMPARE(got.name, want.name);
         QCOMPARE(tensorOriginName(got.origin), want.origin);
+        QCOMPARE(tensorKindName(got.kind), want.kind);
+        QCOMPARE(got.numpyDtype, want.numpyDtype);
+        if (!want.values.isEmpty())
+            QVERIFY(valuesEqual(checkpoint, got, want.values));
         QCOMPARE(dtypeName(got.dtype), want.dtype);
         QCOMPARE(formatShape(got.shape), formatShape(want.shape));
         QCOMPARE(layoutName(got.layout), want.layout);

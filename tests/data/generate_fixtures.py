@@ -31,6 +31,7 @@ import tempfile
 import warnings
 import zipfile
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -75,6 +76,12 @@ def storage_id(t):
     if cdata is None:
         cdata = s._storage._cdata
     return cdata
+
+
+# torch's names for NumPy's numeric types (torch 1.13 has no uint16/32/64: those are ours).
+NUMPY_DTYPE_NAMES = {("b", 1): "bool", ("i", 1): "int8", ("i", 2): "int16", ("i", 4): "int32", ("i", 8): "int64",
+                     ("u", 1): "uint8", ("u", 2): "uint16", ("u", 4): "uint32", ("u", 8): "uint64", ("f", 2): "float16",
+                     ("f", 4): "float32", ("f", 8): "float64", ("c", 8): "complex64", ("c", 16): "complex128"}
 
 
 class Listing:
@@ -136,8 +143,24 @@ class Listing:
             if child is not None:
                 self.add_attributes(join(prefix, key), child)
 
+    def add_array(self, name, a):
+        """A NumPy array: NumPy's own dtype string, and its values when they are numbers."""
+        numeric = a.dtype.kind in "biufc"
+        entry = {"name": name, "kind": "array",
+                 "dtype": NUMPY_DTYPE_NAMES[(a.dtype.kind, a.itemsize)] if numeric else "unknown",
+                 "numpy_dtype": a.dtype.str, "shape": list(a.shape),
+                 "strides": [s // a.itemsize for s in a.strides], "storage_offset": 0, "layout": "strided",
+                 "storage_group": -1, "requires_grad": False, "is_parameter": False, "device": "cpu"}
+        if self.attribute_depth:
+            entry["origin"] = "attribute"
+        if numeric and a.dtype.kind != "c":
+            entry["values"] = [v.item() if hasattr(v, "item") else v for v in a.ravel(order="C").tolist()]
+        self.tensors.append(entry)
+
     def walk(self, obj, path=()):
-        if isinstance(obj, torch.Tensor):
+        if isinstance(obj, np.ndarray):
+            self.add_array(".".join(path), obj)
+        elif isinstance(obj, torch.Tensor):
             self.add(".".join(path), obj)
         elif isinstance(obj, nn.Module):
             self.add_module(".".join(path), obj)
@@ -789,6 +812,27 @@ def fx_module_attributes():
                    unsafe_globals=unsafe_in(zip_pickle_globals(path)))
 
 
+def fx_numpy_arrays():
+    """NumPy arrays pickled inside a torch.save file, as HF Trainer's rng_state.pth, chemprop's
+    scalers and Lightning's scheduler states hold them: numeric dtypes of both byte orders, Fortran
+    order, a 0-dim array, the legacy RNG state tuple, and arrays nothing computes on (strings,
+    objects). Protocol 2 (torch.save's): the data travels as _codecs.encode(text, 'latin1')."""
+    rng = np.random.RandomState(11)
+    d = {
+        "weight": torch.ones(2, 2),
+        "scaler": {"mean": rng.standard_normal(5), "scale": rng.random_sample(5).astype(np.float32)},
+        "big_endian": np.arange(6, dtype=">i4").reshape(2, 3),
+        "fortran": np.asfortranarray(np.arange(6, dtype=np.int16).reshape(2, 3)),
+        "flags": np.array([True, False, True]),
+        "scalar_array": np.array(3.5),
+        "half": np.array([0.5, -2.0], dtype=np.float16),
+        "rng_state": rng.get_state(),
+        "labels": np.array(["cat", "dog"]),
+        "objects": np.array([1, "two", None], dtype=object),
+    }
+    save_and_expect("numpy_arrays.pt", d)
+
+
 def fx_legacy():
     torch.manual_seed(8)
     w = torch.randn(4, 3)
@@ -1322,6 +1366,7 @@ def main():
     fx_meta()
     fx_whole_model()
     fx_module_attributes()
+    fx_numpy_arrays()
     fx_legacy()
     fx_zip_protocols()
     fx_torchscript()

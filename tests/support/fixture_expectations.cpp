@@ -57,6 +57,9 @@ QVector<FixtureExpectation> loadFixtureExpectations(const QString& dataDir)
             tensor.storageGroup = object.value(QStringLiteral("storage_group")).toInt(-1);
             tensor.isParameter = object.value(QStringLiteral("is_parameter")).toBool();
             tensor.origin = object.value(QStringLiteral("origin")).toString(QStringLiteral("state"));
+            tensor.kind = object.value(QStringLiteral("kind")).toString(QStringLiteral("tensor"));
+            tensor.numpyDtype = object.value(QStringLiteral("numpy_dtype")).toString();
+            tensor.values = object.value(QStringLiteral("values")).toArray();
             expectation.tensors.append(tensor);
         }
         expectations.append(expectation);

@@ -17,6 +17,9 @@ struct ExpectedTensor {
     int storageGroup = -1;
     bool isParameter = false;
     QString origin = QStringLiteral("state");  // "attribute": held by a module outside state_dict()
+    QString kind = QStringLiteral("tensor");   // "array": a NumPy array
+    QString numpyDtype;                        // arrays: NumPy's dtype string
+    QJsonArray values;                         // numeric arrays: every value, in C order
 };
 
 struct FixtureExpectation {

@@ -111,6 +111,7 @@ private Q_SLOTS:
     void testBannerLinkSelectsTheObject();
     void testBannerWarnsOfAPickleThatReadsDifferently();
     void testModuleAttributesAreListedApart();
+    void testNumpyArraysAreListed();
     void testBrokenFilesSayWhatIsWrongFirst_data();
     void testBrokenFilesSayWhatIsWrongFirst();
 
@@ -329,6 +330,24 @@ void TestCheckpointTab::testModuleAttributesAreListedApart()
     const QModelIndex module = model->indexForNode(nodeAt(model, QStringLiteral("model")));
     const QString moduleNotes = module.siblingAtColumn(ParameterTreeModel::NotesColumn).data().toString();
     QVERIFY2(moduleNotes.contains(QStringLiteral("module · %1% of the bytes").arg(156.0 / 252.0 * 100.0, 0, 'f', 1)), qPrintable(moduleNotes));
+}
+
+// NumPy arrays pickled in a checkpoint are in the tree beside its tensors, noted with NumPy's
+// dtype (tests/data/numpy_arrays.pt.expected.json holds what NumPy returned for each).
+void TestCheckpointTab::testNumpyArraysAreListed()
+{
+    MainWindow window;
+    CheckpointTab* tab = openAndWait(window, data(QStringLiteral("numpy_arrays.pt")));
+    QVERIFY(tab);
+    QTest::keyClicks(tab->filterEdit(), QStringLiteral("scaler"));
+    const ParameterTreeModel* model = tab->model();
+    const QModelIndex mean = model->indexForNode(nodeAt(model, QStringLiteral("scaler.mean")));
+    QVERIFY(mean.isValid());
+    QCOMPARE(mean.siblingAtColumn(ParameterTreeModel::DtypeColumn).data().toString(), QStringLiteral("float64"));
+    QCOMPARE(mean.siblingAtColumn(ParameterTreeModel::ShapeColumn).data().toString(), QStringLiteral("[5]"));
+    QVERIFY2(mean.siblingAtColumn(ParameterTreeModel::NotesColumn).data().toString().contains(QLatin1String("NumPy <f8")),
+             qPrintable(mean.siblingAtColumn(ParameterTreeModel::NotesColumn).data().toString()));
+    QVERIFY(!model->indexForNode(nodeAt(model, QStringLiteral("labels"))).isValid());  // filtered out
 }
 
 // A pickle whose frames CPython's unpicklers read differently is announced first: what torch.load

@@ -201,6 +201,8 @@ QString ParameterTreeModel::notes(int n) const
             notes.append(qschemeName(tensor.quantization.scheme));
         if (tensor.isParameter)
             notes.append(tr("parameter"));
+        if (tensor.kind == TensorKind::Array)
+            notes.append(tr("NumPy %1").arg(tensor.numpyDtype));
         if (tensor.origin == TensorOrigin::Attribute)
             notes.append(tr("attribute (not in state_dict)"));
     } else if (node.tensorCount > 0) {
