@@ -246,15 +246,22 @@ Result<QString> shardPath(const QDir& folder, const QString& name)
 }
 
 // The top-level name -> Tensor entries of a shard's root dict.
-QHash<QString, Value*> tensorsOf(const Value* root)
+struct ShardEntry {
+    Value* key = nullptr;
+    Value* tensor = nullptr;
+};
+
+// A shard's top-level tensors by name, each with the key value the shard's dict already holds (the
+// merged dict reuses it rather than making one more string per tensor).
+QHash<QString, ShardEntry> tensorsOf(const Value* root)
 {
-    QHash<QString, Value*> tensors;
+    QHash<QString, ShardEntry> tensors;
     if (!root || root->kind != ValueKind::Dict)
         return tensors;
     tensors.reserve(int(root->entries().size()));
     for (const auto& [key, value] : root->entries()) {
         if (key && key->kind == ValueKind::String && value && value->kind == ValueKind::Tensor)
-            tensors.insert(key->text, value);
+            tensors.insert(key->text, ShardEntry{key, value});
     }
     return tensors;
 }
@@ -324,7 +331,7 @@ struct Shards {
     QStringList names;  // distinct, in order of first appearance in weight_map
     QStringList paths;  // parallel to names
     QVector<int> ofName;  // parallel to ShardIndex::names: position in names
-    QVector<QHash<QString, Value*>> tensors;  // parallel to names, once read: name -> Tensor
+    QVector<QHash<QString, ShardEntry>> tensors;  // parallel to names, once read: name -> key and Tensor
 };
 
 // Checks every shard name before any shard is opened, so a hostile index fails before we touch
@@ -384,12 +391,10 @@ Result<Value*> mergeInIndexOrder(Checkpoint& checkpoint, const ShardIndex& index
     for (int i = 0; i < index.names.size(); ++i) {
         const QString& name = index.names[i];
         const int shard = shards->ofName[i];
-        Value* tensor = shards->tensors[shard].take(name);
-        if (!tensor)
+        const ShardEntry entry = shards->tensors[shard].take(name);
+        if (!entry.tensor)
             return makeError(ErrorCode::Corrupt, QStringLiteral("tensor %1 is not in shard %2").arg(shortName(name), shortName(shards->names[shard])));
-        Value* key = checkpoint.arena.make(ValueKind::String);
-        key->text = name;
-        merged->extras().entries.emplace_back(key, tensor);
+        merged->extras().entries.emplace_back(entry.key, entry.tensor);
     }
     return merged;
 }
