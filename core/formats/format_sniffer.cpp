@@ -2,6 +2,7 @@
 
 #include <QRegularExpression>
 #include <QString>
+#include <QStringDecoder>
 
 #include <cstring>
 
@@ -47,6 +48,52 @@ QString describeLfsPointer(QByteArrayView head)
     return QStringLiteral("a Git LFS pointer%1, not the checkpoint itself: fetch the real file with `git lfs pull`").arg(size);
 }
 
+bool isJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+constexpr quint64 kMaxSafetensorsHeader = 100'000'000;  // the reference's MAX_HEADER_SIZE
+
+quint64 littleEndian64(QByteArrayView head)
+{
+    quint64 value = 0;
+    for (int i = 7; i >= 0; --i)
+        value = value << 8 | uchar(head[i]);
+    return value;
+}
+
+// The first byte of a safetensors header that is not JSON whitespace (the reference's serde_json
+// skips it: safetensors#686, test_whitespace_leading_padded_header), -1 when the head ends first.
+qsizetype firstHeaderByte(QByteArrayView head, quint64 length)
+{
+    const qsizetype end = qsizetype(qMin<quint64>(quint64(head.size()), 8 + length));
+    for (qsizetype i = 8; i < end; ++i) {
+        if (!isJsonSpace(head[i]))
+            return i;
+    }
+    return -1;
+}
+
+// For content nothing recognised whose first 8 bytes could be a safetensors header length: what
+// the reference reader would refuse it for, so that a broken .safetensors file is named by its
+// cause rather than "unrecognised". Empty when the bytes say nothing of the kind.
+QString safetensorsDiagnosis(QByteArrayView head, qint64 fileSize)
+{
+    if (head.size() < 8 || head[5] != 0 || head[6] != 0 || head[7] != 0)
+        return {};  // a length of 2^40 or more: no safetensors file
+    const quint64 length = littleEndian64(head);
+    if (length > kMaxSafetensorsHeader)
+        return QStringLiteral("its header length (%1 bytes) exceeds the 100000000 bytes the format allows").arg(length);
+    if (8 + length > quint64(fileSize))
+        return QStringLiteral("its header of %1 bytes runs past the end of the file (%2 bytes)").arg(length).arg(fileSize);
+    const QByteArrayView header = head.sliced(8, qsizetype(qMin<quint64>(length, quint64(head.size() - 8))));
+    QStringDecoder utf8(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    const QString text = utf8(header);
+    if (utf8.hasError() && quint64(header.size()) == length)
+        return QStringLiteral("its header is not valid UTF-8");
+    if (length == 0 || firstHeaderByte(head, length) < 0)
+        return QStringLiteral("its header holds no JSON object");
+    return QStringLiteral("its header is not a JSON object");
+}
+
 QString describeHtml(QByteArrayView head)
 {
     const QString text = QString::fromUtf8(head);
@@ -74,7 +121,12 @@ SniffResult sniffFormat(QByteArrayView head, qint64 fileSize)
         return result;
     }
     // safetensors before pickles: a header length such as 0x0580 starts with the bytes of PROTO 5.
-    if (head.size() >= 9 && head[8] == '{') {
+    // The header may start with JSON whitespace (the reference accepts it); a plausible length is
+    // asked for then, so that a text file is not taken for one.
+    if (head.size() >= 9
+        && (head[8] == '{'
+            || (littleEndian64(head) <= kMaxSafetensorsHeader && firstHeaderByte(head, littleEndian64(head)) > 8
+                && head[firstHeaderByte(head, littleEndian64(head))] == '{'))) {
         result.format = SniffedFormat::Safetensors;
         return result;
     }
@@ -109,6 +161,8 @@ SniffResult sniffFormat(QByteArrayView head, qint64 fileSize)
     for (int i = 0; i < qMin<qsizetype>(8, head.size()); ++i)
         hex += QStringLiteral("%1 ").arg(uchar(head[i]), 2, 16, QLatin1Char('0'));
     result.notACheckpoint = QStringLiteral("not a PyTorch checkpoint: unrecognised content (first bytes %1)").arg(hex.trimmed());
+    if (const QString cause = safetensorsDiagnosis(head, fileSize); !cause.isEmpty())
+        result.notACheckpoint += QStringLiteral("; if it is a safetensors file, %1").arg(cause);
     return result;
 }
 

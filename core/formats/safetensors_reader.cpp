@@ -597,10 +597,17 @@ Result<qint64> readHeaderLength(const MappedFile& file)
 // The header bytes before any JSON parsing: '{' first, no NUL, well-formed UTF-8.
 Status checkHeaderText(const char* header, qint64 length)
 {
-    // The reference tolerates leading whitespace (serde_json does); the spec says '{' comes first,
-    // and the format sniffer relies on it, so we hold files to that.
-    if (length == 0 || header[0] != '{')
-        return makeError(ErrorCode::Corrupt, QStringLiteral("safetensors header does not start with '{'"), kLengthFieldSize);
+    // JSON whitespace may come first: the reference's serde_json skips it (safetensors#686 dropped
+    // the '{' check, which had always been commented out; test_whitespace_leading_padded_header).
+    qint64 first = 0;
+    while (first < length && (header[first] == ' ' || header[first] == '\t' || header[first] == '\r' || header[first] == '\n'))
+        ++first;
+    if (first == length)
+        return makeError(ErrorCode::Corrupt, QStringLiteral("safetensors header holds no JSON object (EOF while parsing a value)"), kLengthFieldSize);
+    if (header[first] != '{')
+        return makeError(ErrorCode::Corrupt, QStringLiteral("safetensors header is not a JSON object (it starts with '%1' at header byte %2)")
+                                                 .arg(QChar(uchar(header[first]) < 0x80 && uchar(header[first]) >= 0x20 ? QChar(header[first]) : QChar(u'?')))
+                                                 .arg(first), kLengthFieldSize + first);
     // nlohmann takes a NUL byte for the end of the input, so "{}\0<anything>" would parse; JSON
     // allows no raw NUL anywhere, and serde_json rejects it.
     if (const void* nul = std::memchr(header, 0, size_t(length))) {

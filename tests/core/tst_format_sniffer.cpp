@@ -40,6 +40,18 @@ void TestFormatSniffer::testSniff_data()
                                       << QStringLiteral("text file");
     QTest::newRow("binary garbage") << QByteArray("\x01\x02\x03\x04\x05\x06\x07\x08\x09", 9) << SniffedFormat::Unknown
                                     << QStringLiteral("first bytes 01 02 03");
+    // safetensors' own test vectors (safetensors/src/tensor.rs at 24b0b28): a header may start with
+    // JSON whitespace (test_whitespace_leading_padded_header); a broken one is named by its cause
+    // (test_invalid_header_length, test_invalid_header_non_utf8) instead of "unrecognised".
+    QTest::newRow("safetensors, leading whitespace") << QByteArray("\x06\0\0\0\0\0\0\0\t\n{}\r ", 14) << SniffedFormat::Safetensors << QString();
+    QTest::newRow("safetensors, leading spaces") << QByteArray("\x44\0\0\0\0\0\0\0    {\"w\":", 17) << SniffedFormat::Safetensors << QString();
+    QTest::newRow("safetensors header past the end") << QByteArray("<\0\0\0\0\0\0\0", 8) << SniffedFormat::Unknown
+                                                     << QStringLiteral("if it is a safetensors file, its header of 60 bytes runs past the end of the file (8 bytes)");
+    QTest::newRow("safetensors header not UTF-8") << QByteArray("\x01\0\0\0\0\0\0\0\xff", 9) << SniffedFormat::Unknown
+                                                  << QStringLiteral("if it is a safetensors file, its header is not valid UTF-8");
+    // Pretty-printed JSON whose 9th byte is whitespace before a '{' stays JSON: its first 8 bytes
+    // are no plausible header length.
+    QTest::newRow("json, nested object at byte 10") << QByteArray("{\"a\":[1, {\"b\": 2}]}") << SniffedFormat::JsonText << QString();
     QTest::newRow("preview torchscript") << QByteArray("PYTORCH1....") << SniffedFormat::Unknown << QStringLiteral("preview release");
 }
 

@@ -1,6 +1,7 @@
 // The safetensors reader against hand-built files: every validation rule of the reference
 // implementation (docs/checkpoint-formats.md §5.3), every dtype string, and hostile headers; and
 // the shard-index reader against folders of such files (§6.1).
+#include "core/formats/checkpoint_reader.h"
 #include "core/formats/safetensors_reader.h"
 #include "core/formats/sharded_reader.h"
 
@@ -35,6 +36,8 @@ private Q_SLOTS:
     void testRejectsInvalidFile();
     void testDeepNestingDoesNotRecurse();
     void testLargeHeaderReadsEveryEntry();
+    void testReferenceVectors_data();
+    void testReferenceVectors();
     void testHundredMegabyteHeader();
 
     void testShardedMergesInIndexOrder();
@@ -163,6 +166,10 @@ void TestSafetensorsReader::testAcceptsValidVariants_data()
     QTest::addRow("no tensors") << safetensorsFile("{}") << QStringList() << QStringList();
     QTest::addRow("padded with spaces to 8 bytes") << safetensorsFile('{' + one + "}      ", 8) << QStringList{"w"} << QStringList{"[2]"};
     QTest::addRow("trailing newline and tab") << safetensorsFile('{' + one + "}\n\t", 8) << QStringList{"w"} << QStringList{"[2]"};
+    // The reference accepts JSON whitespace before the object (test_whitespace_leading_padded_header:
+    // "\t\n{}\r "), since safetensors#686 at the latest.
+    QTest::addRow("leading tab and newline") << safetensorsFile("\t\n{}\r ") << QStringList() << QStringList();
+    QTest::addRow("leading spaces") << safetensorsFile("    {" + one + '}', 8) << QStringList{"w"} << QStringList{"[2]"};
     QTest::addRow("whitespace inside the object") << safetensorsFile("{ \"w\" : {\"dtype\" : \"F32\", \"shape\" : [ 2 ], \"data_offsets\" : [0, 8] } }", 8)
                                                   << QStringList{"w"} << QStringList{"[2]"};
     QTest::addRow("unknown scalar field ignored")
@@ -311,9 +318,13 @@ void TestSafetensorsReader::testRejectsInvalidFile_data()
     QTest::addRow("header of 100 000 000 bytes on a small file") << claimedLength(100'000'000, "{}") << truncated << "runs past the end";
 
     // The header text.
-    QTest::addRow("empty header") << safetensorsFile("") << corrupt << "does not start with '{'";
-    QTest::addRow("leading space") << safetensorsFile(" {}") << corrupt << "does not start with '{'";
-    QTest::addRow("header is a list") << safetensorsFile("[]") << corrupt << "does not start with '{'";
+    // safetensors' own test vectors (safetensors/src/tensor.rs at 24b0b28): test_invalid_header_not_json,
+    // and an empty or whitespace-only header (serde_json: "EOF while parsing a value").
+    QTest::addRow("empty header") << safetensorsFile("") << corrupt << "holds no JSON object";
+    QTest::addRow("whitespace only") << safetensorsFile(" \t\r\n") << corrupt << "holds no JSON object";
+    QTest::addRow("header is a list") << safetensorsFile("[]") << corrupt << "not a JSON object (it starts with '[' at header byte 0)";
+    QTest::addRow("a lone brace") << safetensorsFile("{") << corrupt << "not valid JSON";
+    QTest::addRow("form feed before the object") << safetensorsFile("\x0c{}") << corrupt << "not a JSON object";
     QTest::addRow("invalid UTF-8 byte") << safetensorsFile("{\"\xff\":1}") << corrupt << "not valid UTF-8 (header byte 2)";
     QTest::addRow("overlong UTF-8") << safetensorsFile("{\"\xc0\xaf\":1}") << corrupt << "not valid UTF-8";
     QTest::addRow("UTF-8 encoded surrogate") << safetensorsFile("{\"\xed\xa0\x80\":1}") << corrupt << "not valid UTF-8";
@@ -452,6 +463,68 @@ void TestSafetensorsReader::testLargeHeaderReadsEveryEntry()
     QVERIFY2(read->root, qPrintable(read->root ? QString() : read->root.error().message));
     QCOMPARE(int((*read->root)->entries().size()), kCount);
     QCOMPARE((*read->root)->entries().front().first->text, QStringLiteral("model.layers.0.mlp.proj_0.weight"));
+}
+
+// The reference's own test vectors (safetensors/src/tensor.rs `mod tests`, commit 24b0b28), opened
+// as files the way the app opens them (format sniffing included): each one it accepts is read, each
+// one it refuses is refused with a message that names its cause (the reference's error variant in
+// the row name).
+void TestSafetensorsReader::testReferenceVectors_data()
+{
+    QTest::addColumn<QByteArray>("file");
+    QTest::addColumn<QString>("refusal");  // empty: it opens
+    const QByteArray h = R"({"test":{"dtype":"I32","shape":[2,2],"data_offsets":[0,16]}})";
+    const QByteArray zeros(16, '\0');
+    const auto length = [](quint64 n) {
+        QByteArray field(8, '\0');
+        qToLittleEndian(n, field.data());
+        return field;
+    };
+    QTest::addRow("HeaderTooSmall (test_header_too_small)") << QByteArray() << "the file is empty";
+    QTest::addRow("HeaderTooLarge (test_header_too_large)") << QByteArray("<\0\0\0\0\xff\xff\xff", 8) + h + zeros << "exceeds the limit";
+    QTest::addRow("InvalidHeaderLength (test_invalid_header_length)") << length(60) << "its header of 60 bytes runs past the end of the file";
+    QTest::addRow("InvalidHeader (test_invalid_header_non_utf8)") << length(1) + "\xff" << "its header is not valid UTF-8";
+    QTest::addRow("InvalidHeaderDeserialization (test_invalid_header_not_json)") << length(1) + "{" << "not valid JSON";
+    QTest::addRow("ok (test_whitespace_padded_header)") << length(6) + "{}\r \t\n" << QString();
+    QTest::addRow("ok (test_whitespace_leading_padded_header)") << length(6) + "\t\n{}\r " << QString();
+    QTest::addRow("MetadataIncompleteBuffer, extra data (test_metadata_incomplete_buffer)")
+        << length(quint64(h.size())) + h + zeros + "extra_bogus_data_for_polyglot_file" << "34 bytes after the last tensor";
+    QTest::addRow("MetadataIncompleteBuffer, short data (test_metadata_incomplete_buffer)")
+        << length(quint64(h.size())) + h + QByteArray(14, '\0') << "tensors need 84 bytes, the file has 82";
+    QByteArray invalidInfo = h;
+    invalidInfo.replace("[0,16]", "[0, 4]");
+    QTest::addRow("TensorInvalidInfo (test_invalid_info)") << length(quint64(invalidInfo.size())) + invalidInfo << "tensor 'test' spans 4 bytes, but 4 elements of I32 need 16";
+    QByteArray overflow = h;
+    overflow.replace("[2,2]", "[2,18446744073709551614]");
+    QTest::addRow("ValidationOverflow (test_validation_overflow)") << length(quint64(overflow.size())) + overflow + zeros << "beyond 64-bit sizes";
+    QByteArray zeroSized = h;
+    zeroSized.replace("[2,2]", "[2,0]").replace("[0,16]", "[0,0]");
+    QTest::addRow("ok (test_zero_sized_tensor)") << length(quint64(zeroSized.size())) + zeroSized << QString();
+    QByteArray scalar = h;
+    scalar.replace("[2,2]", "[]").replace("[0,16]", "[0,4]");
+    QTest::addRow("ok (test_empty_shapes_allowed)") << length(quint64(scalar.size())) + scalar + QByteArray(4, '\0') << QString();
+}
+
+void TestSafetensorsReader::testReferenceVectors()
+{
+    QFETCH(QByteArray, file);
+    QFETCH(QString, refusal);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("vector.safetensors"));
+    QFile out(path);
+    QVERIFY(out.open(QIODevice::WriteOnly));
+    out.write(file);
+    out.close();
+    auto opened = openCheckpoint(path);
+    if (refusal.isEmpty()) {
+        QVERIFY2(opened, qPrintable(opened ? QString() : opened.error().toString()));
+        QCOMPARE((*opened)->format, Format::Safetensors);
+        return;
+    }
+    QVERIFY(!opened);
+    QVERIFY2(opened.error().toString().contains(refusal), qPrintable(opened.error().toString()));
+    QVERIFY2(!opened.error().toString().contains(QLatin1String("unrecognised content")) || refusal.contains(QLatin1String("its header")),
+             qPrintable(opened.error().toString()));
 }
 
 void TestSafetensorsReader::testHundredMegabyteHeader()
