@@ -1,5 +1,7 @@
 #include "core/formats/format_sniffer.h"
 
+#include "core/pickle/pickle_opcodes.h"
+
 #include <QRegularExpression>
 #include <QString>
 #include <QStringDecoder>
@@ -94,6 +96,30 @@ QString safetensorsDiagnosis(QByteArrayView head, qint64 fileSize)
     return QStringLiteral("its header is not a JSON object");
 }
 
+// A pickle of protocol 0 or 1 has no PROTO opcode: it is text-like (GLOBAL 'c', MARK '(', STRING
+// 'S', ...), and a malicious one ("cos\nsystem\n(S'...'\ntR.") would otherwise pass for a text file
+// that nothing scans. Taken for a pickle when its opcodes walk cleanly through the first bytes:
+// to a STOP, or over the whole head with several opcodes. Prose, paths and JSON meet a byte that
+// is no opcode within a few bytes.
+bool looksLikeTextPickle(QByteArrayView head)
+{
+    PickleOpWalker walker(head.data(), head.size());
+    PickleOp op;
+    int count = 0;
+    while (walker.next(&op)) {
+        if (op.problem == PickleArgProblem::UnknownOpcode)
+            return false;
+        if (op.problem != PickleArgProblem::None)
+            return count >= 8;  // cut by the end of the head, not by the file
+        if (opcodeInfo(op.byte()).proto >= 2)
+            return false;  // protocol 2+ pickles start with PROTO, recognised above
+        ++count;
+        if (op.opcode == Opcode::Stop)
+            return count >= 2;
+    }
+    return count >= 8;
+}
+
 QString describeHtml(QByteArrayView head)
 {
     const QString text = QString::fromUtf8(head);
@@ -151,6 +177,10 @@ SniffResult sniffFormat(QByteArrayView head, qint64 fileSize)
     }
     if (text.startsWith("{")) {
         result.format = SniffedFormat::JsonText;
+        return result;
+    }
+    if (looksLikeTextPickle(head)) {
+        result.format = SniffedFormat::LegacyPickle;
         return result;
     }
     if (looksLikeText(head.first(qMin<qsizetype>(512, head.size())))) {

@@ -152,6 +152,11 @@ Result<Value*> readTorchLegacy(Checkpoint& checkpoint, int fileIndex)
     const Value* computedMagic = nullptr;
     static const char* const kNames[] = {"magic number", "protocol version", "system info", "object", "storage keys"};
     for (int part = 0; part < 5; ++part) {
+        // A raw pickle (pickle.dump of anything) is one pickle: its globals are listed, and it is
+        // named for what it is rather than by the error the missing second pickle would give.
+        if (part > 0 && position == file.size())
+            return makeError(ErrorCode::NotACheckpoint, QStringLiteral("a pickle file holding one pickle, not a torch.save checkpoint "
+                                                                       "(whose legacy format holds five)"));
         PickleMachine machine(checkpoint);
         machine.setPickleName(QStringLiteral("legacy %1 pickle (from byte %2)").arg(QLatin1String(kNames[part])).arg(position));
         if (part == 3)

@@ -380,6 +380,25 @@ def differentials():
     record(name, "a second directory entry pointing into data.pkl's record (overlapping records)", True, reads_differently=True)
 
 
+def raw_pickles():
+    """Raw pickles (pickle.dump of anything, no torch layout) of protocol 0, which have no PROTO and
+    read like text: a scanner that takes them for a text file never looks inside (issue 24 item 3)."""
+    s = "raw_protocol0_system"
+    name = s + ".pkl"
+    data = b"cposix\nsystem\n(S'" + touch(s).encode() + b"'\ntR."
+    assert cpython_file_globals(data) == ["posix.system"]
+    open(path_of(name), "wb").write(data)
+    record(name, "a protocol 0 raw pickle calling posix.system (reads like text)", False, unsafe=["posix.system"],
+           error="a pickle file holding one pickle")
+    s = "raw_protocol1_eval"
+    name = s + ".pkl"
+    data = b"cbuiltins\neval\nq\x00(X" + struct.pack("<I", len(open_code(s))) + open_code(s).encode() + b"tR."
+    assert cpython_file_globals(data) == ["builtins.eval"]
+    open(path_of(name), "wb").write(data)
+    record(name, "a protocol 1 raw pickle calling builtins.eval (binary opcodes, no PROTO)", False,
+           unsafe=["builtins.eval"], error="a pickle file holding one pickle")
+
+
 def patch_field(name, entry, local_at, central_at, change):
     """Rewrites a 16- or 32-bit field of `entry` (offsets in its local header and its central
     directory record; the width follows the field: 4 bytes at the CRC, 2 at the flags) as
@@ -569,11 +588,12 @@ def main():
     for old in glob.glob(CANARY + "*"):
         os.remove(old)
     for old in glob.glob(os.path.join(HERE, "*")):
-        if old.endswith((".pt", ".safetensors")):
+        if old.endswith((".pt", ".pkl", ".safetensors")):
             os.remove(old)
     pickles()
     frames()
     differentials()
+    raw_pickles()
     containers()
     safetensors()
     with open(path_of("manifest.json"), "w") as f:
