@@ -98,22 +98,24 @@ QString safetensorsDiagnosis(QByteArrayView head, qint64 fileSize)
 
 // A pickle of protocol 0 or 1 has no PROTO opcode: it is text-like (GLOBAL 'c', MARK '(', STRING
 // 'S', ...), and a malicious one ("cos\nsystem\n(S'...'\ntR.") would otherwise pass for a text file
-// that nothing scans. Taken for a pickle when its opcodes walk cleanly through the first bytes:
-// to a STOP, or over the whole head with several opcodes. Prose, paths and JSON meet a byte that
-// is no opcode within a few bytes.
+// that nothing scans. CPython takes any opcode after it (picklescan's malicious11.pkl puts a
+// protocol 4 STACK_GLOBAL in a protocol 0 stream). Taken for a pickle when its opcodes walk cleanly
+// through the first bytes: to a STOP, or over the whole head with several opcodes, or to where the
+// data ends after a GLOBAL or INST (a cut pickle whose import CPython runs before it fails:
+// picklescan's broken_model.pkl). Prose, paths and tables meet a byte that is no opcode at once.
 bool looksLikeTextPickle(QByteArrayView head)
 {
     PickleOpWalker walker(head.data(), head.size());
     PickleOp op;
     int count = 0;
+    bool named = false;
     while (walker.next(&op)) {
-        if (op.problem == PickleArgProblem::UnknownOpcode)
+        if (op.problem == PickleArgProblem::UnknownOpcode || op.problem == PickleArgProblem::NegativeLength)
             return false;
         if (op.problem != PickleArgProblem::None)
-            return count >= 8;  // cut by the end of the head, not by the file
-        if (opcodeInfo(op.byte()).proto >= 2)
-            return false;  // protocol 2+ pickles start with PROTO, recognised above
+            return count >= 8 || (named && count >= 1);  // cut by the end of the data
         ++count;
+        named = named || ((op.opcode == Opcode::Global || op.opcode == Opcode::Inst) && op.lineBreak >= 0);
         if (op.opcode == Opcode::Stop)
             return count >= 2;
     }

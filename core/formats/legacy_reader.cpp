@@ -3,6 +3,7 @@
 #include "core/formats/storage_pid.h"
 
 #include "core/base/checked_math.h"
+#include "core/pickle/global_sweep.h"
 #include "core/pickle/pickle_machine.h"
 
 #include <QHash>
@@ -138,6 +139,24 @@ private:
 
 }  // namespace
 
+namespace {
+
+// A raw pickle file (pickle.dump), not torch.save's legacy layout. Several pickles may follow one
+// another (a loader calling pickle.load repeatedly runs each; picklescan's malicious6.pkl hides a
+// call in the second): what follows the first is swept for the globals it names.
+Error notACheckpoint(Checkpoint& checkpoint, const MappedFile& file, qint64 firstEnd)
+{
+    if (firstEnd < file.size()) {
+        SweepOptions options;
+        options.acrossStops = true;
+        addOtherReadings(checkpoint, OtherReading::Kind::AfterStop, QStringLiteral("the pickles after the first"), firstEnd,
+                         sweepGlobals(file.data() + firstEnd, file.size() - firstEnd, options));
+    }
+    return makeError(ErrorCode::NotACheckpoint, QStringLiteral("a pickle file, but not a torch.save checkpoint (invalid magic number)"));
+}
+
+}  // namespace
+
 Result<Value*> readTorchLegacy(Checkpoint& checkpoint, int fileIndex)
 {
     const MappedFile& file = *checkpoint.files[size_t(fileIndex)].map;
@@ -175,7 +194,7 @@ Result<Value*> readTorchLegacy(Checkpoint& checkpoint, int fileIndex)
             if ((*value)->kind == ValueKind::Object)
                 computedMagic = *value;
             else if ((*value)->kind != ValueKind::BigInt || (*value)->text != kMagicDecimal)
-                return makeError(ErrorCode::NotACheckpoint, QStringLiteral("a pickle file, but not a torch.save checkpoint (invalid magic number)"));
+                return notACheckpoint(checkpoint, file, used);
         } else if (part == 1) {
             if ((*value)->kind != ValueKind::Int || (*value)->integer != kProtocolVersion)
                 return makeError(ErrorCode::Unsupported, QStringLiteral("unsupported legacy protocol version %1").arg((*value)->summary(20)));

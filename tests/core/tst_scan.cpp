@@ -247,25 +247,40 @@ void TestScan::testPeerSamples_data()
     QTest::addColumn<QString>("file");
     QTest::addColumn<QStringList>("dangerous");  // picklescan's Dangerous globals, as torch 1.13 names them
     QTest::addColumn<QString>("stop");           // where our reading stops
-    // What picklescan's sweep names past that point (its "unknown" and "42" are our "?": a part
-    // of the name that is no string literal), each at the opcode's byte, with the sweep's reading.
-    QTest::addColumn<QStringList>("afterError");
+    // What other readings name that ours did not reach, as "reading:global@byte" (picklescan's
+    // "unknown" and "42" are our "?": a part of the name that is no string literal).
+    QTest::addColumn<QStringList>("readings");
     QTest::newRow("memo entry missing") << QStringLiteral("keyerror-exploit.pkl") << QStringList{QStringLiteral("os.system")}
                                         << QStringLiteral("BINGET at byte 52: memo entry 3 is missing")
-                                        << QStringList{QStringLiteral("?.os@56")};
+                                        << QStringList{QStringLiteral("after_error:?.os@56")};
     QTest::newRow("STACK_GLOBAL of an int") << QStringLiteral("type-confusion-exploit.pkl") << QStringList{QStringLiteral("os.system")}
                                             << QStringLiteral("STACK_GLOBAL at byte 62: module and name must be strings")
-                                            << QStringList{QStringLiteral("?.os@62")};
+                                            << QStringList{QStringLiteral("after_error:?.os@62")};
     // CPython goes on past the BUILD and rebinds _rebuild_tensor; picklescan: "_rebuild_tensor.unknown".
     QTest::newRow("BUILD on a module") << QStringLiteral("sys_module_override_sploit.pkl") << QStringList{QStringLiteral("torch._utils")}
                                        << QStringLiteral("BUILD at byte 72: cannot apply state to a global")
-                                       << QStringList{QStringLiteral("_rebuild_tensor.?@98")};
+                                       << QStringList{QStringLiteral("after_error:_rebuild_tensor.?@98")};
     // __builtin__.eval is builtins.eval under Python 3's name mapping (protocol 2 fix_imports);
     // torch.load reads on after the eval returns the magic number, to os.system in the fifth pickle.
     QTest::newRow("legacy magic number made by eval") << QStringLiteral("pytorch_magic_bypass.pt")
                                                       << QStringList{QStringLiteral("builtins.eval"), QStringLiteral("posix.system")}
                                                       << QStringLiteral("magic number is computed by a call torch.load would run (builtins.eval(")
                                                       << QStringList{};
+    // Protocol 0/1 streams read like text; each one's import is reached before it ends or fails.
+    const QString onePickle = QStringLiteral("a pickle file holding one pickle, not a torch.save checkpoint");
+    QTest::newRow("protocol 0 with STACK_GLOBAL") << QStringLiteral("malicious23.pkl") << QStringList{QStringLiteral("os.system")}
+                                                  << onePickle << QStringList{};
+    QTest::newRow("protocol 0 with memo GETs") << QStringLiteral("malicious11.pkl") << QStringList{QStringLiteral("os.system")}
+                                               << onePickle << QStringList{};
+    QTest::newRow("protocol 0, bytes after STOP") << QStringLiteral("malicious-invalid-bytes.pkl") << QStringList{QStringLiteral("os.system")}
+                                                  << QStringLiteral("legacy protocol version pickle: pickle: unknown opcode 0x0a at byte 0")
+                                                  << QStringList{};
+    QTest::newRow("GLOBAL, then a string past the end") << QStringLiteral("broken_model.pkl") << QStringList{QStringLiteral("builtins.exec")}
+                                                        << QStringLiteral("string of 543558206 bytes at byte 16 runs past the end") << QStringList{};
+    // A second pickle after a benign one: a loader calling pickle.load twice runs it.
+    QTest::newRow("a second pickle") << QStringLiteral("malicious6.pkl") << QStringList{QStringLiteral("requests.api.get")}
+                                     << QStringLiteral("a pickle file, but not a torch.save checkpoint (invalid magic number)")
+                                     << QStringList{QStringLiteral("after_stop:requests.api.get@60")};
 }
 
 void TestScan::testPeerSamples()
@@ -273,7 +288,7 @@ void TestScan::testPeerSamples()
     QFETCH(QString, file);
     QFETCH(QStringList, dangerous);
     QFETCH(QString, stop);
-    QFETCH(QStringList, afterError);
+    QFETCH(QStringList, readings);
     const QString path = data(QStringLiteral("peers/picklescan/") + file);
     const CliRun run = runCli({QStringLiteral("scan"), path, QStringLiteral("--json")});
     QCOMPARE(run.exitCode, 1);
@@ -290,12 +305,12 @@ void TestScan::testPeerSamples()
     QStringList swept;
     for (const QJsonValue& value : root.value(QStringLiteral("other_readings")).toArray()) {
         const QJsonObject reading = value.toObject();
-        QCOMPARE(reading.value(QStringLiteral("reading")).toString(), QStringLiteral("after_error"));
-        QVERIFY(reading.value(QStringLiteral("unsafe")).toBool());  // no name with "?" is on the allow list
+        QVERIFY(reading.value(QStringLiteral("unsafe")).toBool());  // none of these is on the allow list
         QVERIFY(unsafe.contains(reading.value(QStringLiteral("global")).toString()));
-        swept.append(reading.value(QStringLiteral("global")).toString() + u'@' + QString::number(reading.value(QStringLiteral("byte")).toInteger()));
+        swept.append(reading.value(QStringLiteral("reading")).toString() + u':' + reading.value(QStringLiteral("global")).toString() + u'@'
+                     + QString::number(reading.value(QStringLiteral("byte")).toInteger()));
     }
-    QCOMPARE(swept, afterError);
+    QCOMPARE(swept, readings);
     // The text form says the same.
     const CliRun text = runCli({QStringLiteral("scan"), path});
     QCOMPARE(text.exitCode, 1);
