@@ -19,6 +19,7 @@ QString otherReadingDescription(OtherReading::Kind kind)
     case OtherReading::Kind::FileUnpickler: return QStringLiteral("as CPython's C Unpickler reads it from a file, the way torch.load does");
     case OtherReading::Kind::AfterStop: return QStringLiteral("after the pickle's STOP, for a reader that goes on");
     case OtherReading::Kind::TwinRecord: return QStringLiteral("in a zip record loaders may read instead of its twin");
+    case OtherReading::Kind::ZipRecord: return QStringLiteral("in a pickle record of a zip that is no torch layout");
     }
     return QString();
 }

@@ -2,6 +2,7 @@
 
 #include "core/base/reserve_growing.h"
 
+#include "core/formats/format_sniffer.h"
 #include "core/formats/pt2_reader.h"
 #include "core/formats/storage_pid.h"
 #include "core/formats/torchscript_classes.h"
@@ -178,6 +179,28 @@ Error refuseTwins(Checkpoint& checkpoint, const ZipArchive& archive)
     return makeError(ErrorCode::Corrupt, archive.twinProblem());
 }
 
+// A zip that is no torch layout (no archive folder, no data.pkl) may still carry pickles that
+// some loader unpickles (picklescan's malicious1.zip: a bare data.pkl calling eval). Before the
+// archive is refused, each record whose bytes read as a pickle is swept for its globals.
+void sweepForeignZip(Checkpoint& checkpoint, const ZipArchive& archive)
+{
+    constexpr qint64 kMaxSweptRecord = qint64(64) << 20;
+    const std::vector<ZipEntry>& entries = archive.entries();
+    for (size_t entry = 0; entry < entries.size() && entry < 4096; ++entry) {
+        bool crcFailed = false;
+        const auto bytes = archive.readIgnoringCrc(int(entry), kMaxSweptRecord, &crcFailed);
+        if (!bytes)
+            continue;
+        const QByteArrayView head(bytes->constData(), qMin<qsizetype>(bytes->size(), 4096));
+        if (sniffFormat(head, bytes->size()).format != SniffedFormat::LegacyPickle)
+            continue;
+        SweepOptions options;
+        options.acrossStops = true;
+        addOtherReadings(checkpoint, OtherReading::Kind::ZipRecord, entries[entry].name, 0,
+                         sweepGlobals(bytes->constData(), bytes->size(), options));
+    }
+}
+
 Result<Value*> runPickleRecord(Checkpoint& checkpoint, const ZipArchive& zip, int entry, ZipStorageLoader& loader,
                                bool torchScript, int* protocol)
 {
@@ -246,8 +269,10 @@ Result<Value*> readTorchZip(Checkpoint& checkpoint, int fileIndex, Format* forma
     }
 
     auto prefixResult = archivePrefix(archive);
-    if (!prefixResult)
+    if (!prefixResult) {
+        sweepForeignZip(checkpoint, archive);
         return prefixResult.error();
+    }
     const QString prefix = *prefixResult + u'/';
     for (const ZipEntry& entry : archive.entries()) {
         if (!entry.name.startsWith(prefix))
@@ -271,6 +296,7 @@ Result<Value*> readTorchZip(Checkpoint& checkpoint, int fileIndex, Format* forma
     const int dataPkl = archive.find(prefix + QStringLiteral("data.pkl"));
     const bool torchScript = archive.find(prefix + QStringLiteral("constants.pkl")) >= 0;
     if (dataPkl < 0) {
+        sweepForeignZip(checkpoint, archive);
         if (archive.find(prefix + QStringLiteral(".data/version")) >= 0)
             return makeError(ErrorCode::Unsupported, QStringLiteral("a torch.package archive (no data.pkl), not a checkpoint"));
         return makeError(ErrorCode::Corrupt, QStringLiteral("zip archive has no data.pkl record: not a torch.save checkpoint"));

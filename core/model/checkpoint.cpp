@@ -25,6 +25,7 @@ QString otherReadingKindName(OtherReading::Kind kind)
     case OtherReading::Kind::FileUnpickler: return QStringLiteral("file_unpickler");
     case OtherReading::Kind::AfterStop: return QStringLiteral("after_stop");
     case OtherReading::Kind::TwinRecord: return QStringLiteral("twin_record");
+    case OtherReading::Kind::ZipRecord: return QStringLiteral("zip_record");
     }
     return QStringLiteral("unknown");
 }

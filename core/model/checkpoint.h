@@ -45,13 +45,15 @@ struct OtherReading {
                         // reader may take for a second pickle
         TwinRecord,     // in one of two zip records that loaders tell apart differently (one
                         // name twice, or names that differ only in letter case)
+        ZipRecord,      // in a pickle record of a zip that is no torch layout, which other
+                        // loaders unpickle
     };
     Kind kind = Kind::AfterError;
     QString global;     // "module.name"; a part the opcodes compute at run time is "?"
     QString pickle;     // which pickle: "data.pkl", "legacy object pickle", ...
     qint64 offset = 0;  // of the opcode that names it, in that pickle's bytes
 };
-// The contract's names: after_error, file_unpickler, after_stop, twin_record.
+// The contract's names: after_error, file_unpickler, after_stop, twin_record, zip_record.
 QString otherReadingKindName(OtherReading::Kind kind);
 
 // One file behind the checkpoint: the file itself, or one shard of a sharded checkpoint.

@@ -56,7 +56,7 @@ void TestFormatSniffer::testSniff_data()
     // (issue 24 item 3); prose, code and tables meet a byte that is no opcode at once.
     QTest::newRow("protocol 0 pickle") << QByteArray("cos\nsystem\n(S'echo'\ntR.") << SniffedFormat::LegacyPickle << QString();
     QTest::newRow("protocol 0 dict of ints") << QByteArray("(dp0\nVa\np1\nI1\nsVb\np2\nI2\ns.") << SniffedFormat::LegacyPickle << QString();
-    QTest::newRow("protocol 1 pickle") << QByteArray("}q\x00X\x01\x00\x00\x00" "aq\x01K\x01s.", 17) << SniffedFormat::LegacyPickle << QString();
+    QTest::newRow("protocol 1 pickle") << QByteArray("}q\x00X\x01\x00\x00\x00" "aq\x01K\x01s.", 15) << SniffedFormat::LegacyPickle << QString();
     QTest::newRow("python code") << QByteArray("import torch\nprint(torch.__version__)\n") << SniffedFormat::Unknown << QStringLiteral("text file");
     QTest::newRow("markdown") << QByteArray("# Model card\n\nWeights for ...\n") << SniffedFormat::Unknown << QStringLiteral("text file");
     QTest::newRow("csv") << QByteArray("0,1,2\n3,4,5\n") << SniffedFormat::Unknown << QStringLiteral("text file");

@@ -277,6 +277,15 @@ void TestScan::testPeerSamples_data()
                                                   << QStringList{};
     QTest::newRow("GLOBAL, then a string past the end") << QStringLiteral("broken_model.pkl") << QStringList{QStringLiteral("builtins.exec")}
                                                         << QStringLiteral("string of 543558206 bytes at byte 16 runs past the end") << QStringList{};
+    // Plain zips (no torch layout) carrying a pickle another loader unpickles.
+    for (const char* zip : {"malicious1.zip", "malicious1_central_directory.zip", "malicious1_crc.zip"}) {
+        QTest::addRow("%s", zip) << QString::fromLatin1(zip) << QStringList{QStringLiteral("builtins.eval")}
+                                 << QStringLiteral("its first record 'data.pkl' is not in a folder")
+                                 << QStringList{QStringLiteral("zip_record:builtins.eval@29")};
+    }
+    QTest::newRow("malicious1_wrong_ext.zip") << QStringLiteral("malicious1_wrong_ext.zip") << QStringList{QStringLiteral("builtins.eval")}
+                                              << QStringLiteral("its first record 'data.txt' is not in a folder")
+                                              << QStringList{QStringLiteral("zip_record:builtins.eval@29")};
     // A second pickle after a benign one: a loader calling pickle.load twice runs it.
     QTest::newRow("a second pickle") << QStringLiteral("malicious6.pkl") << QStringList{QStringLiteral("requests.api.get")}
                                      << QStringLiteral("a pickle file, but not a torch.save checkpoint (invalid magic number)")
