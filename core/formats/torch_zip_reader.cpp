@@ -167,8 +167,7 @@ Error refuseTwins(Checkpoint& checkpoint, const ZipArchive& archive)
     for (size_t entry = 0; entry < entries.size(); ++entry) {
         if (!entries[entry].name.endsWith(QLatin1String(".pkl"), Qt::CaseInsensitive))
             continue;
-        bool crcFailed = false;
-        const auto bytes = archive.readIgnoringCrc(int(entry), kMaxPickleBytes, &crcFailed);
+        const auto bytes = archive.readForSweep(int(entry), kMaxPickleBytes);
         if (!bytes)
             continue;
         SweepOptions options;
@@ -187,8 +186,7 @@ void sweepForeignZip(Checkpoint& checkpoint, const ZipArchive& archive)
     constexpr qint64 kMaxSweptRecord = qint64(64) << 20;
     const std::vector<ZipEntry>& entries = archive.entries();
     for (size_t entry = 0; entry < entries.size() && entry < 4096; ++entry) {
-        bool crcFailed = false;
-        const auto bytes = archive.readIgnoringCrc(int(entry), kMaxSweptRecord, &crcFailed);
+        const auto bytes = archive.readForSweep(int(entry), kMaxSweptRecord);
         if (!bytes)
             continue;
         const QByteArrayView head(bytes->constData(), qMin<qsizetype>(bytes->size(), 4096));

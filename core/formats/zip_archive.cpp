@@ -457,9 +457,16 @@ Result<QByteArray> ZipArchive::readIgnoringCrc(int entry, qint64 maxBytes, bool*
     return readChecked(entry, maxBytes, crcFailed);
 }
 
-Result<QByteArray> ZipArchive::readChecked(int entry, qint64 maxBytes, bool* crcFailed) const
+Result<QByteArray> ZipArchive::readForSweep(int entry, qint64 maxBytes) const
 {
-    auto readable = readableEntry(entry);
+    bool crcFailed = false;
+    return readChecked(entry, maxBytes, &crcFailed, true);
+}
+
+Result<QByteArray> ZipArchive::readChecked(int entry, qint64 maxBytes, bool* crcFailed, bool storedEncrypted) const
+{
+    const bool asItLies = storedEncrypted && entry >= 0 && size_t(entry) < m_entries.size() && m_entries[size_t(entry)].method == kStored;
+    auto readable = asItLies ? Result<const ZipEntry*>(&m_entries[size_t(entry)]) : readableEntry(entry);
     if (!readable)
         return readable.error();
     const ZipEntry& info = **readable;

@@ -68,12 +68,16 @@ public:
     // torch's miniz is built with MINIZ_DISABLE_ZIP_READER_CRC32_CHECKS and reads such a record,
     // Python's zipfile refuses it. For the pickles, whose verdict must follow what torch runs.
     Result<QByteArray> readIgnoringCrc(int entry, qint64 maxBytes, bool* crcFailed) const;
+    // For a scanner sweeping records no loader of ours reads: as readIgnoringCrc, and a stored
+    // record flagged encrypted is read as it lies (picklescan's malicious1_0x1.zip keeps a pickle in
+    // the clear under the flag, which other readers ignore; real ciphertext reads as no pickle).
+    Result<QByteArray> readForSweep(int entry, qint64 maxBytes) const;
 
 private:
     ZipArchive() = default;
     Result<const ZipEntry*> readableEntry(int entry) const;
     Result<qint64> localDataOffset(const ZipEntry& info) const;
-    Result<QByteArray> readChecked(int entry, qint64 maxBytes, bool* crcFailed) const;
+    Result<QByteArray> readChecked(int entry, qint64 maxBytes, bool* crcFailed, bool storedEncrypted = false) const;
     Result<QByteArray> inflateRecord(const ZipEntry& info, qint64 offset, bool* crcFailed) const;
     void findIrregularities();
     Status checkStoredSizes(const ZipEntry& info) const;

@@ -283,6 +283,9 @@ void TestScan::testPeerSamples_data()
                                  << QStringLiteral("its first record 'data.pkl' is not in a folder")
                                  << QStringList{QStringLiteral("zip_record:builtins.eval@29")};
     }
+    QTest::newRow("malicious1_0x1.zip") << QStringLiteral("malicious1_0x1.zip") << QStringList{QStringLiteral("builtins.eval")}
+                                        << QStringLiteral("zip archive has no data.pkl record")
+                                        << QStringList{QStringLiteral("zip_record:builtins.eval@29")};
     QTest::newRow("malicious1_wrong_ext.zip") << QStringLiteral("malicious1_wrong_ext.zip") << QStringList{QStringLiteral("builtins.eval")}
                                               << QStringLiteral("its first record 'data.txt' is not in a folder")
                                               << QStringList{QStringLiteral("zip_record:builtins.eval@29")};
