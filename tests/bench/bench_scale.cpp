@@ -174,12 +174,10 @@ double mib(long kib) { return kib < 0 ? -1 : kib / 1024.0; }
 int main(int argc, char** argv)
 {
     QCoreApplication app(argc, argv);
-    const QStringList arguments = app.arguments();
-    const bool keep = arguments.contains(QStringLiteral("--keep"));
-    const QString work = arguments.size() > 1 && !arguments[1].startsWith(QLatin1String("--"))
-        ? arguments[1] : QDir::tempPath() + QStringLiteral("/statelens-bench-scale");
-    QDir().mkpath(work);
-    const QString cli = QCoreApplication::applicationDirPath() + QStringLiteral("/statelens-cli");
+    const BenchArguments parsed = benchArguments(app.arguments(), QStringLiteral("statelens-bench-scale"));
+    const QString& work = parsed.work;
+    const QString& cli = parsed.cli;
+    const bool keep = parsed.keep;
     int failures = 0;
 
     // 1. The 163-shard layout.

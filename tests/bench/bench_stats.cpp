@@ -99,12 +99,10 @@ double torchSeconds(const QString& path)
 int main(int argc, char** argv)
 {
     QCoreApplication app(argc, argv);
-    const QStringList arguments = app.arguments();
-    const bool keep = arguments.contains(QStringLiteral("--keep"));
-    const QString work = arguments.size() > 1 && !arguments[1].startsWith(QLatin1String("--"))
-        ? arguments[1] : QDir::tempPath() + QStringLiteral("/statelens-bench");
-    QDir().mkpath(work);
-    const QString cli = QCoreApplication::applicationDirPath() + QStringLiteral("/statelens-cli");
+    const BenchArguments parsed = benchArguments(app.arguments(), QStringLiteral("statelens-bench"));
+    const QString& work = parsed.work;
+    const QString& cli = parsed.cli;
+    const bool keep = parsed.keep;
     std::printf("fused pass: %s, %d threads; 8 MiB tensors; medians of %d runs\n\n",
                 kernels::simdTargetName(), QThread::idealThreadCount(), kRuns);
     std::printf("%-8s %12s %12s %8s %11s %10s %12s %10s %10s\n", "file", "stats GB/s", "sum GB/s", "ratio",

@@ -1,9 +1,11 @@
 #include "tests/bench/bench_support.h"
 
-#include <algorithm>
-
+#include <QCoreApplication>
+#include <QDir>
 #include <QFileInfo>
 #include <QProcess>
+
+#include <algorithm>
 
 #include <cstdio>
 #include <vector>
@@ -57,6 +59,17 @@ long peakResidentKiB(const QString& program, const QStringList& arguments)
     Q_UNUSED(arguments);
     return -1;
 #endif
+}
+
+BenchArguments benchArguments(const QStringList& arguments, const QString& defaultFolder)
+{
+    BenchArguments parsed;
+    parsed.keep = arguments.contains(QStringLiteral("--keep"));
+    parsed.work = arguments.size() > 1 && !arguments[1].startsWith(QLatin1String("--")) ? arguments[1]
+                                                                                       : QDir::tempPath() + u'/' + defaultFolder;
+    QDir().mkpath(parsed.work);
+    parsed.cli = QCoreApplication::applicationDirPath() + QStringLiteral("/statelens-cli");
+    return parsed;
 }
 
 double pythonNumber(const QString& script, const QString& file)

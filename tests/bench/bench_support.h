@@ -25,6 +25,14 @@ double pythonNumber(const QString& script, const QString& file);
 // torch.load(FILE, map_location='cpu') timed inside Debian's python3, in ms; -1 on failure.
 double torchLoadMilliseconds(const QString& path);
 
+// What every benchmark program takes: `bench_X [WORKDIR] [--keep]`, and the statelens-cli beside it.
+struct BenchArguments {
+    QString work;  // created; default: TMPDIR/<defaultFolder>
+    bool keep = false;
+    QString cli;
+};
+BenchArguments benchArguments(const QStringList& arguments, const QString& defaultFolder);
+
 // The median (upper one for an even count) of a non-empty list.
 double median(std::vector<double> values);
 
