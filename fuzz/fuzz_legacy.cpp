@@ -18,8 +18,7 @@ Result<Value*> readLegacyOrTar(Checkpoint& checkpoint, int fileIndex, Format* fo
         *format = Format::TorchTar;
         return readTorchTar(checkpoint, fileIndex);
     }
-    *format = Format::TorchLegacy;
-    return readTorchLegacy(checkpoint, fileIndex);
+    return readTorchLegacy(checkpoint, fileIndex, format);
 }
 
 }  // namespace

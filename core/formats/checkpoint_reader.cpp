@@ -2,6 +2,7 @@
 
 #include "core/formats/format_sniffer.h"
 #include "core/formats/legacy_reader.h"
+#include "core/formats/numpy_reader.h"
 #include "core/formats/safetensors_reader.h"
 #include "core/formats/sharded_reader.h"
 #include "core/formats/tar_reader.h"
@@ -36,14 +37,16 @@ Result<Value*> readFileInto(Checkpoint& checkpoint, int fileIndex, Format* forma
     case SniffedFormat::Zip:
         return readTorchZip(checkpoint, fileIndex, format);
     case SniffedFormat::LegacyPickle:
-        *format = Format::TorchLegacy;
-        return readTorchLegacy(checkpoint, fileIndex);
+        return readTorchLegacy(checkpoint, fileIndex, format);
     case SniffedFormat::Tar:
         *format = Format::TorchTar;
         return readTorchTar(checkpoint, fileIndex);
     case SniffedFormat::Safetensors:
         *format = Format::Safetensors;
         return readSafetensors(checkpoint, fileIndex);
+    case SniffedFormat::NumpyArray:
+        *format = Format::NumpyArray;
+        return readNumpyArray(checkpoint, fileIndex);
     case SniffedFormat::JsonText:
         return makeError(ErrorCode::NotACheckpoint, QStringLiteral("a JSON file, not a checkpoint (a shard index must be named *.index.json)"));
     case SniffedFormat::Unknown:
@@ -90,6 +93,10 @@ Status readCheckpoint(Checkpoint& checkpoint, const QString& path, const OpenOpt
         if (auto status = nameTensors(checkpoint); !status)
             return withPath(status.error(), path);
         findCandidateStateDicts(checkpoint);
+        if (!options.acceptWithoutTensors && checkpoint.format == Format::Pickle && checkpoint.tensors.isEmpty() && checkpoint.rebuilt.empty())
+            return withPath(makeError(ErrorCode::NotACheckpoint, QStringLiteral("a pickle file holding no tensors or arrays (%1), not a checkpoint")
+                                                                     .arg(checkpoint.root ? checkpoint.root->summary(60) : QString())),
+                            path);
     }
     return Ok{};
 }
@@ -110,7 +117,9 @@ PartialCheckpoint openAsFarAsPossible(const QString& path)
     PartialCheckpoint partial;
     partial.checkpoint = std::make_shared<Checkpoint>();
     partial.checkpoint->path = path;
-    if (Status status = readCheckpoint(*partial.checkpoint, path, OpenOptions()); !status)
+    OpenOptions options;
+    options.acceptWithoutTensors = true;  // a config pickle is scanned like any other
+    if (Status status = readCheckpoint(*partial.checkpoint, path, options); !status)
         partial.error = status.error();
     return partial;
 }

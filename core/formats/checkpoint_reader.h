@@ -11,6 +11,9 @@ namespace statelens {
 struct OpenOptions {
     // Hooks for tests and the benchmark; defaults are what the product uses.
     bool nameTensors = true;  // build the dotted-name listing and candidate state dicts
+    // A raw pickle holding no tensor or array (pickle.dump of a config dict) is "not a checkpoint"
+    // to the commands that work on tensors; the GUI opens it all the same, to show what it holds.
+    bool acceptWithoutTensors = false;
 };
 
 // Opens FILE (any single-file format) or a sharded index / a folder holding one.

@@ -148,6 +148,10 @@ SniffResult sniffFormat(QByteArrayView head, qint64 fileSize)
         result.notACheckpoint = QStringLiteral("a TorchScript archive from the pre-1.0 preview release, which is not supported");
         return result;
     }
+    if (startsWith(head, "\x93NUMPY")) {
+        result.format = SniffedFormat::NumpyArray;
+        return result;
+    }
     // safetensors before pickles: a header length such as 0x0580 starts with the bytes of PROTO 5.
     // The header may start with JSON whitespace (the reference accepts it); a plausible length is
     // asked for then, so that a text file is not taken for one.

@@ -141,24 +141,31 @@ private:
 
 namespace {
 
-// A raw pickle file (pickle.dump), not torch.save's legacy layout. Several pickles may follow one
-// another (a loader calling pickle.load repeatedly runs each; picklescan's malicious6.pkl hides a
-// call in the second): what follows the first is swept for the globals it names.
-Error notACheckpoint(Checkpoint& checkpoint, const MappedFile& file, qint64 firstEnd)
+// A raw pickle file (pickle.dump of anything), not torch.save's legacy layout: pickle.load reads
+// its first pickle, and so do we. Several pickles may follow one another (a loader calling
+// pickle.load repeatedly runs each; picklescan's malicious6.pkl hides a call in the second): what
+// follows the first is swept for the globals it names.
+Result<Value*> rawPickle(Checkpoint& checkpoint, const MappedFile& file, Value* value, qint64 firstEnd, int protocol, Format* format)
 {
+    *format = Format::Pickle;
     if (firstEnd < file.size()) {
         SweepOptions options;
         options.acrossStops = true;
         addOtherReadings(checkpoint, OtherReading::Kind::AfterStop, QStringLiteral("the pickles after the first"), firstEnd,
                          sweepGlobals(file.data() + firstEnd, file.size() - firstEnd, options));
     }
-    return makeError(ErrorCode::NotACheckpoint, QStringLiteral("a pickle file, but not a torch.save checkpoint (invalid magic number)"));
+    checkpoint.metadata.append({QStringLiteral("pickle protocol"), QString::number(protocol)});
+    checkpoint.formatDetail = firstEnd < file.size()
+                                  ? QStringLiteral("a pickle file (pickle.dump), protocol %1; %2 bytes follow its STOP").arg(protocol).arg(file.size() - firstEnd)
+                                  : QStringLiteral("a pickle file (pickle.dump), protocol %1").arg(protocol);
+    return value;
 }
 
 }  // namespace
 
-Result<Value*> readTorchLegacy(Checkpoint& checkpoint, int fileIndex)
+Result<Value*> readTorchLegacy(Checkpoint& checkpoint, int fileIndex, Format* format)
 {
+    *format = Format::TorchLegacy;
     const MappedFile& file = *checkpoint.files[size_t(fileIndex)].map;
     LegacyLoader loader(checkpoint, fileIndex);
     qint64 position = 0;
@@ -169,15 +176,21 @@ Result<Value*> readTorchLegacy(Checkpoint& checkpoint, int fileIndex)
     // a hex literal): torch.load compares what the call returns and, when it matches, reads on. So
     // do we, to name the globals of the other pickles, but such a file is never listed.
     const Value* computedMagic = nullptr;
+    int firstProtocol = 0;
     static const char* const kNames[] = {"magic number", "protocol version", "system info", "object", "storage keys"};
     for (int part = 0; part < 5; ++part) {
-        // A raw pickle (pickle.dump of anything) is one pickle: its globals are listed, and it is
-        // named for what it is rather than by the error the missing second pickle would give.
+        // A call's result alone in the file is a raw pickle (pickle.dump of an object that reduces
+        // to a call), read as pickle.load reads it. A lone magic number is named for what it is
+        // rather than by the error the missing second pickle would give.
+        if (part == 1 && position == file.size() && computedMagic)
+            return rawPickle(checkpoint, file, parts[0], position, firstProtocol, format);  // a call's result, alone
         if (part > 0 && position == file.size())
             return makeError(ErrorCode::NotACheckpoint, QStringLiteral("a pickle file holding one pickle, not a torch.save checkpoint "
                                                                        "(whose legacy format holds five)"));
         PickleMachine machine(checkpoint);
-        machine.setPickleName(QStringLiteral("legacy %1 pickle (from byte %2)").arg(QLatin1String(kNames[part])).arg(position));
+        // The first pickle is a raw pickle file's only one: named for both readings.
+        machine.setPickleName(part == 0 ? QStringLiteral("first pickle (a legacy file's magic number)")
+                                        : QStringLiteral("legacy %1 pickle (from byte %2)").arg(QLatin1String(kNames[part])).arg(position));
         if (part == 3)
             machine.setPersistentLoader([&loader](Value* pid) { return loader.load(pid); });
         qint64 used = 0;
@@ -186,15 +199,17 @@ Result<Value*> readTorchLegacy(Checkpoint& checkpoint, int fileIndex)
             Error error = value.error();
             if (error.offset >= 0)
                 error.offset += position;
-            error.message = QStringLiteral("legacy %1 pickle: %2").arg(QLatin1String(kNames[part]), error.message);
+            error.message = part == 0 ? QStringLiteral("first pickle: %1").arg(error.message)
+                                      : QStringLiteral("legacy %1 pickle: %2").arg(QLatin1String(kNames[part]), error.message);
             return error;
         }
         parts[part] = *value;
         if (part == 0) {
+            firstProtocol = machine.protocol();
             if ((*value)->kind == ValueKind::Object)
                 computedMagic = *value;
             else if ((*value)->kind != ValueKind::BigInt || (*value)->text != kMagicDecimal)
-                return notACheckpoint(checkpoint, file, used);
+                return rawPickle(checkpoint, file, *value, used, machine.protocol(), format);
         } else if (part == 1) {
             if ((*value)->kind != ValueKind::Int || (*value)->integer != kProtocolVersion)
                 return makeError(ErrorCode::Unsupported, QStringLiteral("unsupported legacy protocol version %1").arg((*value)->summary(20)));

@@ -3,6 +3,7 @@
 #include "core/base/reserve_growing.h"
 
 #include "core/formats/format_sniffer.h"
+#include "core/formats/numpy_reader.h"
 #include "core/formats/pt2_reader.h"
 #include "core/formats/storage_pid.h"
 #include "core/formats/torchscript_classes.h"
@@ -267,6 +268,10 @@ Result<Value*> readTorchZip(Checkpoint& checkpoint, int fileIndex, Format* forma
     }
 
     auto prefixResult = archivePrefix(archive);
+    if (!prefixResult && looksLikeNumpyArchive(archive)) {
+        *format = Format::NumpyArchive;
+        return readNumpyArchive(checkpoint, fileIndex, archive);
+    }
     if (!prefixResult) {
         sweepForeignZip(checkpoint, archive);
         return prefixResult.error();
@@ -293,6 +298,10 @@ Result<Value*> readTorchZip(Checkpoint& checkpoint, int fileIndex, Format* forma
 
     const int dataPkl = archive.find(prefix + QStringLiteral("data.pkl"));
     const bool torchScript = archive.find(prefix + QStringLiteral("constants.pkl")) >= 0;
+    if (dataPkl < 0 && looksLikeNumpyArchive(archive)) {
+        *format = Format::NumpyArchive;
+        return readNumpyArchive(checkpoint, fileIndex, archive);
+    }
     if (dataPkl < 0) {
         sweepForeignZip(checkpoint, archive);
         if (archive.find(prefix + QStringLiteral(".data/version")) >= 0)

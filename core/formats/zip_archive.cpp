@@ -410,6 +410,56 @@ Result<qint64> ZipArchive::dataOffset(int entry) const
     return *offset;
 }
 
+Result<QByteArrayView> ZipArchive::inflatedContent(int entry) const
+{
+    // One lock for the whole inflation: two threads asking for one array (statistics and the
+    // value preview) wait for one copy instead of making two.
+    std::lock_guard<std::mutex> lock(m_inflatedMutex);
+    if (const auto known = m_inflated.find(entry); known != m_inflated.end())
+        return QByteArrayView(known->second);
+    auto bytes = read(entry, std::numeric_limits<qint64>::max());  // the ratio check bounds it by the file
+    if (!bytes)
+        return bytes.error();
+    return QByteArrayView(m_inflated.emplace(entry, std::move(*bytes)).first->second);
+}
+
+Result<QByteArray> ZipArchive::readHead(int entry, qint64 bytes) const
+{
+    auto readable = readableEntry(entry);
+    if (!readable)
+        return readable.error();
+    const ZipEntry& info = **readable;
+    if (info.method == kStored) {
+        if (auto status = checkStoredSizes(info); !status)
+            return status.error();
+    } else if (info.method != Z_DEFLATED) {
+        return makeError(ErrorCode::Unsupported, QStringLiteral("record '%1' uses zip compression method %2").arg(info.name).arg(info.method));
+    }
+    auto offset = localDataOffset(info);
+    if (!offset)
+        return offset.error();
+    const qint64 inRecord = qint64(qMin<quint64>(info.uncompressedSize, quint64(qMax<qint64>(bytes, 0))));
+    if (info.method == kStored) {
+        if (!m_file->contains(*offset, inRecord))
+            return makeError(ErrorCode::Truncated, QStringLiteral("record '%1' runs past the end of the file").arg(info.name), *offset);
+        return QByteArray(m_file->data() + *offset, inRecord);
+    }
+    if (info.compressedSize > quint64(m_file->size()) || !m_file->contains(*offset, qint64(info.compressedSize)))
+        return makeError(ErrorCode::Truncated, QStringLiteral("record '%1' (%2 compressed bytes at byte %3) runs past the end of the file")
+                                                   .arg(info.name).arg(info.compressedSize).arg(*offset), *offset);
+    RawInflater inflater(m_file->data() + *offset, info.compressedSize);
+    if (!inflater.started())
+        return makeError(ErrorCode::LimitExceeded, QStringLiteral("record '%1' cannot be inflated: zlib is out of memory").arg(info.name));
+    QByteArray head;
+    head.resize(inRecord);
+    quint64 done = 0;
+    const int status = inflater.inflateInto(head.data(), quint64(head.size()), &done);
+    if (status != Z_OK && status != Z_STREAM_END && status != Z_BUF_ERROR)
+        return makeError(ErrorCode::Corrupt, QStringLiteral("record '%1' is not valid deflate data after %2 bytes: %3").arg(info.name).arg(done).arg(inflater.message()), *offset);
+    head.resize(qsizetype(done));  // a short record: the caller's parser says what is missing
+    return head;
+}
+
 void ZipArchive::findIrregularities()
 {
     constexpr quint16 kFlagPatched = 0x0020, kFlagStrongEncryption = 0x0040;

@@ -15,7 +15,9 @@
 #include <QStringList>
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace statelens {
@@ -53,6 +55,11 @@ public:
     // File offset of a stored entry's first byte (from its local header), checked against the file.
     // Thread-safe and lock-free: it reads the map and the per-entry cache below.
     Result<qint64> dataOffset(int entry) const override;
+
+    Result<QByteArrayView> inflatedContent(int entry) const override;
+    // The first `bytes` bytes of an entry (all of it when shorter), inflated when deflated: the
+    // header of a record without inflating the rest. Thread-safe.
+    Result<QByteArray> readHead(int entry, qint64 bytes) const;
 
     const MappedFile& file() const { return *m_file; }
 
@@ -93,6 +100,9 @@ private:
     // each). Threads that miss together each read the same local header and store the same
     // value, so a plain atomic store suffices: no lock, no compare-and-swap.
     std::unique_ptr<std::atomic<qint64>[]> m_dataOffsets;
+    // inflatedContent's records, inflated once each; never erased, so views stay valid.
+    mutable std::mutex m_inflatedMutex;
+    mutable std::map<int, QByteArray> m_inflated;
 };
 
 }  // namespace statelens

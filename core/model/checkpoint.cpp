@@ -14,6 +14,9 @@ QString formatName(Format format)
     case Format::TorchExport: return QStringLiteral("pt2");
     case Format::Safetensors: return QStringLiteral("safetensors");
     case Format::Sharded: return QStringLiteral("sharded");
+    case Format::Pickle: return QStringLiteral("pickle");
+    case Format::NumpyArray: return QStringLiteral("npy");
+    case Format::NumpyArchive: return QStringLiteral("npz");
     }
     return QStringLiteral("unknown");
 }
@@ -72,6 +75,17 @@ Result<QByteArrayView> Checkpoint::storageBytes(int storage) const
     if (info.file < 0 || size_t(info.file) >= files.size())
         return makeError(ErrorCode::Corrupt, QStringLiteral("storage '%1' refers to a missing file").arg(info.key));
     const SourceFile& source = files[size_t(info.file)];
+    if (info.deflated) {
+        if (!source.records || info.zipEntry < 0)
+            return makeError(ErrorCode::Corrupt, QStringLiteral("storage '%1' names no compressed record").arg(info.key));
+        auto content = source.records->inflatedContent(int(info.zipEntry));
+        if (!content)
+            return content.error();
+        if (info.recordOffset < 0 || info.nbytes < 0 || info.recordOffset > content->size() || info.nbytes > content->size() - info.recordOffset)
+            return makeError(ErrorCode::Truncated, QStringLiteral("storage '%1' (%2 bytes at byte %3 of its record) lies outside the record")
+                                                       .arg(info.key).arg(info.nbytes).arg(info.recordOffset));
+        return content->sliced(info.recordOffset, info.nbytes);
+    }
     qint64 offset = info.fileOffset;
     if (offset < 0 && info.zipEntry >= 0 && source.records) {
         // A zip record's data starts after its local header, which only the header itself tells
@@ -80,7 +94,7 @@ Result<QByteArrayView> Checkpoint::storageBytes(int storage) const
         auto resolved = source.records->dataOffset(int(info.zipEntry));
         if (!resolved)
             return resolved.error();
-        offset = *resolved;
+        offset = *resolved + info.recordOffset;  // checked with the bytes below
     }
     if (offset < 0 || !source.map->contains(offset, info.nbytes))
         return makeError(ErrorCode::Truncated, QStringLiteral("storage '%1' (%2 bytes at byte %3) lies outside the file").arg(info.key).arg(info.nbytes).arg(offset));

@@ -18,8 +18,10 @@
 
 namespace statelens {
 
-enum class Format { TorchZip, TorchLegacy, TorchTar, TorchScript, TorchExport, Safetensors, Sharded };
-// The contract's names: torch-zip, torch-legacy, torch-tar, torchscript, pt2, safetensors, sharded.
+// Pickle: a raw pickle file (pickle.dump), NumpyArray: a .npy file, NumpyArchive: a .npz zip of them.
+enum class Format { TorchZip, TorchLegacy, TorchTar, TorchScript, TorchExport, Safetensors, Sharded, Pickle, NumpyArray, NumpyArchive };
+// The contract's names: torch-zip, torch-legacy, torch-tar, torchscript, pt2, safetensors, sharded,
+// pickle, npy, npz.
 QString formatName(Format format);
 
 // A dict inside the object tree that looks like a model's state dict (Lightning `state_dict`,

@@ -5,7 +5,7 @@
 
 #include "core/base/result.h"
 
-#include <QtGlobal>
+#include <QByteArrayView>
 
 namespace statelens {
 
@@ -18,6 +18,11 @@ public:
     // Called from any number of threads at once (the statistics job and the value preview read
     // one storage together), so implementations must be safe for that without the caller locking.
     virtual Result<qint64> dataOffset(int record) const = 0;
+
+    // The whole content of a compressed record (a NumPy .npz written by savez_compressed),
+    // inflated on first use and kept for the archive's lifetime: views into it stay valid. Same
+    // threading rule as dataOffset.
+    virtual Result<QByteArrayView> inflatedContent(int record) const = 0;
 };
 
 }  // namespace statelens

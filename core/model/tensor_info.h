@@ -28,6 +28,8 @@ struct StorageInfo {
     int file = 0;           // index into Checkpoint::files()
     qint64 fileOffset = -1; // byte offset of the first byte in that file; -1 for zip records
     qint64 zipEntry = -1;   // zip record holding the bytes (its file's RecordOffsets finds them), -1 when none
+    qint64 recordOffset = 0;  // where in that record the bytes start (after a .npy header)
+    bool deflated = false;    // the record is compressed (.npz from savez_compressed): inflated when read
     bool bigEndian = false; // bytes are in big-endian order (zip byteorder record, a '>' NumPy dtype)
     // Bytes that live inside the pickle (a NumPy array's data), decoded from it: shared with the
     // pickle value, never copied again. `file` and `fileOffset` do not apply then.

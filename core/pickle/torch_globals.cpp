@@ -4,6 +4,7 @@
 
 #include "core/base/checked_math.h"
 #include "core/model/narrow_floats.h"
+#include "core/model/numpy_dtype.h"
 
 #include <QSet>
 
@@ -198,40 +199,6 @@ bool isTorchDtypeName(const QString& name, DType* dtype)
 }
 
 // ---- numpy ---------------------------------------------------------------------------------------
-
-struct NumpyType {
-    char kind = 0;  // 'b', 'i', 'u', 'f', 'c'
-    int size = 0;   // bytes
-    DType dtype = DType::Unknown;
-};
-
-// numpy's dtype code as pickled ('f4', 'i8', 'b1', 'c16', optionally with a byte-order prefix).
-NumpyType numpyType(QString code)
-{
-    NumpyType type;
-    if (!code.isEmpty() && QStringLiteral("<>|=").contains(code.front()))
-        code.remove(0, 1);
-    bool ok = false;
-    type.size = code.size() >= 2 ? code.mid(1).toInt(&ok) : 0;
-    if (!ok || code.isEmpty())
-        return {};
-    type.kind = char(code.front().unicode());
-    struct Entry { char kind; int size; DType dtype; };
-    static constexpr Entry kTypes[] = {
-        {'b', 1, DType::Bool},     {'i', 1, DType::Int8},     {'i', 2, DType::Int16},
-        {'i', 4, DType::Int32},    {'i', 8, DType::Int64},    {'u', 1, DType::UInt8},
-        {'u', 2, DType::UInt16},   {'u', 4, DType::UInt32},   {'u', 8, DType::UInt64},
-        {'f', 2, DType::Float16},  {'f', 4, DType::Float32},  {'f', 8, DType::Float64},
-        {'c', 8, DType::Complex64}, {'c', 16, DType::Complex128},
-    };
-    for (const Entry& entry : kTypes) {
-        if (entry.kind == type.kind && entry.size == type.size) {
-            type.dtype = entry.dtype;
-            return type;
-        }
-    }
-    return {};
-}
 
 quint64 loadUnsigned(const char* bytes, int size, bool bigEndian)
 {
@@ -815,23 +782,8 @@ Status TorchGlobals::buildArray(Value* target, const Value* state)
     if (dtype->state() && dtype->state()->kind == ValueKind::Tuple && dtype->state()->items.size() > 1
         && dtype->state()->items[1]->kind == ValueKind::String)
         order = dtype->state()->items[1]->text;
-    if (!code.isEmpty() && QStringLiteral("<>|=").contains(code.front()))
-        code.remove(0, 1);
-    // NumPy hands an array back in the machine's byte order ('>i4' data comes back as '<i4', the
-    // bytes swapped): the dtype is named as it does on the little-endian machines we run on. The
-    // storage keeps the file's order.
-    if (code.startsWith(u'O'))
-        code = QStringLiteral("O");  // pickled as 'O8' (the pointer size); NumPy names it '|O'
-    array.numpyDtype = (order == QLatin1String("|") ? order : QStringLiteral("<")) + code;
     const bool columnMajor = fortran->kind == ValueKind::Bool && fortran->boolean;
-    array.strides.resize(array.shape.size());
-    qint64 step = 1;
-    for (qsizetype i = 0; i < array.shape.size(); ++i) {
-        const qsizetype dim = columnMajor ? i : array.shape.size() - 1 - i;
-        array.strides[dim] = step;
-        step *= qMax<qint64>(array.shape[dim], 1);  // checkedNumel bounded the product
-    }
-    const NumpyType type = numpyType(code);
+    const NumpyType type = describeNumpyArray(&array, order, code, columnMajor);
     if (type.dtype != DType::Unknown && data->kind == ValueKind::Bytes) {
         const QByteArray& bytes = data->bytes();
         const bool fits = numel <= std::numeric_limits<qint64>::max() / type.size;

@@ -895,6 +895,14 @@ void zipVerdict(const Checkpoint& checkpoint, const SourceFile& source, WeightsO
     }
     const ZipArchive& zip = *archive;
     const QString first = zip.entries().front().name;
+    if (!first.contains(u'/')) {
+        // PyTorchStreamReader's constructor takes the archive's folder from its first record
+        // (a NumPy .npz, a plain zip of pickles), before torch.load's weights_only handling.
+        finish(verdict, QStringLiteral("RuntimeError"),
+               QStringLiteral("[enforce fail at inline_container.cc:129] . file in archive is not in a subdirectory: %1").arg(first), false);
+        verdict->rejected.append(QStringLiteral("no archive folder"));
+        return;
+    }
     const QString prefix = first.left(first.indexOf(u'/') + 1);
     if (zip.find(prefix + QStringLiteral("version")) < 0 && zip.find(prefix + QStringLiteral(".data/version")) < 0) {
         // PyTorchStreamReader's constructor, before torch.load's weights_only handling
@@ -1042,9 +1050,12 @@ WeightsOnlyVerdict weightsOnlyVerdict(const Checkpoint& checkpoint)
         return verdict;
     case Format::TorchZip:
     case Format::TorchExport:
+    case Format::NumpyArchive:  // torch.load takes any zip for its own archive
         zipVerdict(checkpoint, checkpoint.files.front(), &verdict);
         return verdict;
     case Format::TorchLegacy:
+    case Format::Pickle:      // torch.load reads any other file as the legacy format: its first
+    case Format::NumpyArray:  // pickle must be the magic number
         legacyVerdict(*checkpoint.files.front().map, &verdict);
         return verdict;
     case Format::TorchTar:

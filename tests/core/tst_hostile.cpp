@@ -127,8 +127,10 @@ void TestHostile::testFile()
             QVERIFY2(qstrcmp(verb, "scan") == 0, qPrintable(QStringLiteral("%1 accepted a file that must be refused").arg(QLatin1String(verb))));
             QCOMPARE(run.exitCode, 1);
             QCOMPARE(root.value(QStringLiteral("safe")).toBool(true), false);
-            QCOMPARE(root.value(QStringLiteral("complete")).toBool(true), false);
-            QCOMPARE(root.value(QStringLiteral("error")).toString(), opened.error().toString());
+            // A raw pickle refused only for holding no tensor is read whole: complete, no error.
+            const bool readWhole = opened.error().code == ErrorCode::NotACheckpoint && error.contains(QLatin1String("holding no tensors"));
+            QCOMPARE(root.value(QStringLiteral("complete")).toBool(!readWhole), readWhole);
+            QCOMPARE(root.value(QStringLiteral("error")).toString(), readWhole ? QString() : opened.error().toString());
             QVERIFY(!root.value(QStringLiteral("globals")).toArray().isEmpty() || !root.value(QStringLiteral("reads_differently")).toArray().isEmpty());
             // A refused file still names every dangerous global a reading of it reaches.
             QStringList named;

@@ -76,6 +76,8 @@ private Q_SLOTS:
     void testCliContract();
     void testPeerSamples_data();
     void testPeerSamples();
+    void testPeerNumpySamples_data();
+    void testPeerNumpySamples();
     void cleanupTestCase();
 };
 
@@ -246,7 +248,8 @@ void TestScan::testPeerSamples_data()
 {
     QTest::addColumn<QString>("file");
     QTest::addColumn<QStringList>("dangerous");  // picklescan's Dangerous globals, as torch 1.13 names them
-    QTest::addColumn<QString>("stop");           // where our reading stops
+    QTest::addColumn<QString>("stop");           // where our reading stops; for a raw pickle read whole, its format
+
     // What other readings name that ours did not reach, as "reading:global@byte" (picklescan's
     // "unknown" and "42" are our "?": a part of the name that is no string literal).
     QTest::addColumn<QStringList>("readings");
@@ -267,11 +270,14 @@ void TestScan::testPeerSamples_data()
                                                       << QStringLiteral("magic number is computed by a call torch.load would run (builtins.eval(")
                                                       << QStringList{};
     // Protocol 0/1 streams read like text; each one's import is reached before it ends or fails.
-    const QString onePickle = QStringLiteral("a pickle file holding one pickle, not a torch.save checkpoint");
+    // A file holding one pickle that makes a call, then bytes that are no pickle: torch.load
+    // would read on for the protocol version, and fails there.
+    // Raw pickles (pickle.dump) are read whole, as pickle.load reads them: complete, and unsafe.
+    const QString rawPickle = QStringLiteral("format:pickle");
     QTest::newRow("protocol 0 with STACK_GLOBAL") << QStringLiteral("malicious23.pkl") << QStringList{QStringLiteral("os.system")}
-                                                  << onePickle << QStringList{};
+                                                  << rawPickle << QStringList{};
     QTest::newRow("protocol 0 with memo GETs") << QStringLiteral("malicious11.pkl") << QStringList{QStringLiteral("os.system")}
-                                               << onePickle << QStringList{};
+                                               << rawPickle << QStringList{};
     QTest::newRow("protocol 0, bytes after STOP") << QStringLiteral("malicious-invalid-bytes.pkl") << QStringList{QStringLiteral("os.system")}
                                                   << QStringLiteral("legacy protocol version pickle: pickle: unknown opcode 0x0a at byte 0")
                                                   << QStringList{};
@@ -291,8 +297,7 @@ void TestScan::testPeerSamples_data()
                                               << QStringList{QStringLiteral("zip_record:builtins.eval@29")};
     // A second pickle after a benign one: a loader calling pickle.load twice runs it.
     QTest::newRow("a second pickle") << QStringLiteral("malicious6.pkl") << QStringList{QStringLiteral("requests.api.get")}
-                                     << QStringLiteral("a pickle file, but not a torch.save checkpoint (invalid magic number)")
-                                     << QStringList{QStringLiteral("after_stop:requests.api.get@60")};
+                                     << rawPickle << QStringList{QStringLiteral("after_stop:requests.api.get@60")};
 }
 
 void TestScan::testPeerSamples()
@@ -306,9 +311,14 @@ void TestScan::testPeerSamples()
     QCOMPARE(run.exitCode, 1);
     const QJsonObject root = QJsonDocument::fromJson(run.out).object();
     QCOMPARE(root.value(QStringLiteral("safe")).toBool(true), false);
-    QCOMPARE(root.value(QStringLiteral("complete")).toBool(true), false);
-    const QString error = root.value(QStringLiteral("error")).toString();
-    QVERIFY2(error.startsWith(path + QStringLiteral(": ")) && error.contains(stop), qPrintable(error));
+    if (stop.startsWith(QLatin1String("format:"))) {
+        QCOMPARE(root.value(QStringLiteral("format")).toString(), stop.mid(7));
+        QCOMPARE(root.value(QStringLiteral("complete")).toBool(false), true);
+    } else {
+        QCOMPARE(root.value(QStringLiteral("complete")).toBool(true), false);
+        const QString error = root.value(QStringLiteral("error")).toString();
+        QVERIFY2(error.startsWith(path + QStringLiteral(": ")) && error.contains(stop), qPrintable(error));
+    }
     QStringList unsafe;
     for (const QJsonValue& name : root.value(QStringLiteral("unsafe")).toArray())
         unsafe.append(name.toString());
@@ -326,8 +336,96 @@ void TestScan::testPeerSamples()
     // The text form says the same.
     const CliRun text = runCli({QStringLiteral("scan"), path});
     QCOMPARE(text.exitCode, 1);
-    QVERIFY2(text.out.contains("Complete: NO, reading stopped"), text.out.constData());
+    QCOMPARE(text.out.contains("Complete: NO, reading stopped"), !stop.startsWith(QLatin1String("format:")));
     QVERIFY(!text.out.contains("Safe:    yes"));
+}
+
+// picklescan's NumPy samples (tests/data/peers/SOURCES.md), made by its tests/init_data_files.py:
+// the globals its test_scanner.py asserts, the verdict it asserts, and the arrays that script
+// saved, as `ls` lists them and `stats` computes on them.
+void TestScan::testPeerNumpySamples_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("format");
+    QTest::addColumn<QStringList>("globals");   // picklescan's asserted globals, each once
+    QTest::addColumn<QStringList>("dangerous");
+    QTest::addColumn<QStringList>("arrays");    // name dtype shape [min max sum] as listed and computed
+    const QStringList numpyObject{QStringLiteral("numpy.core.multiarray._reconstruct"), QStringLiteral("numpy.ndarray"), QStringLiteral("numpy.dtype")};
+    // np.empty((2, 2), dtype=int) filled with (1, 2), (3, 4); the samples were made where NumPy's
+    // int is 32 bits (Windows, NumPy 1): their headers say '<i4', and numpy.load gives int32.
+    QTest::newRow("int_array.npy") << QStringLiteral("int_array.npy") << QStringLiteral("npy") << QStringList{} << QStringList{}
+                                   << QStringList{QStringLiteral("<root> int32 [2, 2] 1 4 10")};
+    QTest::newRow("object_array.npy") << QStringLiteral("object_array.npy") << QStringLiteral("npy") << numpyObject << QStringList{}
+                                      << QStringList{QStringLiteral("<root> unknown [2, 2]")};
+    for (const char* name : {"int_arrays.npz", "int_arrays_compressed.npz"}) {
+        QTest::addRow("%s", name) << QString::fromLatin1(name) << QStringLiteral("npz") << QStringList{} << QStringList{}
+                                  << QStringList{QStringLiteral("a int32 [3] 0 2 3"), QStringLiteral("b int32 [3] 3 5 12")};
+    }
+    for (const char* name : {"object_arrays.npz", "object_arrays_compressed.npz"}) {
+        QTest::addRow("%s", name) << QString::fromLatin1(name) << QStringLiteral("npz") << numpyObject << QStringList{}
+                                  << QStringList{QStringLiteral("a unknown [3]"), QStringLiteral("b unknown [3]")};
+    }
+    // np.array([DNSLogPayload()], dtype=object): the payload's reduce calls ssl.get_server_certificate
+    // when numpy.load(allow_pickle=True) unpickles the array. NumPy 2 names its module numpy._core.
+    QTest::newRow("dns_exfiltration.npy") << QStringLiteral("dns_exfiltration.npy") << QStringLiteral("npy")
+                                          << QStringList{QStringLiteral("numpy._core.multiarray._reconstruct"), QStringLiteral("numpy.ndarray"),
+                                                         QStringLiteral("numpy.dtype"), QStringLiteral("ssl.get_server_certificate")}
+                                          << QStringList{QStringLiteral("ssl.get_server_certificate")}
+                                          << QStringList{QStringLiteral("<root> unknown [1]")};
+}
+
+void TestScan::testPeerNumpySamples()
+{
+    QFETCH(QString, file);
+    QFETCH(QString, format);
+    QFETCH(QStringList, globals);
+    QFETCH(QStringList, dangerous);
+    QFETCH(QStringList, arrays);
+    const QString path = data(QStringLiteral("peers/picklescan/") + file);
+    const CliRun scan = runCli({QStringLiteral("scan"), path, QStringLiteral("--json")});
+    QCOMPARE(scan.exitCode, dangerous.isEmpty() ? 0 : 1);
+    const QJsonObject report = QJsonDocument::fromJson(scan.out).object();
+    QCOMPARE(report.value(QStringLiteral("format")).toString(), format);
+    QCOMPARE(report.value(QStringLiteral("complete")).toBool(false), true);
+    QCOMPARE(report.value(QStringLiteral("safe")).toBool(), dangerous.isEmpty());
+    QStringList named, unsafe;
+    for (const QJsonValue& name : report.value(QStringLiteral("globals")).toArray())
+        named.append(name.toString());
+    for (const QJsonValue& name : report.value(QStringLiteral("unsafe")).toArray())
+        unsafe.append(name.toString());
+    QCOMPARE(named, globals);
+    QCOMPARE(unsafe, dangerous);
+
+    // What the file holds, listed and computed on without running anything.
+    const CliRun ls = runCli({QStringLiteral("ls"), path, QStringLiteral("--json")});
+    QCOMPARE(ls.exitCode, 0);
+    QStringList listed;
+    for (const QJsonValue& value : QJsonDocument::fromJson(ls.out).object().value(QStringLiteral("tensors")).toArray()) {
+        const QJsonObject tensor = value.toObject();
+        QStringList shape;
+        for (const QJsonValue& dim : tensor.value(QStringLiteral("shape")).toArray())
+            shape.append(QString::number(dim.toInteger()));
+        QCOMPARE(tensor.value(QStringLiteral("kind")).toString(), QStringLiteral("array"));
+        const QString name = tensor.value(QStringLiteral("name")).toString();
+        listed.append(QStringLiteral("%1 %2 [%3]").arg(name.isEmpty() ? QStringLiteral("<root>") : name,
+                                                          tensor.value(QStringLiteral("dtype")).toString(), shape.join(QStringLiteral(", "))));
+    }
+    const CliRun stats = runCli({QStringLiteral("stats"), path, QStringLiteral("--json")});
+    QHash<QString, QString> computed;
+    for (const QJsonValue& value : QJsonDocument::fromJson(stats.out).object().value(QStringLiteral("tensors")).toArray()) {
+        const QJsonObject tensor = value.toObject();
+        const QString name = tensor.value(QStringLiteral("name")).toString();
+        if (tensor.contains(QStringLiteral("skipped")))
+            continue;  // an object array: nothing to compute on
+        const double sum = tensor.value(QStringLiteral("mean")).toDouble() * tensor.value(QStringLiteral("numel")).toDouble();
+        computed.insert(name.isEmpty() ? QStringLiteral("<root>") : name, QStringLiteral(" %1 %2 %3")
+                                                                              .arg(tensor.value(QStringLiteral("min")).toDouble())
+                                                                              .arg(tensor.value(QStringLiteral("max")).toDouble())
+                                                                              .arg(qRound64(sum)));
+    }
+    for (QString& entry : listed)
+        entry += computed.value(entry.section(u' ', 0, 0));
+    QCOMPARE(listed, arrays);
 }
 
 void TestScan::cleanupTestCase()

@@ -35,7 +35,9 @@ void CheckpointLoader::open(const QString& path)
     tracker->start(
         [path](const JobControl&) {
             Opened opened;
-            opened.checkpoint = openCheckpoint(path);
+            OpenOptions options;
+            options.acceptWithoutTensors = true;  // the tab shows what a config pickle holds
+            opened.checkpoint = openCheckpoint(path, options);
             if (opened.checkpoint)
                 opened.tree = std::make_shared<ModuleTree>(ModuleTree::build(*opened.checkpoint.value()));
             return opened;

@@ -389,14 +389,14 @@ def raw_pickles():
     assert cpython_file_globals(data) == ["posix.system"]
     open(path_of(name), "wb").write(data)
     record(name, "a protocol 0 raw pickle calling posix.system (reads like text)", False, unsafe=["posix.system"],
-           error="a pickle file holding one pickle")
+           error="a pickle file holding no tensors or arrays")
     s = "raw_protocol1_eval"
     name = s + ".pkl"
     data = b"cbuiltins\neval\nq\x00(X" + struct.pack("<I", len(open_code(s))) + open_code(s).encode() + b"tR."
     assert cpython_file_globals(data) == ["builtins.eval"]
     open(path_of(name), "wb").write(data)
     record(name, "a protocol 1 raw pickle calling builtins.eval (binary opcodes, no PROTO)", False,
-           unsafe=["builtins.eval"], error="a pickle file holding one pickle")
+           unsafe=["builtins.eval"], error="a pickle file holding no tensors or arrays")
 
 
 def patch_field(name, entry, local_at, central_at, change):
