@@ -1,9 +1,11 @@
-// The legacy torch.save layout (five pickles back to back, then the storages) and the 0.1.x tar
-// format, called directly (the sniffer would turn away inputs whose first bytes were mutated).
+// The legacy torch.save layout (five pickles back to back, then the storages), raw pickles, the
+// 0.1.x tar format and NumPy's .npy, called directly (the sniffer would turn away inputs whose
+// first bytes were mutated).
 #include "fuzz/fuzz_common.h"
 
 #include "core/formats/format_sniffer.h"
 #include "core/formats/legacy_reader.h"
+#include "core/formats/numpy_reader.h"
 #include "core/formats/tar_reader.h"
 
 using namespace statelens;
@@ -14,6 +16,10 @@ Result<Value*> readLegacyOrTar(Checkpoint& checkpoint, int fileIndex, Format* fo
 {
     const MappedFile& file = *checkpoint.files[size_t(fileIndex)].map;
     const SniffResult sniffed = sniffFormat(QByteArrayView(file.data(), qMin<qint64>(file.size(), 4096)), file.size());
+    if (sniffed.format == SniffedFormat::NumpyArray) {
+        *format = Format::NumpyArray;
+        return readNumpyArray(checkpoint, fileIndex);
+    }
     if (sniffed.format == SniffedFormat::Tar) {
         *format = Format::TorchTar;
         return readTorchTar(checkpoint, fileIndex);

@@ -83,6 +83,8 @@ for path in everything:
         put("fuzz_legacy", blob, path)
         for part in pickles(blob):
             put("fuzz_pickle_machine", part, path)
+    elif blob[:6] == b"\x93NUMPY":
+        put("fuzz_legacy", blob, path)  # .npy: the harness reads it with the NumPy reader
     elif path.endswith(".safetensors"):
         put("fuzz_safetensors", blob, path)
     elif path.endswith(".index.json"):
