@@ -12,6 +12,38 @@ namespace statelens::cli {
 
 namespace {
 
+// The releases after 1.13, one line each, and what to do when the newest refuses the file.
+QString weightsOnlyLaterReleasesText(const WeightsOnlyAnswers& answers)
+{
+    QString out;
+    for (qsizetype i = 1; i < answers.byRelease.size(); ++i) {
+        const WeightsOnlyVerdict& verdict = answers.byRelease[i];
+        out += QStringLiteral("torch.load(weights_only=True), torch %1: %2\n")
+                   .arg(verdict.torchVersion, !verdict.applies ? QStringLiteral("does not apply")
+                                              : verdict.loads ? QStringLiteral("loads")
+                                                              : QStringLiteral("refuses: %1: %2").arg(verdict.exception, verdict.error.section(u'\n', 0, 0)));
+    }
+    const SafeGlobalsAdvice& advice = answers.advice;
+    if (!advice.applies)
+        return out;
+    if (!advice.line.isEmpty()) {
+        out += QStringLiteral("To load it with weights_only=True in torch %1 (only if you trust the file):\n  import torch, %2\n  %3\n")
+                   .arg(advice.torchVersion, advice.imports.join(QStringLiteral(", ")), advice.line);
+        out += advice.loadsAfter ? QStringLiteral("  then it loads\n") : QStringLiteral("  it would still fail: %1\n").arg(advice.stillFails);
+    }
+    if (!advice.dangerous.isEmpty())
+        out += QStringLiteral("  WARNING: %1 can run code or reach the system when the file is loaded\n").arg(advice.dangerous.join(QStringLiteral(", ")));
+    if (!advice.blocked.isEmpty())
+        out += QStringLiteral("  %1: torch refuses these modules whatever is allowed\n").arg(advice.blocked.join(QStringLiteral(", ")));
+    if (!advice.unnamed.isEmpty())
+        out += QStringLiteral("  %1: named only at run time, no allow list can name them\n").arg(advice.unnamed.join(QStringLiteral(", ")));
+    return out;
+}
+
+}  // namespace
+
+namespace {
+
 QString otherReadingDescription(OtherReading::Kind kind)
 {
     switch (kind) {
@@ -41,11 +73,12 @@ int runScan(const QStringList& arguments)
         return 2;
     }
     const QString error = opened.error ? opened.error->toString() : QString();
-    const WeightsOnlyVerdict verdict = weightsOnlyVerdict(checkpoint);
+    const WeightsOnlyAnswers answers = weightsOnlyAnswers(checkpoint);
+    const WeightsOnlyVerdict& verdict = answers.byRelease.front();
     const bool safe = scanSaysSafe(checkpoint, !opened.error);
 
     if (json) {
-        writeBytes(scanJsonText(checkpoint, file, verdict, error));
+        writeBytes(scanJsonText(checkpoint, file, answers, error));
         return safe ? 0 : 1;
     }
     QString out;
@@ -85,6 +118,7 @@ int runScan(const QStringList& arguments)
             out += QStringLiteral("  (%1)\n").arg(verdict.note);
         for (const QString& reason : verdict.rejected)
             out += QStringLiteral("  rejects: %1\n").arg(reason);
+        out += weightsOnlyLaterReleasesText(answers);
     }
     writeBytes(out.toUtf8());
     return safe ? 0 : 1;

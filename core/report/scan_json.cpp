@@ -21,6 +21,21 @@ QJsonObject verdictJson(const WeightsOnlyVerdict& verdict)
     return object;
 }
 
+QJsonValue adviceJson(const SafeGlobalsAdvice& advice)
+{
+    if (!advice.applies)
+        return QJsonValue();
+    return QJsonObject{{QStringLiteral("torch"), advice.torchVersion},
+                       {QStringLiteral("globals"), QJsonArray::fromStringList(advice.globals)},
+                       {QStringLiteral("imports"), QJsonArray::fromStringList(advice.imports)},
+                       {QStringLiteral("line"), advice.line.isEmpty() ? QJsonValue() : QJsonValue(advice.line)},
+                       {QStringLiteral("dangerous"), QJsonArray::fromStringList(advice.dangerous)},
+                       {QStringLiteral("blocked"), QJsonArray::fromStringList(advice.blocked)},
+                       {QStringLiteral("unnamed"), QJsonArray::fromStringList(advice.unnamed)},
+                       {QStringLiteral("loads_after"), advice.loadsAfter},
+                       {QStringLiteral("still_fails"), advice.loadsAfter ? QJsonValue() : QJsonValue(advice.stillFails)}};
+}
+
 QJsonArray otherReadingsJson(const Checkpoint& checkpoint)
 {
     QJsonArray readings;
@@ -36,9 +51,18 @@ QJsonArray otherReadingsJson(const Checkpoint& checkpoint)
 
 }  // namespace
 
-QByteArray scanJsonText(const Checkpoint& checkpoint, const QString& file, const WeightsOnlyVerdict& verdict,
+QByteArray scanJsonText(const Checkpoint& checkpoint, const QString& file, const WeightsOnlyAnswers& answers,
                         const QString& error)
 {
+    const WeightsOnlyVerdict& verdict = answers.byRelease.front();
+    QJsonArray byVersion;
+    for (const WeightsOnlyVerdict& release : answers.byRelease) {
+        QJsonObject entry = verdictJson(release);
+        entry.insert(QStringLiteral("applies"), release.applies);
+        if (!release.applies)
+            entry.insert(QStringLiteral("note"), release.note);
+        byVersion.append(entry);
+    }
     QJsonObject object{{QStringLiteral("file"), file},
                        {QStringLiteral("format"), formatName(checkpoint.format)},
                        {QStringLiteral("safe"), scanSaysSafe(checkpoint, error.isEmpty())},
@@ -51,6 +75,8 @@ QByteArray scanJsonText(const Checkpoint& checkpoint, const QString& file, const
                        {QStringLiteral("weights_only"), verdict.applies ? QJsonValue(verdictJson(verdict)) : QJsonValue()}};
     if (!verdict.applies)
         object.insert(QStringLiteral("weights_only_note"), verdict.note);
+    object.insert(QStringLiteral("weights_only_by_version"), byVersion);
+    object.insert(QStringLiteral("add_safe_globals"), adviceJson(answers.advice));
     return QJsonDocument(object).toJson(QJsonDocument::Indented);
 }
 

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "core/model/checkpoint.h"
-#include "core/scan/weights_only_rules.h"
+#include "core/scan/safe_globals_advice.h"
 
 #include <QByteArray>
 
@@ -21,7 +21,8 @@ inline bool scanReachedAnything(const Checkpoint& checkpoint)
 }
 
 // error: empty for a complete scan; otherwise why reading stopped (the checkpoint holds what came before).
-QByteArray scanJsonText(const Checkpoint& checkpoint, const QString& file, const WeightsOnlyVerdict& verdict,
+// answers: weights_only (torch 1.13, the contract's field), weights_only_by_version, add_safe_globals.
+QByteArray scanJsonText(const Checkpoint& checkpoint, const QString& file, const WeightsOnlyAnswers& answers,
                         const QString& error = QString());
 
 }  // namespace statelens

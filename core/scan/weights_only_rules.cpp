@@ -16,67 +16,17 @@ namespace statelens {
 
 QString weightsOnlyUnsafeMessage()
 {
-    return QStringLiteral(
-        "Weights only load failed. Re-running `torch.load` with `weights_only` set to `False` will likely succeed, "
-        "but it can result in arbitrary code execution.Do it only if you get the file from a trusted source. "
-        "WeightsUnpickler error: ");
+    return weightsOnlyWrappedMessage(TorchRelease::Torch1_13, QStringLiteral("RuntimeError"), QString());
 }
 
 namespace {
 
-// ---- torch 1.13's allow list (_get_allowed_globals) ---------------------------------------------
-
-enum class GlobalKind { Class, Function, DType, TensorType, StorageClass };
-
-struct AllowedGlobal {
-    GlobalKind kind;
-    int itemSize = 0;  // storage classes
-};
-
-const QHash<QString, AllowedGlobal>& allowedGlobals()
-{
-    static const QHash<QString, AllowedGlobal> table = [] {
-        QHash<QString, AllowedGlobal> t;
-        for (const char* name : {"collections.OrderedDict", "torch.nn.parameter.Parameter", "torch.Size", "torch.Tensor"})
-            t.insert(QLatin1String(name), {GlobalKind::Class});
-        t.insert(QStringLiteral("torch.serialization._get_layout"), {GlobalKind::Function});
-        for (const char* name : {"_rebuild_parameter", "_rebuild_tensor", "_rebuild_tensor_v2", "_rebuild_sparse_tensor",
-                                 "_rebuild_meta_tensor_no_storage", "_rebuild_sparse_csr_tensor"})
-            t.insert(QStringLiteral("torch._utils.") + QLatin1String(name), {GlobalKind::Function});
-        for (const char* name : {"complex32", "complex64", "complex128", "float16", "float32", "float64", "int8", "int16", "int32", "int64"})
-            t.insert(QStringLiteral("torch.") + QLatin1String(name), {GlobalKind::DType});
-        const char* const tensorTypes[] = {"Byte", "Double", "Short", "Char", "Long", "Bool", "Half", "BFloat16", "Float", "Int"};
-        for (const char* type : tensorTypes) {
-            const QString name = QLatin1String(type) + QStringLiteral("Tensor");
-            t.insert(QStringLiteral("torch.") + name, {GlobalKind::TensorType});
-            t.insert(QStringLiteral("torch.cuda.") + name, {GlobalKind::TensorType});
-            if (qstrcmp(type, "Bool") != 0) {  // no sparse bool tensor type
-                t.insert(QStringLiteral("torch.sparse.") + name, {GlobalKind::TensorType});
-                t.insert(QStringLiteral("torch.cuda.sparse.") + name, {GlobalKind::TensorType});
-            }
-        }
-        const std::pair<const char*, int> storages[] = {
-            {"Double", 8}, {"Float", 4}, {"Half", 2}, {"BFloat16", 2}, {"Long", 8}, {"Int", 4}, {"Short", 2},
-            {"Char", 1}, {"Byte", 1}, {"Bool", 1}, {"ComplexDouble", 16}, {"ComplexFloat", 8}};
-        for (const auto& [type, size] : storages) {
-            const QString name = QLatin1String(type) + QStringLiteral("Storage");
-            t.insert(QStringLiteral("torch.") + name, {GlobalKind::StorageClass, size});
-            t.insert(QStringLiteral("torch.cuda.") + name, {GlobalKind::StorageClass, size});
-        }
-        for (const auto& [type, size] : std::initializer_list<std::pair<const char*, int>>{
-                 {"QUInt8", 1}, {"QInt8", 1}, {"QInt32", 4}, {"QUInt4x2", 1}, {"QUInt2x4", 1}})
-            t.insert(QStringLiteral("torch.") + QLatin1String(type) + QStringLiteral("Storage"), {GlobalKind::StorageClass, size});
-        t.insert(QStringLiteral("torch.storage.TypedStorage"), {GlobalKind::StorageClass, 1});
-        t.insert(QStringLiteral("torch.storage.UntypedStorage"), {GlobalKind::StorageClass, 1});
-        return t;
-    }();
-    return table;
-}
-
 // ---- symbolic values ------------------------------------------------------------------------------
 
+// Instance: an object of an allowed class (Counter, torch.device) or one made by a global the
+// user allowed (text: its class, or the global that made it when its class is unknown).
 enum class Kind { None, Bool, Int, BigInt, Float, Str, Bytes, Tuple, List, Dict, OrderedDict, Set, FrozenSet,
-                  Global, Tensor, Parameter, Storage, Size, Layout, Opaque };
+                  Global, Tensor, Parameter, Storage, Size, Layout, Instance, Opaque };
 
 struct Node {
     Kind kind = Kind::Opaque;
@@ -86,6 +36,7 @@ struct Node {
     bool magic = false;    // BigInt equal to torch's MAGIC_NUMBER
     qint64 nbytes = -1;    // Storage: bytes of its record (zip; fixed size), -1 when unknown
     int itemSize = 1;      // Storage
+    bool userMade = false; // Instance: made by a user-allowed global (its class unknown: BUILD trusts it)
 };
 
 // A Python exception as the unpickler would raise it.
@@ -98,7 +49,10 @@ const char kMagicLE[] = "\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";  // 0x1950A8
 
 class Emulator {
 public:
-    explicit Emulator(const WeightsOnlyPickle& pickle) : m_pickle(pickle), m_walker(pickle.data, pickle.size) {}
+    explicit Emulator(const WeightsOnlyPickle& pickle)
+        : m_pickle(pickle), m_rules(weightsOnlyRules(pickle.release)), m_walker(pickle.data, pickle.size)
+    {
+    }
 
     WeightsOnlyRun run()
     {
@@ -137,6 +91,8 @@ public:
         out.storageKeys = m_storageKeys;
         out.storageItemSizes = m_storageItemSizes;
         out.storageNumels = m_storageNumels;
+        out.unsupportedGlobals = m_unsupportedGlobals;
+        out.blockedGlobals = m_blockedGlobals;
         return out;
     }
 
@@ -155,7 +111,7 @@ private:
     void reject(const QString& reason, qint64 offset, const char* opName = nullptr)
     {
         if (!m_first)
-            m_first = PyError{QStringLiteral("RuntimeError"), reason};
+            m_first = PyError{m_rules.ruleError, reason};
         QString entry = reason;
         if (opName)
             entry += QStringLiteral(" (%1)").arg(QLatin1String(opName));
@@ -235,14 +191,17 @@ private:
         case Kind::Size: return QStringLiteral("<class 'torch.Size'>");
         case Kind::Layout: return QStringLiteral("<class 'torch.layout'>");
         case Kind::Global: {
-            const AllowedGlobal g = allowedGlobals().value(v.text, {GlobalKind::Class});
+            const AllowedGlobal g = globalInfo(v.text);
             switch (g.kind) {
             case GlobalKind::Function: return QStringLiteral("<class 'function'>");
             case GlobalKind::DType: return QStringLiteral("<class 'torch.dtype'>");
+            case GlobalKind::QScheme: return QStringLiteral("<class 'torch.qscheme'>");
             case GlobalKind::TensorType: return QStringLiteral("<class 'torch.tensortype'>");
             case GlobalKind::StorageClass:
-                return v.text.startsWith(QLatin1String("torch.storage.")) ? QStringLiteral("<class 'type'>")
-                                                                         : QStringLiteral("<class 'torch.storage._LegacyStorageMeta'>");
+                if (v.text.startsWith(QLatin1String("torch.storage.")))
+                    return QStringLiteral("<class 'type'>");
+                return m_rules.storageClassesCallable ? QStringLiteral("<class 'torch.storage._LegacyStorageMeta'>")
+                                                      : QStringLiteral("<class 'torch.serialization.StorageType'>");
             case GlobalKind::Class:
                 if (v.text == QLatin1String("torch.nn.parameter.Parameter"))
                     return QStringLiteral("<class 'torch.nn.parameter._ParameterMeta'>");
@@ -252,7 +211,7 @@ private:
             }
             break;
         }
-        case Kind::Opaque: break;
+        case Kind::Instance: case Kind::Opaque: break;
         }
         return QStringLiteral("<class '%1'>").arg(v.text.isEmpty() ? QStringLiteral("object") : v.text);
     }
@@ -278,8 +237,8 @@ private:
         case Kind::Dict: return QStringLiteral("{}");
         case Kind::OrderedDict: return QStringLiteral("OrderedDict()");
         case Kind::Global: {
-            const AllowedGlobal g = allowedGlobals().value(v.text, {GlobalKind::Class});
-            if (g.kind == GlobalKind::DType)
+            const AllowedGlobal g = globalInfo(v.text);
+            if (g.kind == GlobalKind::DType || g.kind == GlobalKind::QScheme)
                 return v.text;
             if (g.kind == GlobalKind::Function)  // the address differs from run to run
                 return QStringLiteral("<function %1 at 0x>").arg(v.text.section(u'.', -1));
@@ -328,26 +287,24 @@ private:
         case Opcode::StackGlobal: {  // the name is what a scanner wants to know
             if (!pop(&b) || !pop(&a))
                 return;
-            const QString name = node(a).text + u'.' + node(b).text;
-            noteGlobal(name, op.offset, "STACK_GLOBAL");
             // an allowed name stands for itself, so that the walk goes on as torch would with GLOBAL
-            push(makeText(allowedGlobals().contains(name) ? Kind::Global : Kind::Opaque, name));
+            push(checkGlobal(node(a).text, node(b).text, op.offset, "STACK_GLOBAL"));
             return;
         }
         case Opcode::Inst: {  // module\nname\n: pops to MARK, pushes the instance
             const QString both = lineText(op.argOffset, op.argLength);
-            const QString name = both.section(u'\n', 0, 0) + u'.' + both.section(u'\n', 1, 1);
-            noteGlobal(name, op.offset, "INST");
+            const int global = checkGlobal(both.section(u'\n', 0, 0), both.section(u'\n', 1, 1), op.offset, "INST");
             if (!popMark(&items))
                 return;
-            push(makeText(Kind::Opaque, name));
+            push(makeText(Kind::Opaque, node(global).text));
             return;
         }
         case Opcode::Obj:  // MARK cls args... -> instance
             if (!popMark(&items))
                 return;
-            if (!items.empty() && node(items[0]).kind == Kind::Global)
-                noteGlobal(node(items[0]).text, op.offset, "OBJ");
+            if (!items.empty() && node(items[0]).kind == Kind::Global && !known(node(items[0]).text))
+                reject(unsupportedGlobalMessage(m_rules.release, node(items[0]).text.section(u'.', 0, -2), node(items[0]).text.section(u'.', -1)),
+                       op.offset, "OBJ");
             push(makeText(Kind::Opaque, items.empty() ? QString() : node(items[0]).text));
             return;
         case Opcode::NewObjEx:  // cls args kwargs
@@ -422,10 +379,59 @@ private:
         }
     }
 
-    void noteGlobal(const QString& name, qint64 offset, const char* how)
+    const AllowedGlobal* allowedGlobal(const QString& name) const
     {
-        if (!allowedGlobals().contains(name))
-            reject(QStringLiteral("Unsupported class %1").arg(name), offset, how);
+        const auto found = m_rules.allowed->constFind(name);
+        return found == m_rules.allowed->constEnd() ? nullptr : &found.value();
+    }
+    bool userAllowed(const QString& name) const { return m_rules.userGlobals && m_pickle.userGlobals.contains(name); }
+    bool known(const QString& name) const { return allowedGlobal(name) || userAllowed(name); }
+    AllowedGlobal globalInfo(const QString& name) const
+    {
+        const AllowedGlobal* global = allowedGlobal(name);
+        return global ? *global : AllowedGlobal{GlobalKind::Class};
+    }
+
+    // A global as the release's GLOBAL reads it (Python 2 names mapped from 2.6, blocked modules
+    // from 2.5, then the allow lists): the value pushed, a Global when allowed, else a stand-in
+    // after the rule it breaks. Globals named by opcodes the release never reads (STACK_GLOBAL,
+    // INST) are judged the same way, so that every unsupported one is listed.
+    int checkGlobal(QString module, QString name, qint64 offset, const char* how)
+    {
+        if (m_rules.mapsPython2Names)
+            mapPython2Global(&module, &name);
+        const QString full = module + u'.' + name;
+        if (m_rules.blocksModules && isBlockedModule(module)) {
+            reject(blockedGlobalMessage(module, name), offset, how);
+            if (!m_blockedGlobals.contains(full))
+                m_blockedGlobals.append(full);
+            return makeText(Kind::Opaque, full);
+        }
+        if (known(full))
+            return makeText(Kind::Global, full);
+        const QString special = m_rules.release == TorchRelease::Torch2_6 ? specialGlobalMessage(full) : QString();
+        reject(special.isEmpty() ? unsupportedGlobalMessage(m_rules.release, module, name) : special, offset, how);
+        if (!m_unsupportedGlobals.contains(full))
+            m_unsupportedGlobals.append(full);
+        return makeText(Kind::Opaque, full);
+    }
+
+    // What NEWOBJ (2.6) or REDUCE makes of an allowed class.
+    int instanceOf(const QString& cls, bool userMade)
+    {
+        if (cls == QLatin1String("collections.OrderedDict"))
+            return make(Kind::OrderedDict);
+        if (cls == QLatin1String("torch.nn.parameter.Parameter"))
+            return make(Kind::Parameter);
+        if (cls == QLatin1String("torch.Size"))
+            return make(Kind::Size);
+        if (cls == QLatin1String("torch.Tensor"))
+            return make(Kind::Tensor);
+        if (cls == QLatin1String("builtins.set"))
+            return make(Kind::Set);
+        const int n = makeText(Kind::Instance, cls);
+        m_nodes[size_t(n)].userMade = userMade;
+        return n;
     }
 
     // struct.unpack of a short read, or `read(1)[0]` of nothing.
@@ -443,8 +449,11 @@ private:
     void reduce(int func, int args, qint64 offset)
     {
         const Node& f = node(func);
-        const auto found = f.kind == Kind::Global ? allowedGlobals().constFind(f.text) : allowedGlobals().constEnd();
-        const AllowedGlobal* g = found == allowedGlobals().constEnd() ? nullptr : &found.value();
+        const AllowedGlobal* g = f.kind == Kind::Global ? allowedGlobal(f.text) : nullptr;
+        if (!g && f.kind == Kind::Global && userAllowed(f.text)) {
+            m_stack.back() = userCallResult(f.text, args);
+            return;
+        }
         if (!g) {
             // A stand-in for an already rejected global or opcode: torch stopped before this call.
             if (f.kind == Kind::Opaque) {
@@ -461,18 +470,31 @@ private:
         case GlobalKind::DType:
             fail({QStringLiteral("TypeError"), QStringLiteral("'torch.dtype' object is not callable")});
             return;
+        case GlobalKind::QScheme:
+            fail({QStringLiteral("TypeError"), QStringLiteral("'torch.qscheme' object is not callable")});
+            return;
         case GlobalKind::TensorType:
             result = make(Kind::Tensor);
             break;
         case GlobalKind::StorageClass:
+            if (!m_rules.storageClassesCallable && !name.startsWith(QLatin1String("torch.storage."))) {
+                fail({QStringLiteral("TypeError"), QStringLiteral("'StorageType' object is not callable")});
+                return;
+            }
             result = make(Kind::Storage);
             break;
         case GlobalKind::Function:
         case GlobalKind::Class:
             if (name == QLatin1String("collections.OrderedDict"))
                 result = make(Kind::OrderedDict);
-            else if (name == QLatin1String("torch.nn.parameter.Parameter") || name.endsWith(QLatin1String("_rebuild_parameter")))
+            else if (name == QLatin1String("torch.nn.parameter.Parameter") || name.contains(QLatin1String("._rebuild_parameter")))
                 result = make(Kind::Parameter);
+            else if (name == QLatin1String("_codecs.encode"))
+                result = make(Kind::Bytes);
+            else if (g->kind == GlobalKind::Class && !name.startsWith(QLatin1String("torch.")))
+                result = instanceOf(name, false);  // Counter, set, complex, bytearray
+            else if (name == QLatin1String("torch.device"))
+                result = instanceOf(name, false);
             else if (name == QLatin1String("torch.Size"))
                 result = make(Kind::Size);
             else if (name == QLatin1String("torch.serialization._get_layout"))
@@ -487,6 +509,40 @@ private:
             break;
         }
         m_stack.back() = result;
+    }
+
+    // A call of a global the user allowed: its result's class is known only for NumPy's
+    // _reconstruct (an instance of its first argument); otherwise it is trusted as allowed.
+    int userCallResult(const QString& name, int args)
+    {
+        const Node& a = node(args);
+        if (name.endsWith(QLatin1String("multiarray._reconstruct")) && a.kind == Kind::Tuple && !a.items.empty()
+            && node(a.items[0]).kind == Kind::Global)
+            return instanceOf(node(a.items[0]).text, userAllowed(node(a.items[0]).text));
+        // numpy.dtype('f8', False, True) is an instance of a subclass per type (NumPy 1.25+:
+        // numpy.dtypes.Float64DType), which BUILD checks against the allow lists in its turn.
+        if (name == QLatin1String("numpy.dtype") && a.kind == Kind::Tuple && !a.items.empty() && node(a.items[0]).kind == Kind::Str) {
+            const QString cls = numpyDTypeClass(node(a.items[0]).text);
+            if (!cls.isEmpty())
+                return instanceOf(cls, userAllowed(cls));
+        }
+        const QString last = name.section(u'.', -1);
+        return instanceOf(!last.isEmpty() && last.front().isUpper() ? name : name + QStringLiteral("()"), true);
+    }
+
+    static QString numpyDTypeClass(const QString& code)
+    {
+        static const QHash<QString, QString> classes{
+            {QStringLiteral("f2"), QStringLiteral("Float16")}, {QStringLiteral("f4"), QStringLiteral("Float32")},
+            {QStringLiteral("f8"), QStringLiteral("Float64")}, {QStringLiteral("i1"), QStringLiteral("Int8")},
+            {QStringLiteral("i2"), QStringLiteral("Int16")},   {QStringLiteral("i4"), QStringLiteral("Int32")},
+            {QStringLiteral("i8"), QStringLiteral("Int64")},   {QStringLiteral("u1"), QStringLiteral("UInt8")},
+            {QStringLiteral("u2"), QStringLiteral("UInt16")},  {QStringLiteral("u4"), QStringLiteral("UInt32")},
+            {QStringLiteral("u8"), QStringLiteral("UInt64")},  {QStringLiteral("b1"), QStringLiteral("Bool")},
+            {QStringLiteral("c8"), QStringLiteral("Complex64")}, {QStringLiteral("c16"), QStringLiteral("Complex128")},
+            {QStringLiteral("O8"), QStringLiteral("Object")}};
+        const QString name = classes.value(code);
+        return name.isEmpty() ? QString() : QStringLiteral("numpy.dtypes.%1DType").arg(name);
     }
 
     // _rebuild_tensor(_v2)(storage, offset, size, stride, ...) calls Tensor.set_, which refuses a
@@ -563,7 +619,7 @@ private:
             return;
         }
         const Node& type = node(p.items[1]);
-        const AllowedGlobal global = type.kind == Kind::Global ? allowedGlobals().value(type.text, {GlobalKind::Class}) : AllowedGlobal{GlobalKind::Class};
+        const AllowedGlobal global = type.kind == Kind::Global ? globalInfo(type.text) : AllowedGlobal{GlobalKind::Class};
         if (global.kind != GlobalKind::StorageClass) {
             fail({QStringLiteral("AttributeError"), QStringLiteral("'%1' object has no attribute 'dtype'").arg(typeRepr(p.items[1]).mid(8).chopped(2))});
             return;
@@ -611,7 +667,8 @@ private:
                 QByteArrayView name = op.lineBreak >= 0 ? QByteArrayView(m_pickle.data + op.lineBreak + 1, m_pickle.size - op.lineBreak - 1) : QByteArrayView();
                 if (!name.isEmpty())
                     name.chop(1);
-                reject(QStringLiteral("Unsupported class %1.%2").arg(QString::fromUtf8(module), QString::fromUtf8(name)), op.offset, "GLOBAL");
+                if (node(checkGlobal(QString::fromUtf8(module), QString::fromUtf8(name), op.offset, "GLOBAL")).kind == Kind::Global)
+                    fail({QStringLiteral("EOFError"), QString()});  // an allowed name, then nothing to read
                 m_stopped = true;
                 return;
             }
@@ -620,24 +677,25 @@ private:
                 return;
             }
             const QString both = lineText(op.argOffset, op.argLength);
-            const QString name = both.section(u'\n', 0, 0) + u'.' + both.section(u'\n', 1);
-            if (!allowedGlobals().contains(name)) {
-                reject(QStringLiteral("Unsupported class %1").arg(name), op.offset, "GLOBAL");
-                push(makeText(Kind::Opaque, name));
-                return;
-            }
-            push(makeText(Kind::Global, name));
+            push(checkGlobal(both.section(u'\n', 0, 0), both.section(u'\n', 1), op.offset, "GLOBAL"));
             return;
         }
         case Opcode::NewObj: {
             if (!pop(&b) || !pop(&a))
                 return;
-            if (!(node(a).kind == Kind::Global && node(a).text == QLatin1String("torch.nn.parameter.Parameter"))) {
-                reject(QStringLiteral("Trying to instantiate unsupported class %1").arg(str(a)), op.offset, "NEWOBJ");
-                push(makeText(Kind::Opaque, node(a).text));
+            const Node& cls = node(a);
+            if (cls.kind == Kind::Global && cls.text == QLatin1String("torch.nn.parameter.Parameter")) {
+                push(make(Kind::Parameter));
                 return;
             }
-            push(make(Kind::Parameter));
+            // 2.6: cls.__new__(cls, *args) for any class of either allow list.
+            if (m_rules.buildsAllowedClasses && cls.kind == Kind::Global) {
+                const QString name = cls.text;
+                push(instanceOf(name, userAllowed(name)));
+                return;
+            }
+            reject(unsupportedNewObjMessage(m_rules.release, str(a)), op.offset, "NEWOBJ");
+            push(makeText(Kind::Opaque, node(a).text));
             return;
         }
         case Opcode::Reduce: {
@@ -649,9 +707,18 @@ private:
         case Opcode::Build: {
             if (!pop(&b) || !top(&a))
                 return;
-            const Kind k = node(a).kind;
-            if (k != Kind::Tensor && k != Kind::Parameter && k != Kind::OrderedDict)
-                reject(QStringLiteral("Can only build Tensor, parameter or dict objects, but got %1").arg(typeRepr(a)), op.offset, "BUILD");
+            const Node& target = node(a);
+            bool builds = target.kind == Kind::Tensor || target.kind == Kind::Parameter || target.kind == Kind::OrderedDict;
+            // 2.6: an instance of any class of either allow list (__setstate__ or __dict__.update).
+            if (!builds && m_rules.buildsAllowedClasses)
+                builds = (target.kind == Kind::Instance && (target.userMade || known(target.text))) || target.kind == Kind::Size
+                         || target.kind == Kind::Set;
+            if (!builds) {
+                reject(unsupportedBuildMessage(m_rules.release, typeRepr(a)), op.offset, "BUILD");
+                // An instance of a class the allow lists lack: one more global to allow.
+                if (m_rules.buildsAllowedClasses && target.kind == Kind::Instance && !target.userMade && !m_unsupportedGlobals.contains(target.text))
+                    m_unsupportedGlobals.append(target.text);
+            }
             return;
         }
         case Opcode::Append: {
@@ -806,6 +873,14 @@ private:
         case Opcode::Proto:
             shortRead(op, 1);
             return;
+        case Opcode::BinFloat:  // from 2.2: unpack(">d", read(8))
+            if (!m_rules.readsFloats) {
+                unsupported(op);
+                return;
+            }
+            if (!shortRead(op, 8))
+                push(make(Kind::Float));
+            return;
         default:
             unsupported(op);
             return;
@@ -820,8 +895,8 @@ private:
                 fail({QStringLiteral("TypeError"), QStringLiteral("unhashable type: '%1'").arg(typeRepr(key).mid(8).chopped(2))});
             return;
         }
-        if (k == Kind::Opaque)
-            return;  // a stand-in for a rejected value: the real one is unknown
+        if (k == Kind::Opaque || (k == Kind::Instance && (node(container).userMade || node(container).text == QLatin1String("collections.Counter"))))
+            return;  // a stand-in for a rejected value, a Counter (a dict), an object of a user's class: no TypeError known
         fail({QStringLiteral("TypeError"), QStringLiteral("'%1' object does not support item assignment").arg(typeRepr(container).mid(8).chopped(2))});
     }
 
@@ -839,6 +914,7 @@ private:
     }
 
     const WeightsOnlyPickle& m_pickle;
+    const WeightsOnlyReleaseRules& m_rules;
     PickleOpWalker m_walker;
     std::vector<Node> m_nodes;
     std::vector<int> m_stack;
@@ -851,15 +927,20 @@ private:
     QStringList m_storageKeys;
     QList<int> m_storageItemSizes;
     QList<qint64> m_storageNumels;
+    QStringList m_unsupportedGlobals;
+    QStringList m_blockedGlobals;
 };
 
 void finish(WeightsOnlyVerdict* verdict, const QString& exception, const QString& error, bool wrapped)
 {
     verdict->loads = false;
     verdict->error = error;
-    if (wrapped && exception == QLatin1String("RuntimeError")) {
+    // torch.load catches what its release catches (RuntimeError to 2.4, UnpicklingError from 2.5)
+    // around the unpickling, and re-raises it as an UnpicklingError with its advice.
+    const QString message = wrapped ? weightsOnlyWrappedMessage(verdict->release, exception, error) : QString();
+    if (!message.isEmpty()) {
         verdict->exception = QStringLiteral("UnpicklingError");
-        verdict->message = weightsOnlyUnsafeMessage() + error;
+        verdict->message = message;
     } else {
         verdict->exception = exception;
         verdict->message = error;
@@ -871,6 +952,14 @@ void fromRun(WeightsOnlyVerdict* verdict, const WeightsOnlyRun& run)
     for (const QString& reason : run.rejected) {
         if (!verdict->rejected.contains(reason))
             verdict->rejected.append(reason);
+    }
+    for (const QString& global : run.unsupportedGlobals) {
+        if (!verdict->unsupportedGlobals.contains(global))
+            verdict->unsupportedGlobals.append(global);
+    }
+    for (const QString& global : run.blockedGlobals) {
+        if (!verdict->blockedGlobals.contains(global))
+            verdict->blockedGlobals.append(global);
     }
     if (!run.ok && verdict->exception.isEmpty())
         finish(verdict, run.exception, run.error, true);
@@ -929,6 +1018,8 @@ void zipVerdict(const Checkpoint& checkpoint, const SourceFile& source, WeightsO
         return;
     }
     WeightsOnlyPickle pickle;
+    pickle.release = verdict->release;
+    pickle.userGlobals = verdict->userGlobals;
     pickle.data = bytes->constData();
     pickle.size = bytes->size();
     pickle.fileSize = zip.file().size();
@@ -950,6 +1041,8 @@ void legacyVerdict(const MappedFile& file, WeightsOnlyVerdict* verdict)
     WeightsOnlyRun parts[5];
     for (int part = 0; part < 5; ++part) {
         WeightsOnlyPickle pickle;
+        pickle.release = verdict->release;
+        pickle.userGlobals = verdict->userGlobals;
         pickle.data = file.data() + position;
         pickle.size = file.size() - position;
         pickle.legacyPersistentIds = true;
@@ -1009,6 +1102,8 @@ void tarVerdict(const MappedFile& file, WeightsOnlyVerdict* verdict)
         return;
     }
     WeightsOnlyPickle pickle;
+    pickle.release = verdict->release;
+    pickle.userGlobals = verdict->userGlobals;
     pickle.data = file.data() + member->offset;
     pickle.size = member->size;
     pickle.tarPersistentIds = true;
@@ -1025,9 +1120,13 @@ WeightsOnlyRun runWeightsOnlyPickle(const WeightsOnlyPickle& pickle)
     return Emulator(pickle).run();
 }
 
-WeightsOnlyVerdict weightsOnlyVerdict(const Checkpoint& checkpoint)
+WeightsOnlyVerdict weightsOnlyVerdict(const Checkpoint& checkpoint, TorchRelease release, const QStringList& userGlobals)
 {
     WeightsOnlyVerdict verdict;
+    verdict.release = release;
+    verdict.torchVersion = torchReleaseName(release);
+    verdict.userGlobals = userGlobals;
+    const bool refusesScriptAndTar = weightsOnlyRules(release).refusesScriptAndTar;
     if (checkpoint.files.empty()) {
         verdict.applies = false;
         return verdict;
@@ -1042,7 +1141,13 @@ WeightsOnlyVerdict weightsOnlyVerdict(const Checkpoint& checkpoint)
         verdict.note = QStringLiteral("a shard index: torch.load reads one shard at a time, see `shards`");
         return verdict;
     case Format::TorchScript:
-        // torch.load hands TorchScript archives to torch.jit.load, weights_only or not: the archive's
+        if (refusesScriptAndTar) {
+            finish(&verdict, QStringLiteral("RuntimeError"),
+                   QStringLiteral("Cannot use ``weights_only=True`` with TorchScript archives passed to ``torch.load``. ") + torch26UnsafeMessage(), false);
+            verdict.note = QStringLiteral("a TorchScript archive: from torch 2.6 torch.load refuses it under weights_only (torch.jit.load reads it)");
+            return verdict;
+        }
+        // Until 2.6 torch.load hands TorchScript archives to torch.jit.load, weights_only or not: the archive's
         // TorchScript code is compiled and its pickles read by the C++ unpickler, which only
         // builds TorchScript classes (no Python globals).
         verdict.loads = true;
@@ -1059,6 +1164,11 @@ WeightsOnlyVerdict weightsOnlyVerdict(const Checkpoint& checkpoint)
         legacyVerdict(*checkpoint.files.front().map, &verdict);
         return verdict;
     case Format::TorchTar:
+        if (refusesScriptAndTar) {
+            finish(&verdict, QStringLiteral("RuntimeError"),
+                   QStringLiteral("Cannot use ``weights_only=True`` with files saved in the legacy .tar format. ") + torch26UnsafeMessage(), false);
+            return verdict;
+        }
         tarVerdict(*checkpoint.files.front().map, &verdict);
         return verdict;
     }

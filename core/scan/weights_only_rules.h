@@ -1,5 +1,6 @@
-// What `torch.load(f, weights_only=True)` of torch 1.13 would do with a file, found without torch
-// and without running anything: the rules of torch/_weights_only_unpickler.py (its allow list of
+// What `torch.load(f, weights_only=True)` of torch 1.13, 2.4 and 2.6 would do with a file
+// (weights_only_releases.h: what changed between them), found without torch and without running
+// anything: the rules of torch/_weights_only_unpickler.py (its allow list of
 // globals, its short list of opcodes, NEWOBJ only of Parameter, BUILD only on tensors, parameters
 // and OrderedDicts, APPEND only to lists, persistent ids only of storages) applied symbolically to
 // the opcodes of the pickle(s) torch.load would unpickle, plus the container steps torch.load takes
@@ -8,6 +9,7 @@
 #pragma once
 
 #include "core/model/checkpoint.h"
+#include "core/scan/weights_only_releases.h"
 
 #include <QStringList>
 
@@ -16,7 +18,9 @@
 namespace statelens {
 
 struct WeightsOnlyVerdict {
+    TorchRelease release = TorchRelease::Torch1_13;
     QString torchVersion = QStringLiteral("1.13");
+    QStringList userGlobals;  // add_safe_globals given before loading (2.4+)
     bool applies = true;     // false: torch.load cannot read this kind of file at all (safetensors, index)
     QString note;            // why it does not apply, or how torch.load reads the file
     bool loads = false;
@@ -24,6 +28,8 @@ struct WeightsOnlyVerdict {
     QString error;           // the reason ("Unsupported class posix.system"), as the unpickler words it
     QString message;         // str() of that exception: error, after torch's warning when torch wraps it
     QStringList rejected;    // every rule the pickle(s) break, in file order, each once
+    QStringList unsupportedGlobals;  // globals outside the allow list, as the release names them (after its Python 2 mapping)
+    QStringList blockedGlobals;      // globals of the modules 2.5+ refuses whatever is allowed
 };
 
 // The text torch 1.13 puts before the weights-only unpickler's RuntimeError messages.
@@ -38,6 +44,8 @@ struct WeightsOnlyPickle {
     qint64 fileSize = 0;               // a record claiming more than the file cannot be read
     bool legacyPersistentIds = false;  // the legacy format's 6-tuple storage ids
     bool tarPersistentIds = false;     // the 0.1.x tar format: ids are tensor keys (str)
+    TorchRelease release = TorchRelease::Torch1_13;
+    QStringList userGlobals;           // add_safe_globals (2.4+)
 };
 
 struct WeightsOnlyRun {
@@ -55,11 +63,15 @@ struct WeightsOnlyRun {
     QStringList storageKeys;  // legacy: storages the persistent ids named, with their element sizes
     QList<int> storageItemSizes;
     QList<qint64> storageNumels;
+    QStringList unsupportedGlobals;
+    QStringList blockedGlobals;
 };
 
 WeightsOnlyRun runWeightsOnlyPickle(const WeightsOnlyPickle& pickle);
 
-// The verdict for an opened checkpoint (its first file; a sharded checkpoint: every shard).
-WeightsOnlyVerdict weightsOnlyVerdict(const Checkpoint& checkpoint);
+// The verdict for an opened checkpoint (its first file; a sharded checkpoint: every shard), under
+// RELEASE's rules, with USERGLOBALS passed to add_safe_globals first (2.4+).
+WeightsOnlyVerdict weightsOnlyVerdict(const Checkpoint& checkpoint, TorchRelease release = TorchRelease::Torch1_13,
+                                      const QStringList& userGlobals = {});
 
 }  // namespace statelens

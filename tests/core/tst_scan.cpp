@@ -78,6 +78,8 @@ private Q_SLOTS:
     void testPeerSamples();
     void testPeerNumpySamples_data();
     void testPeerNumpySamples();
+    void testVerdictsByRelease_data();
+    void testVerdictsByRelease();
     void cleanupTestCase();
 };
 
@@ -426,6 +428,70 @@ void TestScan::testPeerNumpySamples()
     for (QString& entry : listed)
         entry += computed.value(entry.section(u' ', 0, 0));
     QCOMPARE(listed, arrays);
+}
+
+// Files whose verdict changed between torch releases (tests/data/weights_only/
+// make_weights_only_fixtures.py): the 1.13 column checked there with torch 1.13 itself, the 2.4
+// and 2.6 columns from those releases' sources; and the add_safe_globals advice for 2.6.
+void TestScan::testVerdictsByRelease_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QJsonObject>("expected");
+    QFile file(data(QStringLiteral("weights_only/expected_by_release.json")));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject files = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("files")).toObject();
+    QVERIFY(files.size() >= 10);
+    for (auto it = files.begin(); it != files.end(); ++it)
+        QTest::newRow(qPrintable(it.key())) << it.key() << it.value().toObject();
+}
+
+void TestScan::testVerdictsByRelease()
+{
+    QFETCH(QString, file);
+    QFETCH(QJsonObject, expected);
+    const CliRun run = runCli({QStringLiteral("scan"), data(QStringLiteral("weights_only/") + file), QStringLiteral("--json")});
+    const QJsonObject report = QJsonDocument::fromJson(run.out).object();
+    const QJsonObject releases = expected.value(QStringLiteral("releases")).toObject();
+    const QJsonArray byVersion = report.value(QStringLiteral("weights_only_by_version")).toArray();
+    QStringList versions;
+    for (const QJsonValue& value : byVersion) {
+        const QJsonObject verdict = value.toObject();
+        const QString version = verdict.value(QStringLiteral("torch")).toString();
+        versions.append(version);
+        const QJsonObject want = releases.value(version).toObject();
+        QVERIFY2(!want.isEmpty(), qPrintable(version));
+        QCOMPARE(verdict.value(QStringLiteral("loads")).toBool(), want.value(QStringLiteral("loads")).toBool());
+        if (want.value(QStringLiteral("loads")).toBool())
+            continue;
+        QCOMPARE(verdict.value(QStringLiteral("exception")).toString(), want.value(QStringLiteral("exception")).toString());
+        QCOMPARE(verdict.value(QStringLiteral("error")).toString(), want.value(QStringLiteral("error")).toString());
+        const QString message = verdict.value(QStringLiteral("message")).toString();
+        if (version == QLatin1String("2.6") && want.value(QStringLiteral("error")).toString().contains(QLatin1String("not an allowed global"))) {
+            // serialization.py (2.6) _get_wo_message, the "two options" form.
+            QVERIFY2(message.startsWith(QLatin1String("Weights only load failed. This file can still be loaded, to do so you have two options")), qPrintable(message));
+            QVERIFY(message.endsWith(QLatin1String("https://pytorch.org/docs/stable/generated/torch.load.html.")));
+        }
+    }
+    QCOMPARE(versions, (QStringList{QStringLiteral("1.13"), QStringLiteral("2.4"), QStringLiteral("2.6")}));
+    // The contract's weights_only stays torch 1.13's.
+    QCOMPARE(report.value(QStringLiteral("weights_only")).toObject().value(QStringLiteral("torch")).toString(), QStringLiteral("1.13"));
+
+    const QJsonValue advice = report.value(QStringLiteral("add_safe_globals"));
+    const QJsonValue wantAdvice = expected.value(QStringLiteral("add_safe_globals"));
+    QCOMPARE(advice.isNull(), wantAdvice.isNull());
+    if (wantAdvice.isNull())
+        return;
+    const QJsonObject got = advice.toObject();
+    const QJsonObject want = wantAdvice.toObject();
+    QCOMPARE(got.value(QStringLiteral("line")), want.value(QStringLiteral("line")));
+    QCOMPARE(got.value(QStringLiteral("loads_after")).toBool(), want.value(QStringLiteral("loads_after")).toBool());
+    QCOMPARE(got.value(QStringLiteral("dangerous")).toArray(), want.value(QStringLiteral("dangerous")).toArray());
+    if (want.contains(QStringLiteral("blocked")))
+        QCOMPARE(got.value(QStringLiteral("blocked")).toArray(), want.value(QStringLiteral("blocked")).toArray());
+    // The text form gives the same line to copy.
+    const CliRun text = runCli({QStringLiteral("scan"), data(QStringLiteral("weights_only/") + file)});
+    if (!want.value(QStringLiteral("line")).isNull())
+        QVERIFY2(text.out.contains(want.value(QStringLiteral("line")).toString().toUtf8()), text.out.constData());
 }
 
 void TestScan::cleanupTestCase()
