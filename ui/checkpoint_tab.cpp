@@ -3,6 +3,7 @@
 #include "ui/match_panel.h"
 #include "ui/models/parameter_tree_model.h"
 #include "ui/tensor_details.h"
+#include "ui/weights_only_bar.h"
 
 #include "core/base/display_format.h"
 
@@ -37,6 +38,7 @@ namespace {
 
 const QColor kWarningBackground(0xff, 0xe0, 0x82);
 const QColor kErrorBackground(0xf4, 0xc7, 0xc3);
+const QColor kNoticeBackground(0xd6, 0xe9, 0xf8);
 constexpr int kMaxUnsafeLinks = 8;      // the banner stays a banner; the tree marks the rest
 constexpr int kMaxLinkCharacters = 160;
 
@@ -121,6 +123,7 @@ CheckpointTab::CheckpointTab(const QString& path, QWidget* parent)
     , m_banner(new QLabel(m_bannerFrame))
     , m_unsafeList(new QWidget(m_bannerFrame))
     , m_unsafeLayout(new QVBoxLayout(m_unsafeList))
+    , m_weightsOnly(new WeightsOnlyBar(m_bannerFrame))
     , m_changedBar(new QWidget(this))
     , m_changedText(new QLabel(m_changedBar))
     , m_watcher(new QFileSystemWatcher(this))
@@ -145,6 +148,7 @@ CheckpointTab::CheckpointTab(const QString& path, QWidget* parent)
     bannerLayout->setSpacing(4);
     bannerLayout->addWidget(m_banner);
     bannerLayout->addWidget(m_unsafeList);
+    bannerLayout->addWidget(m_weightsOnly);
     m_bannerFrame->setAutoFillBackground(true);
     m_bannerFrame->hide();
     m_unsafeList->hide();
@@ -437,13 +441,15 @@ void CheckpointTab::showBanner(const QString& html, const QColor& background)
 void CheckpointTab::showLoading()
 {
     setUnsafeObjectLinks({});
+    m_weightsOnly->setAnswers(nullptr, m_path, nullptr);
     m_banner->setText(tr("Opening %1…").arg(m_path.toHtmlEscaped()));
     m_bannerFrame->setPalette(palette());
     m_bannerFrame->setBackgroundRole(QPalette::AlternateBase);
     m_bannerFrame->show();
 }
 
-void CheckpointTab::showCheckpoint(CheckpointPtr checkpoint, std::shared_ptr<ModuleTree> tree)
+void CheckpointTab::showCheckpoint(CheckpointPtr checkpoint, std::shared_ptr<ModuleTree> tree,
+                                   std::shared_ptr<const WeightsOnlyAnswers> answers)
 {
     if (tree)
         m_model->setCheckpoint(checkpoint, std::move(*tree));  // the loader hands it to this tab alone
@@ -454,8 +460,15 @@ void CheckpointTab::showCheckpoint(CheckpointPtr checkpoint, std::shared_ptr<Mod
     expandSensibly();
     updateFilterCount();
     fitColumns();
+    m_weightsOnly->setAnswers(checkpoint, m_path, std::move(answers));
     if (!checkpoint->looksSafe()) {
         showUnsafeGlobals(*checkpoint);
+    } else if (m_weightsOnly->someReleaseRefuses()) {
+        // Nothing unsafe, and yet torch.load(weights_only=True) refuses it: say which releases, and what helps.
+        setUnsafeObjectLinks({});
+        showBanner(QStringLiteral("<b>%1</b>").arg(tr("Nothing in this file runs code, but torch.load(weights_only=True) refuses it "
+                                                      "in some torch releases.")),
+                   kNoticeBackground);
     } else {
         setUnsafeObjectLinks({});
         m_bannerFrame->hide();
@@ -552,6 +565,7 @@ void CheckpointTab::showError(const Error& error)
     m_match->setCheckpoint(nullptr, m_path);
     watchFiles(nullptr);
     setUnsafeObjectLinks({});
+    m_weightsOnly->setAnswers(nullptr, m_path, nullptr);
     updateFilterCount();
     QString where = QFileInfo(m_path).fileName();
     if (!error.path.isEmpty() && QFileInfo(error.path) != QFileInfo(m_path))

@@ -6,6 +6,7 @@
 #include "core/base/result.h"
 #include "core/model/checkpoint.h"
 #include "core/model/module_tree.h"
+#include "core/scan/safe_globals_advice.h"
 
 #include <QWidget>
 
@@ -22,6 +23,7 @@ namespace statelens::ui {
 class MatchPanel;
 class ParameterTreeModel;
 class TensorDetails;
+class WeightsOnlyBar;
 
 class CheckpointTab : public QWidget {
     Q_OBJECT
@@ -29,7 +31,9 @@ public:
     explicit CheckpointTab(const QString& path, QWidget* parent = nullptr);
 
     const QString& path() const { return m_path; }
-    void showCheckpoint(CheckpointPtr checkpoint, std::shared_ptr<ModuleTree> tree = {});
+    // `answers`: torch.load(weights_only=True) per torch release, shown under the banner.
+    void showCheckpoint(CheckpointPtr checkpoint, std::shared_ptr<ModuleTree> tree = {},
+                        std::shared_ptr<const WeightsOnlyAnswers> answers = {});
     // Why the file cannot be opened: plain words from the error's code and what the reader was
     // reading first, then the reader's own message.
     void showError(const Error& error);
@@ -54,6 +58,7 @@ public:
     // One link per unsafe object in the banner ("payload = posix.system(...)"), in file order.
     QList<QLabel*> unsafeObjectLinks() const;
     QWidget* changedBar() const { return m_changedBar; }
+    WeightsOnlyBar* weightsOnlyBar() const { return m_weightsOnly; }
 
 Q_SIGNALS:
     // The user asked to read the file again (it changed on disk).
@@ -82,6 +87,7 @@ private:
     QLabel* m_banner;
     QWidget* m_unsafeList;
     QVBoxLayout* m_unsafeLayout;
+    WeightsOnlyBar* m_weightsOnly;
     QWidget* m_changedBar;
     QLabel* m_changedText;
     QFileSystemWatcher* m_watcher;

@@ -276,9 +276,10 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::updateStatus);
     connect(m_loader, &CheckpointLoader::loadFinished, this,
-            [this](const QString& path, CheckpointPtr checkpoint, std::shared_ptr<ModuleTree> tree) {
+            [this](const QString& path, CheckpointPtr checkpoint, std::shared_ptr<ModuleTree> tree,
+                   std::shared_ptr<const WeightsOnlyAnswers> answers) {
         if (CheckpointTab* tab = tabFor(path))
-            tab->showCheckpoint(std::move(checkpoint), std::move(tree));
+            tab->showCheckpoint(std::move(checkpoint), std::move(tree), std::move(answers));
         rememberRecent(path);
         updateStatus();
     });

@@ -100,7 +100,11 @@ class TestCheckpointTab : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
-    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QSettings().clear();  // what an earlier run left (recent files, geometry) must not decide this one
+    }
     void init() { forgetLayout(); }
     void testColumnsFitTheDefaultWindow_data();
     void testColumnsFitTheDefaultWindow();

@@ -9,6 +9,8 @@
 #include "ui/models/parameter_tree_model.h"
 #include "ui/plots/histogram_plot.h"
 #include "ui/tensor_details.h"
+#include "ui/weights_only_bar.h"
+#include "core/stats/value_reader.h"
 
 #include "core/base/display_format.h"
 #include "core/formats/checkpoint_reader.h"
@@ -18,6 +20,10 @@
 
 #include <QAbstractItemModelTester>
 #include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QFileDialog>
+#include <QTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QLabel>
@@ -87,8 +93,14 @@ class TestMainWindow : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
-    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QSettings().clear();  // what an earlier run left (recent files, geometry) must not decide this one
+    }
     void testDroppedFilesOpenInTabs();
+    void testWeightsOnlyAdviceIsCopied();
+    void testRefusedFileConvertsToSafetensors();
     void testListingMatchesCore();
     void testFilterKeepsMatchingRows();
     void testBadFilesShowMessages_data();
@@ -122,6 +134,94 @@ void TestMainWindow::testDroppedFilesOpenInTabs()
     QTRY_VERIFY_WITH_TIMEOUT(!window.loader()->isBusy(), 10000);
     QCOMPARE(window.tabs()->count(), 2);
     QCOMPARE(window.currentTab(), first);
+}
+
+namespace {
+
+// Clicks a link label where its text starts (each holds one link, its whole text).
+void clickLinkLabel(QLabel* label)
+{
+    const QRect contents = label->contentsRect();
+    QTest::mouseClick(label, Qt::LeftButton, {}, QPoint(contents.left() + label->fontMetrics().averageCharWidth() * 2, contents.center().y()));
+}
+
+}  // namespace
+
+// argparse.Namespace saved beside the weights: refused by every torch release; the banner says
+// so per release and "Copy" puts the add_safe_globals line torch 2.6 needs on the clipboard.
+void TestMainWindow::testWeightsOnlyAdviceIsCopied()
+{
+    MainWindow window;
+    CheckpointTab* tab = openAndWait(window, data("weights_only/namespace.pt"));
+    QVERIFY(tab);
+    QVERIFY(tab->banner()->isVisible());
+    WeightsOnlyBar* bar = tab->weightsOnlyBar();
+    QVERIFY(bar->isVisible());
+    const QString verdicts = bar->verdicts()->text();
+    QVERIFY2(verdicts.contains(QLatin1String("1.13 refuses it")) && verdicts.contains(QLatin1String("2.6 refuses it")), qPrintable(verdicts));
+    QVERIFY(verdicts.contains(QLatin1String("add_safe_globals([argparse.Namespace])")));
+    QVERIFY(verdicts.contains(QLatin1String("It then loads.")));
+    QVERIFY(bar->copyLink()->isVisible());
+    QVERIFY(!bar->convertLink()->isVisible());  // no tensor in it
+    QApplication::clipboard()->clear();
+    clickLinkLabel(bar->copyLink());
+    QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("import torch, argparse\ntorch.serialization.add_safe_globals([argparse.Namespace])"));
+    QVERIFY(bar->outcome()->isVisible());
+}
+
+// A float beside a tensor: nothing unsafe, but torch 1.13 refuses it (BINFLOAT). The notice says
+// which releases refuse it; "Save the tensors as safetensors…" asks where, in the dialog a person
+// types into, and writes a file whose tensor holds the original values.
+void TestMainWindow::testRefusedFileConvertsToSafetensors()
+{
+    MainWindow window;
+    CheckpointTab* tab = openAndWait(window, data("weights_only/float.pt"));
+    QVERIFY(tab);
+    QVERIFY(tab->banner()->isVisible());
+    QVERIFY2(tab->banner()->text().contains(QLatin1String("Nothing in this file runs code")), qPrintable(tab->banner()->text()));
+    WeightsOnlyBar* bar = tab->weightsOnlyBar();
+    QVERIFY(bar->verdicts()->text().contains(QLatin1String("1.13 refuses it (Unsupported operand 71)")));
+    QVERIFY(bar->verdicts()->text().contains(QLatin1String("2.6 loads it")));
+    QVERIFY(!bar->copyLink()->isVisible());
+    QVERIFY(bar->convertLink()->isVisible());
+
+    QTemporaryDir dir;
+    const QString output = dir.filePath(QStringLiteral("float.safetensors"));
+    bool typed = false;
+    // The dialog is modal: once it shows, type the name into it and press Enter.
+    QTimer poll;
+    connect(&poll, &QTimer::timeout, this, [&] {
+        for (QWidget* widget : QApplication::topLevelWidgets()) {
+            auto* dialog = qobject_cast<QFileDialog*>(widget);
+            auto* name = dialog && dialog->isVisible() ? dialog->findChild<QLineEdit*>(QStringLiteral("fileNameEdit")) : nullptr;
+            if (!name || typed)
+                continue;
+            typed = true;
+            poll.stop();
+            name->selectAll();
+            QTest::keyClicks(name, output);
+            QTest::keyClick(name, Qt::Key_Return);
+        }
+    });
+    poll.start(50);
+    QSignalSpy finished(bar, &WeightsOnlyBar::conversionFinished);
+    clickLinkLabel(bar->convertLink());
+    QVERIFY(typed);
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(finished.takeFirst().at(0).toBool(), true);
+    QVERIFY2(bar->outcome()->text().contains(QLatin1String("Wrote 1 tensors")), qPrintable(bar->outcome()->text()));
+
+    auto written = openCheckpoint(output);
+    QVERIFY2(written, qPrintable(written ? QString() : written.error().toString()));
+    QCOMPARE((*written)->format, Format::Safetensors);
+    QCOMPARE((*written)->tensors.size(), 1);
+    const TensorInfo& w = (*written)->tensors.front();
+    QCOMPARE(w.name, QStringLiteral("w"));
+    QCOMPARE(w.shape, (QVector<qint64>{2}));
+    auto reader = ValueReader::create(**written, w);
+    QVERIFY(reader);
+    QCOMPARE(reader->at({0})->real, 1.0);  // torch.ones(2), as the generator saved it
+    QCOMPARE(reader->at({1})->real, 1.0);
 }
 
 void TestMainWindow::testListingMatchesCore()
