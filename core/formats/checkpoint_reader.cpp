@@ -93,7 +93,7 @@ Status readCheckpoint(Checkpoint& checkpoint, const QString& path, const OpenOpt
         if (auto status = nameTensors(checkpoint); !status)
             return withPath(status.error(), path);
         findCandidateStateDicts(checkpoint);
-        if (!options.acceptWithoutTensors && checkpoint.format == Format::Pickle && checkpoint.tensors.isEmpty() && checkpoint.rebuilt.empty())
+        if (!options.acceptWithoutTensors && (checkpoint.format == Format::Pickle || checkpoint.format == Format::Joblib) && checkpoint.tensors.isEmpty() && checkpoint.rebuilt.empty())
             return withPath(makeError(ErrorCode::NotACheckpoint, QStringLiteral("a pickle file holding no tensors or arrays (%1), not a checkpoint")
                                                                      .arg(checkpoint.root ? checkpoint.root->summary(60) : QString())),
                             path);

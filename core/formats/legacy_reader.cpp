@@ -145,9 +145,10 @@ namespace {
 // its first pickle, and so do we. Several pickles may follow one another (a loader calling
 // pickle.load repeatedly runs each; picklescan's malicious6.pkl hides a call in the second): what
 // follows the first is swept for the globals it names.
-Result<Value*> rawPickle(Checkpoint& checkpoint, const MappedFile& file, Value* value, qint64 firstEnd, int protocol, Format* format)
+Result<Value*> rawPickle(Checkpoint& checkpoint, const MappedFile& file, Value* value, qint64 firstEnd, int protocol, bool joblib,
+                         Format* format)
 {
-    *format = Format::Pickle;
+    *format = joblib ? Format::Joblib : Format::Pickle;
     if (firstEnd < file.size()) {
         SweepOptions options;
         options.acrossStops = true;
@@ -155,9 +156,10 @@ Result<Value*> rawPickle(Checkpoint& checkpoint, const MappedFile& file, Value* 
                          sweepGlobals(file.data() + firstEnd, file.size() - firstEnd, options));
     }
     checkpoint.metadata.append({QStringLiteral("pickle protocol"), QString::number(protocol)});
+    const QString what = joblib ? QStringLiteral("a joblib file (joblib.dump, not compressed)") : QStringLiteral("a pickle file (pickle.dump)");
     checkpoint.formatDetail = firstEnd < file.size()
-                                  ? QStringLiteral("a pickle file (pickle.dump), protocol %1; %2 bytes follow its STOP").arg(protocol).arg(file.size() - firstEnd)
-                                  : QStringLiteral("a pickle file (pickle.dump), protocol %1").arg(protocol);
+                                  ? QStringLiteral("%1, protocol %2; %3 bytes follow its STOP").arg(what).arg(protocol).arg(file.size() - firstEnd)
+                                  : QStringLiteral("%1, protocol %2").arg(what).arg(protocol);
     return value;
 }
 
@@ -183,7 +185,7 @@ Result<Value*> readTorchLegacy(Checkpoint& checkpoint, int fileIndex, Format* fo
         // to a call), read as pickle.load reads it. A lone magic number is named for what it is
         // rather than by the error the missing second pickle would give.
         if (part == 1 && position == file.size() && computedMagic)
-            return rawPickle(checkpoint, file, parts[0], position, firstProtocol, format);  // a call's result, alone
+            return rawPickle(checkpoint, file, parts[0], position, firstProtocol, false, format);  // a call's result, alone
         if (part > 0 && position == file.size())
             return makeError(ErrorCode::NotACheckpoint, QStringLiteral("a pickle file holding one pickle, not a torch.save checkpoint "
                                                                        "(whose legacy format holds five)"));
@@ -193,6 +195,9 @@ Result<Value*> readTorchLegacy(Checkpoint& checkpoint, int fileIndex, Format* fo
                                         : QStringLiteral("legacy %1 pickle (from byte %2)").arg(QLatin1String(kNames[part])).arg(position));
         if (part == 3)
             machine.setPersistentLoader([&loader](Value* pid) { return loader.load(pid); });
+        // A joblib file is one pickle whose arrays' bytes sit between its opcodes.
+        if (part == 0)
+            machine.setJoblibArrays({fileIndex, 0});
         qint64 used = 0;
         auto value = machine.run(file.data() + position, file.size() - position, &used);
         if (!value) {
@@ -209,7 +214,7 @@ Result<Value*> readTorchLegacy(Checkpoint& checkpoint, int fileIndex, Format* fo
             if ((*value)->kind == ValueKind::Object)
                 computedMagic = *value;
             else if ((*value)->kind != ValueKind::BigInt || (*value)->text != kMagicDecimal)
-                return rawPickle(checkpoint, file, *value, used, machine.protocol(), format);
+                return rawPickle(checkpoint, file, *value, used, machine.protocol(), machine.sawJoblibArrays(), format);
         } else if (part == 1) {
             if ((*value)->kind != ValueKind::Int || (*value)->integer != kProtocolVersion)
                 return makeError(ErrorCode::Unsupported, QStringLiteral("unsupported legacy protocol version %1").arg((*value)->summary(20)));

@@ -15,6 +15,7 @@ QString formatName(Format format)
     case Format::Safetensors: return QStringLiteral("safetensors");
     case Format::Sharded: return QStringLiteral("sharded");
     case Format::Pickle: return QStringLiteral("pickle");
+    case Format::Joblib: return QStringLiteral("joblib");
     case Format::NumpyArray: return QStringLiteral("npy");
     case Format::NumpyArchive: return QStringLiteral("npz");
     }

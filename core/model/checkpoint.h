@@ -18,10 +18,11 @@
 
 namespace statelens {
 
-// Pickle: a raw pickle file (pickle.dump), NumpyArray: a .npy file, NumpyArchive: a .npz zip of them.
-enum class Format { TorchZip, TorchLegacy, TorchTar, TorchScript, TorchExport, Safetensors, Sharded, Pickle, NumpyArray, NumpyArchive };
+// Pickle: a raw pickle file (pickle.dump), Joblib: joblib.dump's pickle with array bytes between
+// its opcodes, NumpyArray: a .npy file, NumpyArchive: a .npz zip of them.
+enum class Format { TorchZip, TorchLegacy, TorchTar, TorchScript, TorchExport, Safetensors, Sharded, Pickle, Joblib, NumpyArray, NumpyArchive };
 // The contract's names: torch-zip, torch-legacy, torch-tar, torchscript, pt2, safetensors, sharded,
-// pickle, npy, npz.
+// pickle, joblib, npy, npz.
 QString formatName(Format format);
 
 // A dict inside the object tree that looks like a model's state dict (Lightning `state_dict`,

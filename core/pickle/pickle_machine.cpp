@@ -7,6 +7,9 @@
 #include "core/pickle/python_keys.h"
 #include "core/pickle/torch_globals.h"
 
+#include "core/base/checked_math.h"
+#include "core/model/numpy_dtype.h"
+
 #include <QHash>
 #include <QSet>
 #include <QStringDecoder>
@@ -343,9 +346,10 @@ const Value* keyAt(const Value* container, size_t at)
 class Unpickler final : public ValueBuilder {
 public:
     Unpickler(Checkpoint& checkpoint, const PickleLimits& limits, const PickleMachine::PersistentLoader& loader,
-              bool torchScript, const QString& pickleName, const char* data, qint64 size)
+              bool torchScript, const QString& pickleName, const char* data, qint64 size,
+              const PickleMachine::JoblibArrays* joblib = nullptr)
         : m_checkpoint(checkpoint), m_limits(limits), m_loader(loader), m_torchScript(torchScript),
-          m_pickleName(pickleName),
+          m_pickleName(pickleName), m_joblib(joblib),
           m_data(reinterpret_cast<const unsigned char*>(data)), m_size(size), m_walker(data, size),
           m_arenaStart(checkpoint.arena.size()), m_globals(checkpoint, *this)
     {
@@ -355,6 +359,7 @@ public:
 
     Result<Value*> run(qint64* end);
     int protocol() const { return m_protocol; }
+    bool sawJoblibArrays() const { return m_sawJoblib; }
 
     Value* make(ValueKind kind) override
     {
@@ -439,6 +444,7 @@ private:
     Status instantiate(Value* callee, Value* args, CallKind kind);
     Status build();
     Status buildDict(Value* dict, Value* state);
+    Status joblibArray(Value* state);
     Status persistentId(Value* pid);
     Status persIdLine(const PickleOp& op);
     Status memoGet(quint64 key);
@@ -453,6 +459,8 @@ private:
     const PickleMachine::PersistentLoader& m_loader;
     const bool m_torchScript;
     const QString& m_pickleName;
+    const PickleMachine::JoblibArrays* m_joblib;  // null: joblib's array data is not read
+    bool m_sawJoblib = false;
     bool m_framesDiffer = false;  // a frame problem was noted in this pickle
     bool m_sawProto = false;
     const unsigned char* const m_data;
@@ -1372,6 +1380,12 @@ Status Unpickler::build()
         // A second BUILD replaces the first state rather than merging into a dict that may be
         // shared through the memo.
         target->extras().state = state;
+        if (m_joblib && target->callee() && target->callee()->kind == ValueKind::Global
+            && target->callee()->text == QLatin1String("joblib.numpy_pickle.NumpyArrayWrapper")) {
+            if (Status status = adopt(target, state); !status)
+                return status;
+            return joblibArray(state);
+        }
         if (target->text == QLatin1String("numpy.ndarray")) {
             if (Status status = m_globals.buildArray(target, state); !status) {
                 Error failure = status.error();
@@ -1397,6 +1411,95 @@ Status Unpickler::build()
     default:
         return corrupt(QStringLiteral("cannot apply state to a %1").arg(kindName(target->kind)));
     }
+}
+
+// joblib's NumpyArrayWrapper.read: the wrapper on the stack gives way to the array whose bytes
+// follow the BUILD: after a padding-length byte and that many 0xff bytes (joblib 1.2+ aligns
+// the data; older files have no numpy_array_alignment_bytes and no padding), the elements in the
+// wrapper's order, or for object arrays a protocol 2 pickle of the array.
+Status Unpickler::joblibArray(Value* state)
+{
+    const Value* shape = state->find(u"shape");
+    const Value* order = state->find(u"order");
+    const Value* dtype = state->find(u"dtype");
+    const Value* alignment = state->find(u"numpy_array_alignment_bytes");
+    QString code;
+    if (!shape || shape->kind != ValueKind::Tuple || !dtype || dtype->kind != ValueKind::Object || dtype->text != QLatin1String("numpy.dtype")
+        || !dtype->args() || dtype->args()->items.empty() || dtype->args()->items[0]->kind != ValueKind::String)
+        return corrupt(QStringLiteral("a joblib array wrapper needs a shape tuple and a numpy.dtype"));
+    code = dtype->args()->items[0]->text;
+    TensorInfo array;
+    for (const Value* dim : shape->items) {
+        if (dim->kind != ValueKind::Int || dim->integer < 0)
+            return corrupt(QStringLiteral("a joblib array's shape must hold sizes, got %1").arg(shape->summary(60)));
+        array.shape.append(dim->integer);
+    }
+    qint64 numel = 0;
+    if (!checkedNumel(array.shape, &numel))
+        return corrupt(QStringLiteral("a joblib array of shape %1 has more than 2^63 elements").arg(shape->summary(60)));
+    // The data lies outside frames: joblib ends the frame before writing it. Data a frame still
+    // covers would be read by joblib from elsewhere in the file than by a frame-ignoring reader.
+    if (m_walker.insideFrame())
+        return corrupt(QStringLiteral("joblib array data inside a pickle FRAME"));
+    qint64 position = m_walker.position();
+    // Object arrays are pickled at once; only raw element data is aligned.
+    if (alignment && alignment->kind == ValueKind::Int && !code.startsWith(u'O')) {
+        if (position >= m_size)
+            return truncated(1);
+        position += 1 + qint64(m_data[position]);
+        if (position > m_size)
+            return error(ErrorCode::Truncated, QStringLiteral("joblib array padding runs past the end at byte %1").arg(m_size));
+    }
+    QString byteOrder = QStringLiteral("|");
+    if (dtype->state() && dtype->state()->kind == ValueKind::Tuple && dtype->state()->items.size() > 1
+        && dtype->state()->items[1]->kind == ValueKind::String)
+        byteOrder = dtype->state()->items[1]->text;
+    if (code.startsWith(u'O')) {
+        // pickle.dump(array, protocol=2) in the stream: read by a machine of its own.
+        const QString name = m_pickleName + QStringLiteral(" joblib object array (from byte %1)").arg(position);
+        Unpickler nested(m_checkpoint, m_limits, m_loader, m_torchScript, name, reinterpret_cast<const char*>(m_data + position), m_size - position);
+        qint64 used = 0;
+        auto value = nested.run(&used);
+        if (!value)
+            return value.error();
+        m_stack.back() = *value;
+        m_walker.skipTo(position + used);
+        m_sawJoblib = true;
+        return Ok{};
+    }
+    const NumpyType type = describeNumpyArray(&array, byteOrder, code, order && order->kind == ValueKind::String && order->text == QLatin1String("F"));
+    if (byteOrder == QLatin1String(">") && type.size > 1)
+        array.numpyDtype = QStringLiteral(">") + code.section(u'>', -1);  // joblib.load keeps the file's byte order
+    if (type.dtype == DType::Unknown)
+        return corrupt(QStringLiteral("a joblib array of dtype %1: its size is not known here").arg(code.left(20)));
+    if (numel > (m_size - position) / type.size)
+        return error(ErrorCode::Truncated, QStringLiteral("a joblib %1 array of shape %2 needs %3 elements of %4 bytes at byte %5, the data ends at %6")
+                                               .arg(array.numpyDtype, shape->summary(60)).arg(numel).arg(type.size).arg(position).arg(m_size));
+    const qint64 nbytes = numel * type.size;
+    StorageInfo storage;
+    storage.key = QStringLiteral("joblib array %1").arg(m_checkpoint.storages.size());
+    storage.dtype = type.dtype;
+    storage.nbytes = nbytes;
+    storage.location = QStringLiteral("cpu");
+    storage.bigEndian = byteOrder == QLatin1String(">") && type.size > 1;
+    if (m_joblib->fileOffset >= 0) {
+        storage.file = m_joblib->file;
+        storage.fileOffset = m_joblib->fileOffset + position;
+    } else {
+        storage.file = -1;
+        storage.isInline = true;
+        storage.inlineBytes = QByteArray(reinterpret_cast<const char*>(m_data + position), nbytes);
+    }
+    m_checkpoint.storages.append(storage);
+    array.storage = int(m_checkpoint.storages.size() - 1);
+    array.dtype = type.dtype;
+    m_checkpoint.rebuilt.push_back(std::move(array));
+    Value* tensor = make(ValueKind::Tensor);
+    tensor->index = int(m_checkpoint.rebuilt.size() - 1);
+    m_stack.back() = tensor;
+    m_walker.skipTo(position + nbytes);
+    m_sawJoblib = true;
+    return Ok{};
 }
 
 // BUILD on a dict updates its instance attributes: how an OrderedDict gets `_metadata`. The
@@ -1521,9 +1624,11 @@ Result<Value*> PickleMachine::run(const char* data, qint64 size, qint64* end)
 {
     if (!data || size < 0)
         size = 0;
-    Unpickler unpickler(m_checkpoint, m_limits, m_persistentLoader, m_torchScript, m_pickleName, data, size);
+    Unpickler unpickler(m_checkpoint, m_limits, m_persistentLoader, m_torchScript, m_pickleName, data, size,
+                        m_readsJoblib ? &m_joblib : nullptr);
     auto result = unpickler.run(end);
     m_protocol = unpickler.protocol();
+    m_sawJoblib = unpickler.sawJoblibArrays();
     return result;
 }
 

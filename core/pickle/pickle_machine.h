@@ -42,6 +42,17 @@ public:
     // What the pickle is called in notes and other readings ("data.pkl", "legacy object pickle");
     // their byte offsets count from the pickle's first byte, as its error messages do.
     void setPickleName(const QString& name) { m_pickleName = name; }
+    // joblib.dump writes each NumPy array's bytes straight into the stream after the BUILD of the
+    // joblib.numpy_pickle.NumpyArrayWrapper describing it (joblib/numpy_pickle.py, write_array);
+    // joblib.load reads them there (NumpyArrayWrapper.read). With this set the machine does the
+    // same and lists the array. `fileOffset`: the file offset of the pickle's first byte, where
+    // storages point; -1 keeps the bytes inline (a decompressed stream).
+    struct JoblibArrays {
+        int file = 0;
+        qint64 fileOffset = 0;
+    };
+    void setJoblibArrays(const JoblibArrays& arrays) { m_joblib = arrays; m_readsJoblib = true; }
+    bool sawJoblibArrays() const { return m_sawJoblib; }
 
     // Runs one pickle starting at data[0] until STOP. `end` receives the offset just past STOP
     // (the legacy format is several pickles back to back). Errors carry the byte offset. After an
@@ -58,6 +69,9 @@ private:
     int m_protocol = 0;
     bool m_torchScript = false;
     QString m_pickleName = QStringLiteral("pickle");
+    JoblibArrays m_joblib;
+    bool m_readsJoblib = false;
+    bool m_sawJoblib = false;
 };
 
 // Is `module.name` on the allow list (torch rebuild functions, storages, dtypes, containers, and

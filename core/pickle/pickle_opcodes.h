@@ -308,6 +308,19 @@ public:
 
     Q_ALWAYS_INLINE bool next(PickleOp* op);
     qint64 position() const { return m_position; }
+    // Whether a FRAME announced bytes not yet read at the current position.
+    bool insideFrame() const { return m_frameEnd > m_position; }
+    // Moves on to POSITION (not before the current one, not past the end) without reading what
+    // lies between: bytes a writer put between opcodes (joblib's array data, after the frame that
+    // holds the array's description is used up).
+    void skipTo(qint64 position)
+    {
+        if (position >= m_position && position <= m_size) {
+            m_position = position;
+            if (m_frameEnd >= 0 && m_frameEnd <= position)
+                m_frameEnd = -1;
+        }
+    }
     const char* data() const { return m_data; }
     qint64 size() const { return m_size; }
 

@@ -232,8 +232,9 @@ double realFromBits(quint64 bits, int size)
 bool isSafeGlobal(const QString& qualifiedName)
 {
     // torch's weights_only allow list (torch/_weights_only_unpickler.py), plus what we interpret
-    // without any risk: frozenset, slice, bytes, CSR tensors, numpy arrays and scalars, and the
-    // typed-container helpers of TorchScript archives.
+    // without any risk: frozenset, slice, bytes, CSR tensors, numpy arrays and scalars, joblib's
+    // array wrapper (a plain object: NEWOBJ and BUILD set its attributes, the machine reads the
+    // array it describes), and the typed-container helpers of TorchScript archives.
     static const QSet<QString> kExact = {
         QStringLiteral("collections.OrderedDict"), QStringLiteral("collections.Counter"),
         QStringLiteral("torch.nn.parameter.Parameter"), QStringLiteral("torch.serialization._get_layout"),
@@ -254,7 +255,7 @@ bool isSafeGlobal(const QString& qualifiedName)
         QStringLiteral("torch._tensor._rebuild_from_type_v2"), QStringLiteral("torch._tensor._rebuild_from_type"),
         QStringLiteral("numpy.core.multiarray._reconstruct"), QStringLiteral("numpy.core.multiarray.scalar"),
         QStringLiteral("numpy._core.multiarray._reconstruct"), QStringLiteral("numpy._core.multiarray.scalar"),
-        QStringLiteral("numpy.ndarray"), QStringLiteral("numpy.dtype"),
+        QStringLiteral("numpy.ndarray"), QStringLiteral("numpy.dtype"), QStringLiteral("joblib.numpy_pickle.NumpyArrayWrapper"),
         QStringLiteral("torch.jit._pickle.build_intlist"), QStringLiteral("torch.jit._pickle.build_tensorlist"),
         QStringLiteral("torch.jit._pickle.build_doublelist"), QStringLiteral("torch.jit._pickle.build_boollist"),
         QStringLiteral("torch.jit._pickle.build_tensor_from_id"), QStringLiteral("torch.jit._pickle.restore_type_tag"),

@@ -1160,6 +1160,7 @@ WeightsOnlyVerdict weightsOnlyVerdict(const Checkpoint& checkpoint, TorchRelease
         return verdict;
     case Format::TorchLegacy:
     case Format::Pickle:      // torch.load reads any other file as the legacy format: its first
+    case Format::Joblib:
     case Format::NumpyArray:  // pickle must be the magic number
         legacyVerdict(*checkpoint.files.front().map, &verdict);
         return verdict;

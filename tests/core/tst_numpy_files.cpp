@@ -1,7 +1,8 @@
 // The .npy/.npz reader against NumPy's own files and NumPy's own reading of them
 // (tests/data/numpy/make_numpy_fixtures.py writes both): every file NumPy loads is listed with its
 // shape, dtype and layout, and its values (read element by element through the view) give NumPy's
-// min, max and sum; every file NumPy refuses is refused, naming the file.
+// min, max and sum; every file NumPy refuses is refused, naming the file. The same for joblib's
+// files against joblib.load (tests/data/joblib/make_joblib_fixtures.py), and their globals.
 #include "core/formats/checkpoint_reader.h"
 #include "core/formats/npy_header.h"
 #include "core/stats/value_reader.h"
@@ -23,6 +24,8 @@ class TestNumpyFiles : public QObject {
 private Q_SLOTS:
     void testAgreesWithNumpy_data();
     void testAgreesWithNumpy();
+    void testAgreesWithJoblib_data();
+    void testAgreesWithJoblib();
     void testHeaderBounds_data();
     void testHeaderBounds();
 };
@@ -72,6 +75,54 @@ bool forEachElement(const Checkpoint& checkpoint, const TensorInfo& tensor, cons
 
 }  // namespace
 
+namespace {
+
+// Each array EXPECTED lists (name -> dtype, shape, fortran_order, min, max, sum) against what
+// CHECKPOINT lists and its values read element by element.
+void compareArrays(const Checkpoint& checkpoint, const QJsonObject& arrays)
+{
+    QCOMPARE(checkpoint.tensors.size(), arrays.size());
+    for (auto it = arrays.begin(); it != arrays.end(); ++it) {
+        const QJsonObject expected = it.value().toObject();
+        const auto found = std::find_if(checkpoint.tensors.cbegin(), checkpoint.tensors.cend(),
+                                        [&](const TensorInfo& tensor) { return tensor.name == it.key(); });
+        QVERIFY2(found != checkpoint.tensors.cend(), qPrintable(it.key()));
+        const TensorInfo& tensor = *found;
+        QCOMPARE(tensor.kind, TensorKind::Array);
+        QVector<qint64> shape;
+        for (const QJsonValue& dim : expected.value(QStringLiteral("shape")).toArray())
+            shape.append(dim.toInteger());
+        QCOMPARE(tensor.shape, shape);
+        const QString dtype = expected.value(QStringLiteral("dtype")).toString();
+        if (dtype.startsWith(QLatin1String("|V")))
+            QVERIFY2(tensor.numpyDtype.startsWith(u'['), qPrintable(tensor.numpyDtype));  // a record: its fields as written
+        else
+            QCOMPARE(tensor.numpyDtype, dtype);
+        if (expected.contains(QStringLiteral("fortran_order")))
+            QCOMPARE(!tensor.isContiguous() && tensor.numel() > 1, expected.value(QStringLiteral("fortran_order")).toBool());
+        if (!expected.contains(QStringLiteral("sum"))) {
+            QVERIFY(tensor.storage < 0 || tensor.numel() == 0);  // strings, records, objects, empty arrays: nothing to read
+            continue;
+        }
+        double minimum = INFINITY, maximum = -INFINITY, sum = 0.0;
+        QString error;
+        QVERIFY2(forEachElement(checkpoint, tensor, [&](const ElementValue& value) {
+                     const double x = asDouble(value);
+                     minimum = std::min(minimum, x);
+                     maximum = std::max(maximum, x);
+                     sum += x;
+                 }, &error), qPrintable(error));
+        const double tolerance = 1e-5 * std::max(1.0, std::abs(expected.value(QStringLiteral("sum")).toDouble()));
+        QVERIFY2(std::abs(sum - expected.value(QStringLiteral("sum")).toDouble()) <= tolerance, qPrintable(QString::number(sum)));
+        if (expected.contains(QStringLiteral("min"))) {
+            QCOMPARE(minimum, expected.value(QStringLiteral("min")).toDouble());
+            QCOMPARE(maximum, expected.value(QStringLiteral("max")).toDouble());
+        }
+    }
+}
+
+}  // namespace
+
 void TestNumpyFiles::testAgreesWithNumpy_data()
 {
     QTest::addColumn<QString>("file");
@@ -98,44 +149,41 @@ void TestNumpyFiles::testAgreesWithNumpy()
     QVERIFY2(opened, qPrintable(opened ? QString() : opened.error().toString()));
     const Checkpoint& checkpoint = **opened;
     QCOMPARE(formatName(checkpoint.format), file.endsWith(QLatin1String(".npz")) ? QStringLiteral("npz") : QStringLiteral("npy"));
-    const QJsonObject arrays = numpy.value(QStringLiteral("arrays")).toObject();
-    QCOMPARE(checkpoint.tensors.size(), arrays.size());
-    for (auto it = arrays.begin(); it != arrays.end(); ++it) {
-        const QJsonObject expected = it.value().toObject();
-        const auto found = std::find_if(checkpoint.tensors.cbegin(), checkpoint.tensors.cend(),
-                                        [&](const TensorInfo& tensor) { return tensor.name == it.key(); });
-        QVERIFY2(found != checkpoint.tensors.cend(), qPrintable(it.key()));
-        const TensorInfo& tensor = *found;
-        QCOMPARE(tensor.kind, TensorKind::Array);
-        QVector<qint64> shape;
-        for (const QJsonValue& dim : expected.value(QStringLiteral("shape")).toArray())
-            shape.append(dim.toInteger());
-        QCOMPARE(tensor.shape, shape);
-        const QString dtype = expected.value(QStringLiteral("dtype")).toString();
-        if (dtype.startsWith(QLatin1String("|V")))
-            QVERIFY2(tensor.numpyDtype.startsWith(u'['), qPrintable(tensor.numpyDtype));  // a record: its fields as written
-        else
-            QCOMPARE(tensor.numpyDtype, dtype);
-        QCOMPARE(!tensor.isContiguous() && tensor.numel() > 1, expected.value(QStringLiteral("fortran_order")).toBool());
-        if (!expected.contains(QStringLiteral("sum"))) {
-            QVERIFY(tensor.storage < 0 || tensor.numel() == 0);  // strings, records, empty arrays: nothing to read
-            continue;
-        }
-        double minimum = INFINITY, maximum = -INFINITY, sum = 0.0;
-        QString error;
-        QVERIFY2(forEachElement(checkpoint, tensor, [&](const ElementValue& value) {
-                     const double x = asDouble(value);
-                     minimum = std::min(minimum, x);
-                     maximum = std::max(maximum, x);
-                     sum += x;
-                 }, &error), qPrintable(error));
-        const double tolerance = 1e-5 * std::max(1.0, std::abs(expected.value(QStringLiteral("sum")).toDouble()));
-        QVERIFY2(std::abs(sum - expected.value(QStringLiteral("sum")).toDouble()) <= tolerance, qPrintable(QString::number(sum)));
-        if (expected.contains(QStringLiteral("min"))) {
-            QCOMPARE(minimum, expected.value(QStringLiteral("min")).toDouble());
-            QCOMPARE(maximum, expected.value(QStringLiteral("max")).toDouble());
-        }
+    compareArrays(checkpoint, numpy.value(QStringLiteral("arrays")).toObject());
+}
+
+void TestNumpyFiles::testAgreesWithJoblib_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QJsonObject>("joblib");
+    QFile file(QStringLiteral(STATELENS_TEST_DATA "/joblib/expected.json"));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject files = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("files")).toObject();
+    QVERIFY(files.size() >= 3);
+    for (auto it = files.begin(); it != files.end(); ++it)
+        QTest::newRow(qPrintable(it.key())) << it.key() << it.value().toObject();
+}
+
+// joblib.dump's arrays, their bytes between the pickle's opcodes, read where joblib.load reads
+// them; an object array's nested pickle read by the machine, its globals named.
+void TestNumpyFiles::testAgreesWithJoblib()
+{
+    QFETCH(QString, file);
+    QFETCH(QJsonObject, joblib);
+    auto opened = openCheckpoint(QStringLiteral(STATELENS_TEST_DATA "/joblib/") + file);
+    if (joblib.contains(QStringLiteral("refused"))) {
+        QVERIFY(!opened);
+        QVERIFY2(opened.error().message.contains(joblib.value(QStringLiteral("refused")).toString()), qPrintable(opened.error().message));
+        return;
     }
+    QVERIFY2(opened, qPrintable(opened ? QString() : opened.error().toString()));
+    const Checkpoint& checkpoint = **opened;
+    QCOMPARE(formatName(checkpoint.format), joblib.value(QStringLiteral("format")).toString());
+    QStringList unsafe;
+    for (const QJsonValue& name : joblib.value(QStringLiteral("unsafe")).toArray())
+        unsafe.append(name.toString());
+    QCOMPARE(checkpoint.unsafeGlobals, unsafe);
+    compareArrays(checkpoint, joblib.value(QStringLiteral("arrays")).toObject());
 }
 
 // Lengths and nesting a hostile header can claim, checked before anything is allocated or walked.
