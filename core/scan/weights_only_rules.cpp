@@ -965,6 +965,37 @@ void fromRun(WeightsOnlyVerdict* verdict, const WeightsOnlyRun& run)
         finish(verdict, run.exception, run.error, true);
 }
 
+// data.pkl's record DATAPKL as torch's _load reads it: flags miniz refuses, the bytes (CRC not
+// checked), the weights-only unpickler over them with the storage records it names.
+void dataPklVerdict(const ZipArchive& zip, int dataPkl, const QString& prefix, WeightsOnlyVerdict* verdict)
+{
+    // miniz refuses a record flagged as encrypted, strong-encrypted or patched data before reading it.
+    if (zip.entries()[size_t(dataPkl)].flags & (0x0001 | 0x0020 | 0x0040)) {
+        finish(verdict, QStringLiteral("RuntimeError"), QStringLiteral("PytorchStreamReader failed retrieving file meta-data for data.pkl: unsupported feature"), true);
+        verdict->rejected.append(QStringLiteral("data.pkl's zip flags (encrypted or patched data)"));
+        return;
+    }
+    bool crcFailed = false;  // torch builds miniz without CRC checks: it reads such a data.pkl
+    auto bytes = zip.readIgnoringCrc(dataPkl, qint64(4) << 30, &crcFailed);
+    if (!bytes) {
+        finish(verdict, QStringLiteral("RuntimeError"), bytes.error().message, true);
+        return;
+    }
+    WeightsOnlyPickle pickle;
+    pickle.release = verdict->release;
+    pickle.userGlobals = verdict->userGlobals;
+    pickle.data = bytes->constData();
+    pickle.size = bytes->size();
+    pickle.fileSize = zip.file().size();
+    pickle.recordBytes = [&zip, &prefix](const QString& key) -> qint64 {
+        const int entry = zip.find(prefix + QStringLiteral("data/") + key);
+        return entry < 0 ? -1 : qint64(zip.entries()[size_t(entry)].uncompressedSize);
+    };
+    fromRun(verdict, runWeightsOnlyPickle(pickle));
+    if (verdict->exception.isEmpty())
+        verdict->loads = true;
+}
+
 // torch.load of a zip that is not TorchScript: `_load` unpickles data.pkl (stored or deflated:
 // torch's reader inflates) and fetches each data/<key> record the persistent ids name.
 void zipVerdict(const Checkpoint& checkpoint, const SourceFile& source, WeightsOnlyVerdict* verdict)
@@ -1005,31 +1036,28 @@ void zipVerdict(const Checkpoint& checkpoint, const SourceFile& source, WeightsO
         verdict->rejected.append(QStringLiteral("no data.pkl record"));
         return;
     }
-    // miniz refuses a record flagged as encrypted, strong-encrypted or patched data before reading it.
-    if (zip.entries()[size_t(dataPkl)].flags & (0x0001 | 0x0020 | 0x0040)) {
-        finish(verdict, QStringLiteral("RuntimeError"), QStringLiteral("PytorchStreamReader failed retrieving file meta-data for data.pkl: unsupported feature"), true);
-        verdict->rejected.append(QStringLiteral("data.pkl's zip flags (encrypted or patched data)"));
+    // Two records named data.pkl (a twin the reader refuses): which one miniz's binary search
+    // finds is not something to bet on, so the verdict is the first twin's refusal, if any
+    // refuses, and "loads" only when every twin loads.
+    std::vector<int> twins;
+    for (size_t entry = 0; entry < zip.entries().size(); ++entry) {
+        if (zip.entries()[entry].name == prefix + QStringLiteral("data.pkl"))
+            twins.push_back(int(entry));
+    }
+    if (twins.size() <= 1) {
+        dataPklVerdict(zip, dataPkl, prefix, verdict);
         return;
     }
-    bool crcFailed = false;  // torch builds miniz without CRC checks: it reads such a data.pkl
-    auto bytes = zip.readIgnoringCrc(dataPkl, qint64(4) << 30, &crcFailed);
-    if (!bytes) {
-        finish(verdict, QStringLiteral("RuntimeError"), bytes.error().message, true);
-        return;
+    const WeightsOnlyVerdict before = *verdict;
+    for (int twin : twins) {
+        WeightsOnlyVerdict candidate = before;
+        dataPklVerdict(zip, twin, prefix, &candidate);
+        if (!candidate.loads || twin == twins.back()) {
+            *verdict = candidate;
+            verdict->rejected.append(QStringLiteral("two data.pkl records: torch's zip reader may read either"));
+            return;
+        }
     }
-    WeightsOnlyPickle pickle;
-    pickle.release = verdict->release;
-    pickle.userGlobals = verdict->userGlobals;
-    pickle.data = bytes->constData();
-    pickle.size = bytes->size();
-    pickle.fileSize = zip.file().size();
-    pickle.recordBytes = [&zip, &prefix](const QString& key) -> qint64 {
-        const int entry = zip.find(prefix + QStringLiteral("data/") + key);
-        return entry < 0 ? -1 : qint64(zip.entries()[size_t(entry)].uncompressedSize);
-    };
-    fromRun(verdict, runWeightsOnlyPickle(pickle));
-    if (verdict->exception.isEmpty())
-        verdict->loads = true;
     Q_UNUSED(checkpoint);
 }
 
