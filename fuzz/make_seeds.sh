@@ -83,6 +83,8 @@ for path in everything:
         put("fuzz_legacy", blob, path)
         for part in pickles(blob):
             put("fuzz_pickle_machine", part, path)
+    elif blob[:2] in (b"\x78\x5e", b"\x78\x9c", b"\x78\x01", b"\x78\xda") or blob[:3] == b"\x1f\x8b\x08":
+        put("fuzz_legacy", blob, path)  # joblib's compressed pickles
     elif blob[:6] == b"\x93NUMPY":
         put("fuzz_legacy", blob, path)  # .npy: the harness reads it with the NumPy reader
     elif path.endswith(".safetensors"):

@@ -45,6 +45,16 @@ std::shared_ptr<MappedFile> MappedFile::fromMemory(const QString& name, const ch
     return file;
 }
 
+std::shared_ptr<MappedFile> MappedFile::fromOwnedBytes(const QString& name, QByteArray bytes)
+{
+    std::shared_ptr<MappedFile> file(new MappedFile);
+    file->m_path = name;
+    file->m_owned = std::move(bytes);
+    file->m_data = file->m_owned.constData();
+    file->m_size = file->m_owned.size();
+    return file;
+}
+
 namespace {
 
 qint64 pageSize()

@@ -10,6 +10,7 @@
 
 #include "core/base/result.h"
 
+#include <QByteArray>
 #include <QFile>
 #include <QString>
 
@@ -23,6 +24,8 @@ public:
     static Result<std::shared_ptr<MappedFile>> open(const QString& path);
     // A map over bytes held in memory (tests, nested archives); `bytes` must outlive it.
     static std::shared_ptr<MappedFile> fromMemory(const QString& name, const char* bytes, qint64 size);
+    // A map over bytes it keeps itself (a decompressed stream).
+    static std::shared_ptr<MappedFile> fromOwnedBytes(const QString& name, QByteArray bytes);
     ~MappedFile();
 
     const QString& path() const { return m_path; }
@@ -51,6 +54,7 @@ private:
     std::atomic<bool> m_changed{false};
     QString m_path;
     QFile m_file;
+    QByteArray m_owned;  // fromOwnedBytes: the bytes m_data points into
     const char* m_data = nullptr;
     qint64 m_size = 0;
 };

@@ -1,5 +1,6 @@
 #include "core/formats/checkpoint_reader.h"
 
+#include "core/formats/compressed_stream.h"
 #include "core/formats/format_sniffer.h"
 #include "core/formats/legacy_reader.h"
 #include "core/formats/numpy_reader.h"
@@ -47,6 +48,10 @@ Result<Value*> readFileInto(Checkpoint& checkpoint, int fileIndex, Format* forma
     case SniffedFormat::NumpyArray:
         *format = Format::NumpyArray;
         return readNumpyArray(checkpoint, fileIndex);
+    case SniffedFormat::ZlibStream:
+    case SniffedFormat::GzipStream:
+        return readCompressedPickle(checkpoint, fileIndex,
+                                    sniffed.format == SniffedFormat::ZlibStream ? StreamCompression::Zlib : StreamCompression::Gzip, format);
     case SniffedFormat::JsonText:
         return makeError(ErrorCode::NotACheckpoint, QStringLiteral("a JSON file, not a checkpoint (a shard index must be named *.index.json)"));
     case SniffedFormat::Unknown:

@@ -194,9 +194,7 @@ SniffResult sniffFormat(QByteArrayView head, qint64 fileSize)
     const bool zlibHeader = head.size() >= 2 && uchar(head[0]) == 0x78 && ((uchar(head[0]) << 8) | uchar(head[1])) % 31 == 0;
     const bool gzipHeader = head.size() >= 3 && uchar(head[0]) == 0x1f && uchar(head[1]) == 0x8b && uchar(head[2]) == 0x08;
     if (zlibHeader || gzipHeader) {
-        result.notACheckpoint = QStringLiteral("a %1-compressed stream (joblib.dump with compress= writes these): compressed pickles "
-                                               "are not read yet, so nothing in it was scanned")
-                                    .arg(zlibHeader ? QStringLiteral("zlib") : QStringLiteral("gzip"));
+        result.format = zlibHeader ? SniffedFormat::ZlibStream : SniffedFormat::GzipStream;
         return result;
     }
     if (looksLikeText(head.first(qMin<qsizetype>(512, head.size())))) {

@@ -7,7 +7,7 @@
 
 namespace statelens {
 
-enum class SniffedFormat { Zip, LegacyPickle, Tar, Safetensors, NumpyArray, JsonText, Unknown };
+enum class SniffedFormat { Zip, LegacyPickle, Tar, Safetensors, NumpyArray, ZlibStream, GzipStream, JsonText, Unknown };
 
 struct SniffResult {
     SniffedFormat format = SniffedFormat::Unknown;

@@ -156,7 +156,7 @@ Result<Value*> rawPickle(Checkpoint& checkpoint, const MappedFile& file, Value* 
                          sweepGlobals(file.data() + firstEnd, file.size() - firstEnd, options));
     }
     checkpoint.metadata.append({QStringLiteral("pickle protocol"), QString::number(protocol)});
-    const QString what = joblib ? QStringLiteral("a joblib file (joblib.dump, not compressed)") : QStringLiteral("a pickle file (pickle.dump)");
+    const QString what = joblib ? QStringLiteral("a joblib file (joblib.dump)") : QStringLiteral("a pickle file (pickle.dump)");
     checkpoint.formatDetail = firstEnd < file.size()
                                   ? QStringLiteral("%1, protocol %2; %3 bytes follow its STOP").arg(what).arg(protocol).arg(file.size() - firstEnd)
                                   : QStringLiteral("%1, protocol %2").arg(what).arg(protocol);

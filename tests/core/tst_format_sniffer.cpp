@@ -36,10 +36,10 @@ void TestFormatSniffer::testSniff_data()
     QTest::newRow("html error page")
         << QByteArray("<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head></html>") << SniffedFormat::Unknown
         << QStringLiteral("HTML page (\"404 Not Found\")");
-    QTest::newRow("zlib stream (joblib compress=zlib)") << QByteArray("\x78\x5e\x6b\x60", 4) << SniffedFormat::Unknown
-                                                       << QStringLiteral("zlib-compressed stream");
-    QTest::newRow("gzip stream (joblib compress=gzip)") << QByteArray("\x1f\x8b\x08\x00", 4) << SniffedFormat::Unknown
-                                                       << QStringLiteral("gzip-compressed stream");
+    QTest::newRow("zlib stream (joblib compress=zlib)") << QByteArray("\x78\x5e\x6b\x60", 4) << SniffedFormat::ZlibStream << QString();
+    QTest::newRow("gzip stream (joblib compress=gzip)") << QByteArray("\x1f\x8b\x08\x00", 4) << SniffedFormat::GzipStream << QString();
+    QTest::newRow("x that is no zlib header") << QByteArray("\x78\x5f\x01\x02", 4) << SniffedFormat::Unknown
+                                              << QStringLiteral("unrecognised content");
     QTest::newRow("python path file") << QByteArray("/usr/lib/python3/dist-packages\nimport site\n") << SniffedFormat::Unknown
                                       << QStringLiteral("text file");
     QTest::newRow("binary garbage") << QByteArray("\x01\x02\x03\x04\x05\x06\x07\x08\x09", 9) << SniffedFormat::Unknown
