@@ -89,6 +89,16 @@ QHash<QString, AllowedGlobal> allowList2_6()
     return t;
 }
 
+// torch 2.14.1 (Debian sid's python3-torch 2.14.1+dfsg): 2.6 and the dtypes added since.
+QHash<QString, AllowedGlobal> allowList2_14()
+{
+    QHash<QString, AllowedGlobal> t = allowList2_6();
+    for (const char* name : {"float8_e8m0fnu", "float4_e2m1fn_x2", "bcomplex32", "uint1", "uint2", "uint3", "uint4", "uint5", "uint6",
+                             "uint7", "int1", "int2", "int3", "int4", "int5", "int6", "int7"})
+        t.insert(QStringLiteral("torch.") + QLatin1String(name), {GlobalKind::DType});
+    return t;
+}
+
 const char kDocsMessage[] = "\n\nCheck the documentation of torch.load to learn more about types accepted by default with "
                             "weights_only https://pytorch.org/docs/stable/generated/torch.load.html.";
 
@@ -100,13 +110,14 @@ QString torchReleaseName(TorchRelease release)
     case TorchRelease::Torch1_13: return QStringLiteral("1.13");
     case TorchRelease::Torch2_4: return QStringLiteral("2.4");
     case TorchRelease::Torch2_6: return QStringLiteral("2.6");
+    case TorchRelease::Torch2_14: return QStringLiteral("2.14");
     }
     return QString();
 }
 
 const QList<TorchRelease>& weightsOnlyReleases()
 {
-    static const QList<TorchRelease> releases{TorchRelease::Torch1_13, TorchRelease::Torch2_4, TorchRelease::Torch2_6};
+    static const QList<TorchRelease> releases{TorchRelease::Torch1_13, TorchRelease::Torch2_4, TorchRelease::Torch2_6, TorchRelease::Torch2_14};
     return releases;
 }
 
@@ -115,16 +126,20 @@ const WeightsOnlyReleaseRules& weightsOnlyRules(TorchRelease release)
     static const QHash<QString, AllowedGlobal> list1_13 = allowList1_13();
     static const QHash<QString, AllowedGlobal> list2_4 = allowList2_4();
     static const QHash<QString, AllowedGlobal> list2_6 = allowList2_6();
+    static const QHash<QString, AllowedGlobal> list2_14 = allowList2_14();
     static const WeightsOnlyReleaseRules rules1_13{TorchRelease::Torch1_13, &list1_13, false, true, false, false, false, false, false,
                                                    QStringLiteral("RuntimeError")};
     static const WeightsOnlyReleaseRules rules2_4{TorchRelease::Torch2_4, &list2_4, true, false, true, false, false, false, false,
                                                   QStringLiteral("RuntimeError")};
     static const WeightsOnlyReleaseRules rules2_6{TorchRelease::Torch2_6, &list2_6, true, false, true, true, true, true, true,
                                                   QStringLiteral("UnpicklingError")};
+    static const WeightsOnlyReleaseRules rules2_14{TorchRelease::Torch2_14, &list2_14, true, false, true, true, true, true, true,
+                                                   QStringLiteral("UnpicklingError"), true, true, true};
     switch (release) {
     case TorchRelease::Torch1_13: return rules1_13;
     case TorchRelease::Torch2_4: return rules2_4;
     case TorchRelease::Torch2_6: return rules2_6;
+    case TorchRelease::Torch2_14: return rules2_14;
     }
     return rules1_13;
 }
@@ -140,6 +155,7 @@ QString unsupportedGlobalMessage(TorchRelease release, const QString& module, co
                               "`torch.serialization.add_safe_globals` to allowlist this global if you trust this class/function.")
             .arg(full);
     case TorchRelease::Torch2_6:
+    case TorchRelease::Torch2_14:
         break;
     }
     return QStringLiteral("Unsupported global: GLOBAL %1 was not an allowed global by default. Please use "
@@ -172,14 +188,14 @@ QString specialGlobalMessage(const QString& qualifiedName)
 
 QString unsupportedNewObjMessage(TorchRelease release, const QString& cls)
 {
-    if (release == TorchRelease::Torch2_6)
+    if (release == TorchRelease::Torch2_6 || release == TorchRelease::Torch2_14)
         return QStringLiteral("Can only create new object for nn.Parameter or classes allowlisted via `add_safe_globals` but got %1").arg(cls);
     return QStringLiteral("Trying to instantiate unsupported class %1").arg(cls);
 }
 
 QString unsupportedBuildMessage(TorchRelease release, const QString& type)
 {
-    if (release == TorchRelease::Torch2_6)
+    if (release == TorchRelease::Torch2_6 || release == TorchRelease::Torch2_14)
         return QStringLiteral("Can only build Tensor, Parameter, OrderedDict or types allowlisted via `add_safe_globals`, but got %1").arg(type);
     return QStringLiteral("Can only build Tensor, parameter or dict objects, but got %1").arg(type);
 }
@@ -208,9 +224,11 @@ QString weightsOnlyWrappedMessage(TorchRelease release, const QString& exception
                               "Alternatively, to load with `weights_only` please check the recommended steps in the following error "
                               "message. WeightsUnpickler error: ") + error;
     case TorchRelease::Torch2_6:
+    case TorchRelease::Torch2_14:
         break;
     }
-    // torch/serialization.py (2.6) _get_wo_message.
+    // torch/serialization.py (2.6) _get_wo_message; from 2.10 the error comes after a blank line.
+    const QString gap = release == TorchRelease::Torch2_14 ? QStringLiteral("\n\n") : QString();
     if (exception != QLatin1String("UnpicklingError"))
         return QString();
     const QString unsafe = torch26UnsafeMessage();
@@ -226,11 +244,17 @@ QString weightsOnlyWrappedMessage(TorchRelease release, const QString& exception
     if (!error.contains(QLatin1String(" is blocked.")))
         message += QStringLiteral("Please file an issue with the following so that we can make `weights_only=True` compatible with your "
                                   "use case: WeightsUnpickler error: ");
-    return message + error + QLatin1String(kDocsMessage);
+    return message + gap + error + QLatin1String(kDocsMessage);
 }
 
-void mapPython2Global(QString* module, QString* name)
+void mapPython2Global(QString* module, QString* name, bool python2Exceptions)
 {
+    // 2.14: ("exceptions", X) -> ("builtins", X) for CPython's PYTHON2_EXCEPTIONS; StandardError
+    // keeps its own mapping below.
+    if (python2Exceptions && *module == QLatin1String("exceptions") && *name != QLatin1String("StandardError")) {
+        *module = QStringLiteral("builtins");
+        return;
+    }
     struct Rename { const char* module; const char* name; const char* newModule; const char* newName; };
     static const Rename kNames[] = {
         {"__builtin__", "xrange", "builtins", "range"},   {"__builtin__", "reduce", "functools", "reduce"},

@@ -19,9 +19,12 @@ namespace statelens {
 // - 2.6: weights_only=True by default; UnpicklingError; modules sys, os, posix, nt blocked;
 //   set, complex, bytearray, _codecs.encode allowed; NEWOBJ and BUILD of allowed classes;
 //   Python 2 names mapped; TorchScript archives and 0.1.x tar files refused.
-enum class TorchRelease { Torch1_13, Torch2_4, Torch2_6 };
+// - 2.14 (Debian sid's 2.14.1, the newest release read): SETITEM(S) only into dict, OrderedDict
+//   and Counter; APPEND(S) only to lists; int persistent ids pass the unpickler (the 2.10 fix) and
+//   fail torch's persistent_load; more dtypes; a path ending in .safetensors read by safetensors.
+enum class TorchRelease { Torch1_13, Torch2_4, Torch2_6, Torch2_14 };
 
-QString torchReleaseName(TorchRelease release);  // "1.13", "2.4", "2.6"
+QString torchReleaseName(TorchRelease release);  // "1.13", "2.4", "2.6", "2.14"
 const QList<TorchRelease>& weightsOnlyReleases();  // oldest first
 
 enum class GlobalKind {
@@ -49,6 +52,9 @@ struct WeightsOnlyReleaseRules {
     bool buildsAllowedClasses = false;   // NEWOBJ and BUILD of any allowed class, not only Parameter (2.6)
     bool refusesScriptAndTar = false;    // TorchScript archives, 0.1.x tar files (2.6)
     QString ruleError;                   // the exception the rules raise: RuntimeError, UnpicklingError
+    bool checksContainerTargets = false; // SETITEM(S) into dict/OrderedDict/Counter, APPEND(S) to lists only (2.14)
+    bool persistentIdTypeFixed = false;  // refuses non-tuple non-int ids; ints reach persistent_load (2.10)
+    bool readsSafetensorsPaths = false;  // torch.load("x.safetensors") is safetensors.torch.load_file (2.14)
 };
 
 const WeightsOnlyReleaseRules& weightsOnlyRules(TorchRelease release);
@@ -66,8 +72,9 @@ QString weightsOnlyWrappedMessage(TorchRelease release, const QString& exception
 // The explanation torch 2.6 appends when it refuses TorchScript and tar files.
 QString torch26UnsafeMessage();
 
-// torch._utils' NAME_MAPPING and IMPORT_MAPPING (Python 2 names torch 2.6 maps on GLOBAL).
-void mapPython2Global(QString* module, QString* name);
+// torch._utils' NAME_MAPPING and IMPORT_MAPPING (Python 2 names torch 2.6 maps on GLOBAL);
+// `python2Exceptions`: 2.14's exceptions.X -> builtins.X as well.
+void mapPython2Global(QString* module, QString* name, bool python2Exceptions = false);
 
 // Modules whose globals torch 2.5+ refuses whatever the allow lists say.
 bool isBlockedModule(const QString& module);

@@ -399,7 +399,7 @@ private:
     int checkGlobal(QString module, QString name, qint64 offset, const char* how)
     {
         if (m_rules.mapsPython2Names)
-            mapPython2Global(&module, &name);
+            mapPython2Global(&module, &name, m_rules.checksContainerTargets);
         const QString full = module + u'.' + name;
         if (m_rules.blocksModules && isBlockedModule(module)) {
             reject(blockedGlobalMessage(module, name), offset, how);
@@ -409,7 +409,7 @@ private:
         }
         if (known(full))
             return makeText(Kind::Global, full);
-        const QString special = m_rules.release == TorchRelease::Torch2_6 ? specialGlobalMessage(full) : QString();
+        const QString special = m_rules.buildsAllowedClasses ? specialGlobalMessage(full) : QString();
         reject(special.isEmpty() ? unsupportedGlobalMessage(m_rules.release, module, name) : special, offset, how);
         if (!m_unsupportedGlobals.contains(full))
             m_unsupportedGlobals.append(full);
@@ -580,16 +580,27 @@ private:
     void persistentLoad(int pid, qint64 offset)
     {
         const Node& p = node(pid);
-        if (p.kind == Kind::Int || p.kind == Kind::Bool) {
-            // torch 1.13's check is inverted ("not type(pid) is not int"): it refuses ints only.
+        // Until 2.10 the check is inverted ("not type(pid) is not int"): it refuses ints only.
+        // From then on it refuses what is neither a tuple nor an int, and ints reach torch's
+        // persistent_load, which asserts a tuple.
+        const bool refused = m_rules.persistentIdTypeFixed ? (p.kind != Kind::Tuple && p.kind != Kind::Int && p.kind != Kind::Opaque)
+                                                           : (p.kind == Kind::Int || p.kind == Kind::Bool);
+        if (refused) {
             reject(QStringLiteral("persistent_load id must be tuple or int, but got %1").arg(typeRepr(pid)), offset, "BINPERSID");
             push(make(Kind::Opaque));
+            return;
+        }
+        if (m_rules.persistentIdTypeFixed && p.kind == Kind::Int) {
+            fail({QStringLiteral("AssertionError"), QStringLiteral("saved_id must be a tuple, got int")});
             return;
         }
         if (p.kind == Kind::Tuple && !p.items.empty()) {
             const Node& tag = node(p.items[0]);
             if (!(tag.kind == Kind::Str || tag.kind == Kind::Bytes) || tag.text != QLatin1String("storage")) {
-                reject(QStringLiteral("Only persistent_load of storage is allowed, but got %1").arg(str(p.items[0])), offset, "BINPERSID");
+                // 2.14 names the tag's type, earlier releases the tag.
+                reject(QStringLiteral("Only persistent_load of storage is allowed, but got %1")
+                           .arg(m_rules.persistentIdTypeFixed ? typeRepr(p.items[0]) : str(p.items[0])),
+                       offset, "BINPERSID");
                 push(make(Kind::Opaque));
                 return;
             }
@@ -734,7 +745,9 @@ private:
             if (!popMark(&items) || !top(&a))
                 return;
             if (node(a).kind != Kind::List)
-                reject(QStringLiteral("Can only extend lists, but got %1").arg(typeRepr(a)), op.offset, "APPENDS");
+                reject(QStringLiteral("Can only %1 lists, but got %2")
+                           .arg(m_rules.checksContainerTargets ? QStringLiteral("append to") : QStringLiteral("extend"), typeRepr(a)),
+                       op.offset, "APPENDS");
             else if (m_nodes[size_t(a)].items.size() + items.size() < 1000000)
                 m_nodes[size_t(a)].items.insert(m_nodes[size_t(a)].items.end(), items.begin(), items.end());
             return;
@@ -743,11 +756,14 @@ private:
             int v = 0, k = 0;
             if (!pop(&v) || !pop(&k) || !top(&a))
                 return;
-            setItem(a, k);
+            if (setItemTargetAllowed(a, "SETITEM", op.offset))
+                setItem(a, k);
             return;
         }
         case Opcode::SetItems: {
             if (!popMark(&items) || !top(&a))
+                return;
+            if (!setItemTargetAllowed(a, "SETITEMS", op.offset))
                 return;
             for (size_t i = 0; i + 1 < items.size() && !m_stopped; i += 2)
                 setItem(a, items[i]);
@@ -885,6 +901,18 @@ private:
             unsupported(op);
             return;
         }
+    }
+
+    // 2.14's _check_set_item_target: SETITEM(S) only into a dict, an OrderedDict or a Counter.
+    bool setItemTargetAllowed(int container, const char* opName, qint64 offset)
+    {
+        const Node& target = node(container);
+        if (!m_rules.checksContainerTargets || target.kind == Kind::Dict || target.kind == Kind::OrderedDict || target.kind == Kind::Opaque
+            || (target.kind == Kind::Instance && target.text == QLatin1String("collections.Counter")))
+            return true;
+        reject(QStringLiteral("Can only %1 for dict, collections.OrderedDict, collections.Counter, but got %2").arg(QLatin1String(opName), typeRepr(container)),
+               offset, opName);
+        return false;
     }
 
     void setItem(int container, int key)
@@ -1161,6 +1189,15 @@ WeightsOnlyVerdict weightsOnlyVerdict(const Checkpoint& checkpoint, TorchRelease
     }
     switch (checkpoint.format) {
     case Format::Safetensors:
+        if (weightsOnlyRules(release).readsSafetensorsPaths && checkpoint.path.endsWith(QLatin1String(".safetensors"))) {
+            // torch.load hands a path ending in .safetensors to safetensors.torch.load_file.
+            verdict.note = QStringLiteral("a .safetensors path: torch.load reads it with safetensors.torch.load_file, which runs no code");
+            if (checkpoint.root)
+                verdict.loads = true;
+            else
+                finish(&verdict, QStringLiteral("SafetensorError"), QStringLiteral("the safetensors reader refuses the file"), false);
+            return verdict;
+        }
         verdict.applies = false;
         verdict.note = QStringLiteral("safetensors is not a pickle: torch.load cannot read it (safetensors.torch.load_file does, without running code)");
         return verdict;

@@ -4,8 +4,9 @@ each release's verdict on them: expected_by_release.json.
 
 The files are written by Debian's torch 1.13 (torch.save) or, where torch.save cannot make the
 bytes (a Python 2 name), laid out as torch.save lays out an archive. The torch 1.13 column is
-asserted here against torch 1.13 itself. The 2.4 and 2.6 columns are derived from those releases'
-sources (docs/weights-only-versions.md): each entry cites the rule that decides it.
+asserted here against torch 1.13 itself. The 2.4, 2.6 and 2.14 columns are derived from those
+releases' sources (docs/weights-only-versions.md): each entry cites the rule that decides it. Where
+2.14 is not given it answers as 2.6 (the unpickler's message; torch.load's wrapper text differs).
 Run: /usr/bin/python3 tests/data/weights_only/make_weights_only_fixtures.py"""
 import argparse
 import collections
@@ -13,6 +14,7 @@ import io
 import json
 import os
 import pickle
+import struct
 import warnings
 import zipfile
 
@@ -70,6 +72,7 @@ def main():
     cases = {}
 
     def case(name, obj, by_release, advice=None, raw=None):
+        by_release.setdefault("2.14", by_release["2.6"])
         path = os.path.join(HERE, name)
         if raw is not None:
             open(path, "wb").write(raw)
@@ -134,7 +137,34 @@ def main():
          advice={"line": "torch.serialization.add_safe_globals([builtins.eval])", "loads_after": True, "dangerous": ["builtins.eval"]},
          raw=archive_with("builtins_eval", evil))
 
+    # 2.14: SETITEM(S) only into dict, OrderedDict, Counter (_check_set_item_target); before, the
+    # assignment itself fails with Python's TypeError, which torch.load lets through. (An
+    # OrderedDict first, so that the scan reaches a global and gives its verdicts.)
+    case("setitem_tuple.pt", None,
+         {"1.13": refuses("TypeError", "'tuple' object does not support item assignment"),
+          "2.4": refuses("TypeError", "'tuple' object does not support item assignment"),
+          "2.6": refuses("TypeError", "'tuple' object does not support item assignment"),
+          "2.14": refuses("UnpicklingError", "Can only SETITEM for dict, collections.OrderedDict, collections.Counter, but got <class 'tuple'>")},
+         raw=archive_with("setitem_tuple", b"\x80\x02ccollections\nOrderedDict\n)R)K\x01K\x02s."))
+    # An int persistent id: refused by the unpickler's inverted check until 2.10; from then on it
+    # reaches _load's persistent_load, which asserts a tuple (2.14: "saved_id must be a tuple").
+    case("int_persistent_id.pt", None,
+         {"1.13": refuses("UnpicklingError", "persistent_load id must be tuple or int, but got <class 'int'>"),
+          "2.4": refuses("UnpicklingError", "persistent_load id must be tuple or int, but got <class 'int'>"),
+          "2.6": refuses("UnpicklingError", "persistent_load id must be tuple or int, but got <class 'int'>"),
+          "2.14": refuses("AssertionError", "saved_id must be a tuple, got int")},
+         raw=archive_with("int_persistent_id", b"\x80\x02ccollections\nOrderedDict\n)RK\x05Q."))
+    # A .safetensors path: torch 2.14's torch.load hands it to safetensors.torch.load_file; earlier
+    # releases unpickle its bytes, which the scan reports as "does not apply" (no pickle in it).
+    header = b'{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}'
+    safetensors = len(header).to_bytes(8, "little") + header + struct.pack("<2f", 1.0, 2.0)
+    case("model.safetensors", None,
+         {"1.13": {"applies": False}, "2.4": {"applies": False}, "2.6": {"applies": False}, "2.14": loads()},
+         raw=safetensors)
+
     for name, expected in cases.items():
+        if expected["releases"]["1.13"].get("applies", True) is False:
+            continue  # torch.load unpickles a safetensors file's bytes; the scan does not call that a verdict
         actual = torch113_verdict(os.path.join(HERE, name))
         want = expected["releases"]["1.13"]
         assert actual == want, (name, actual, want)
