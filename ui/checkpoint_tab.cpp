@@ -149,6 +149,7 @@ CheckpointTab::CheckpointTab(const QString& path, QWidget* parent)
     bannerLayout->addWidget(m_banner);
     bannerLayout->addWidget(m_unsafeList);
     bannerLayout->addWidget(m_weightsOnly);
+    connect(m_weightsOnly, &WeightsOnlyBar::answersShown, this, &CheckpointTab::showWeightsOnlyNotice);
     m_bannerFrame->setAutoFillBackground(true);
     m_bannerFrame->hide();
     m_unsafeList->hide();
@@ -441,15 +442,14 @@ void CheckpointTab::showBanner(const QString& html, const QColor& background)
 void CheckpointTab::showLoading()
 {
     setUnsafeObjectLinks({});
-    m_weightsOnly->setAnswers(nullptr, m_path, nullptr);
+    m_weightsOnly->inspect(nullptr, m_path);
     m_banner->setText(tr("Opening %1…").arg(m_path.toHtmlEscaped()));
     m_bannerFrame->setPalette(palette());
     m_bannerFrame->setBackgroundRole(QPalette::AlternateBase);
     m_bannerFrame->show();
 }
 
-void CheckpointTab::showCheckpoint(CheckpointPtr checkpoint, std::shared_ptr<ModuleTree> tree,
-                                   std::shared_ptr<const WeightsOnlyAnswers> answers)
+void CheckpointTab::showCheckpoint(CheckpointPtr checkpoint, std::shared_ptr<ModuleTree> tree)
 {
     if (tree)
         m_model->setCheckpoint(checkpoint, std::move(*tree));  // the loader hands it to this tab alone
@@ -460,19 +460,26 @@ void CheckpointTab::showCheckpoint(CheckpointPtr checkpoint, std::shared_ptr<Mod
     expandSensibly();
     updateFilterCount();
     fitColumns();
-    m_weightsOnly->setAnswers(checkpoint, m_path, std::move(answers));
+    m_weightsOnly->inspect(checkpoint, m_path);
     if (!checkpoint->looksSafe()) {
         showUnsafeGlobals(*checkpoint);
-    } else if (m_weightsOnly->someReleaseRefuses()) {
-        // Nothing unsafe, and yet torch.load(weights_only=True) refuses it: say which releases, and what helps.
-        setUnsafeObjectLinks({});
-        showBanner(QStringLiteral("<b>%1</b>").arg(tr("Nothing in this file runs code, but torch.load(weights_only=True) refuses it "
-                                                      "in some torch releases.")),
-                   kNoticeBackground);
     } else {
         setUnsafeObjectLinks({});
         m_bannerFrame->hide();
     }
+}
+
+// Nothing unsafe, and yet torch.load(weights_only=True) refuses it: say so above the bar that
+// says which releases, and what helps. (An unsafe file's banner is up already.)
+void CheckpointTab::showWeightsOnlyNotice()
+{
+    const CheckpointPtr& checkpoint = m_model->checkpoint();
+    if (!checkpoint || !checkpoint->looksSafe() || !m_weightsOnly->someReleaseRefuses())
+        return;
+    setUnsafeObjectLinks({});
+    showBanner(QStringLiteral("<b>%1</b>").arg(tr("Nothing in this file runs code, but torch.load(weights_only=True) refuses it "
+                                                  "in some torch releases.")),
+               kNoticeBackground);
 }
 
 // What torch.load would run, and where: the globals by name, then a link per object that
@@ -565,7 +572,7 @@ void CheckpointTab::showError(const Error& error)
     m_match->setCheckpoint(nullptr, m_path);
     watchFiles(nullptr);
     setUnsafeObjectLinks({});
-    m_weightsOnly->setAnswers(nullptr, m_path, nullptr);
+    m_weightsOnly->inspect(nullptr, m_path);
     updateFilterCount();
     QString where = QFileInfo(m_path).fileName();
     if (!error.path.isEmpty() && QFileInfo(error.path) != QFileInfo(m_path))

@@ -6,7 +6,6 @@
 #include "core/base/result.h"
 #include "core/model/checkpoint.h"
 #include "core/model/module_tree.h"
-#include "core/scan/safe_globals_advice.h"
 
 #include <QWidget>
 
@@ -31,9 +30,9 @@ public:
     explicit CheckpointTab(const QString& path, QWidget* parent = nullptr);
 
     const QString& path() const { return m_path; }
-    // `answers`: torch.load(weights_only=True) per torch release, shown under the banner.
-    void showCheckpoint(CheckpointPtr checkpoint, std::shared_ptr<ModuleTree> tree = {},
-                        std::shared_ptr<const WeightsOnlyAnswers> answers = {});
+    // The tree at once; torch.load(weights_only=True) per torch release follows under the banner
+    // (WeightsOnlyBar works it out off the GUI thread: four walks of a big pickle take seconds).
+    void showCheckpoint(CheckpointPtr checkpoint, std::shared_ptr<ModuleTree> tree = {});
     // Why the file cannot be opened: plain words from the error's code and what the reader was
     // reading first, then the reader's own message.
     void showError(const Error& error);
@@ -81,6 +80,7 @@ private:
     void showBanner(const QString& html, const QColor& background);
     void showUnsafeGlobals(const Checkpoint& checkpoint);
     void setUnsafeObjectLinks(const std::vector<int>& nodes);
+    void showWeightsOnlyNotice();
 
     QString m_path;
     QFrame* m_bannerFrame;

@@ -276,10 +276,9 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::updateStatus);
     connect(m_loader, &CheckpointLoader::loadFinished, this,
-            [this](const QString& path, CheckpointPtr checkpoint, std::shared_ptr<ModuleTree> tree,
-                   std::shared_ptr<const WeightsOnlyAnswers> answers) {
+            [this](const QString& path, CheckpointPtr checkpoint, std::shared_ptr<ModuleTree> tree) {
         if (CheckpointTab* tab = tabFor(path))
-            tab->showCheckpoint(std::move(checkpoint), std::move(tree), std::move(answers));
+            tab->showCheckpoint(std::move(checkpoint), std::move(tree));
         rememberRecent(path);
         updateStatus();
     });

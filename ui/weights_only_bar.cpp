@@ -83,12 +83,27 @@ WeightsOnlyBar::WeightsOnlyBar(QWidget* parent)
     hide();
 }
 
-void WeightsOnlyBar::setAnswers(CheckpointPtr checkpoint, const QString& path, std::shared_ptr<const WeightsOnlyAnswers> answers)
+void WeightsOnlyBar::inspect(CheckpointPtr checkpoint, const QString& path)
 {
     m_checkpoint = std::move(checkpoint);
     m_path = path;
-    m_answers = std::move(answers);
+    m_answers.reset();
     m_outcome->hide();
+    hide();
+    if (!m_checkpoint) {
+        m_job.cancel();
+        return;
+    }
+    m_job.start([checkpoint = m_checkpoint](const JobControl&) { return std::make_shared<const WeightsOnlyAnswers>(weightsOnlyAnswers(*checkpoint)); },
+                [this](std::shared_ptr<const WeightsOnlyAnswers> answers) {
+                    showAnswers(std::move(answers));
+                    Q_EMIT answersShown();
+                });
+}
+
+void WeightsOnlyBar::showAnswers(std::shared_ptr<const WeightsOnlyAnswers> answers)
+{
+    m_answers = std::move(answers);
     if (!m_answers || m_answers->byRelease.isEmpty() || !m_answers->byRelease.front().applies) {
         hide();
         return;

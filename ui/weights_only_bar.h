@@ -6,6 +6,7 @@
 
 #include "core/model/checkpoint.h"
 #include "core/scan/safe_globals_advice.h"
+#include "ui/jobs/job_tracker.h"
 
 #include <QWidget>
 
@@ -22,8 +23,9 @@ class WeightsOnlyBar : public QWidget {
 public:
     explicit WeightsOnlyBar(QWidget* parent = nullptr);
 
-    // Null answers (or a file torch.load cannot read at all) hide the bar.
-    void setAnswers(CheckpointPtr checkpoint, const QString& path, std::shared_ptr<const WeightsOnlyAnswers> answers);
+    // Works out torch.load(weights_only=True)'s answers for CHECKPOINT off the GUI thread, then
+    // shows them (answersShown). Null hides the bar and drops a job still running.
+    void inspect(CheckpointPtr checkpoint, const QString& path);
     // A release refuses the file: worth a banner even when nothing in it is unsafe.
     bool someReleaseRefuses() const;
     // Writes the tensors to PATH as safetensors off the GUI thread (the link asks where first).
@@ -37,9 +39,11 @@ public:
     QString snippet() const;
 
 Q_SIGNALS:
+    void answersShown();
     void conversionFinished(bool ok);
 
 private:
+    void showAnswers(std::shared_ptr<const WeightsOnlyAnswers> answers);
     void chooseConversionPath();
 
     CheckpointPtr m_checkpoint;
@@ -50,6 +54,7 @@ private:
     QLabel* m_convert;
     QLabel* m_outcome;
     MatchRunner* m_runner;
+    JobTracker m_job{this};  // last: cancelled and waited for first
 };
 
 }  // namespace statelens::ui

@@ -9,6 +9,8 @@
 #include <QStringDecoder>
 
 #include <cstring>
+#include <deque>
+#include <unordered_map>
 #include <optional>
 #include <vector>
 
@@ -43,6 +45,40 @@ struct Node {
 struct PyError {
     QString type;
     QString message;
+};
+
+// The unpickler's memo: keys are almost always 0, 1, 2, ... (a dense vector); others go to a map,
+// so that a hostile key cannot make the vector grow faster than the memo itself.
+class MemoTable {
+public:
+    bool contains(quint32 key) const { return key < m_dense.size() ? m_dense[key] >= 0 : m_sparse.count(key) > 0; }
+    int value(quint32 key) const
+    {
+        if (key < m_dense.size())
+            return m_dense[key];
+        const auto found = m_sparse.find(key);
+        return found == m_sparse.end() ? -1 : found->second;
+    }
+    void insert(quint32 key, int node)
+    {
+        if (key < m_dense.size()) {
+            m_count += m_dense[key] < 0 ? 1 : 0;
+            m_dense[key] = node;
+        } else if (key <= m_dense.size() + 1024) {
+            m_dense.resize(size_t(key) + 1, -1);
+            m_dense[key] = node;
+            ++m_count;
+        } else {
+            m_count += m_sparse.count(key) ? 0 : 1;
+            m_sparse[key] = node;
+        }
+    }
+    qsizetype size() const { return m_count; }
+
+private:
+    std::vector<int> m_dense;  // -1: not stored
+    std::unordered_map<quint32, int> m_sparse;
+    qsizetype m_count = 0;
 };
 
 const char kMagicLE[] = "\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";  // 0x1950A86A20F9469CFC6C
@@ -944,10 +980,12 @@ private:
     const WeightsOnlyPickle& m_pickle;
     const WeightsOnlyReleaseRules& m_rules;
     PickleOpWalker m_walker;
-    std::vector<Node> m_nodes;
+    // A deque: nodes never move as it grows (a vector's regrowth copied a million nodes and
+    // faulted their pages at 100 000 tensors), and references to them stay valid.
+    std::deque<Node> m_nodes;
     std::vector<int> m_stack;
     std::vector<std::vector<int>> m_metastack;
-    QHash<quint32, int> m_memo;
+    MemoTable m_memo;
     std::optional<PyError> m_first;
     bool m_stopped = false;
     QStringList m_rejected;

@@ -30,7 +30,6 @@ void CheckpointLoader::open(const QString& path)
     struct Opened {
         Result<CheckpointPtr> checkpoint = Error{};
         std::shared_ptr<ModuleTree> tree;
-        std::shared_ptr<const WeightsOnlyAnswers> answers;
     };
     Q_EMIT loadStarted(path);
     tracker->start(
@@ -39,15 +38,13 @@ void CheckpointLoader::open(const QString& path)
             OpenOptions options;
             options.acceptWithoutTensors = true;  // the tab shows what a config pickle holds
             opened.checkpoint = openCheckpoint(path, options);
-            if (opened.checkpoint) {
+            if (opened.checkpoint)
                 opened.tree = std::make_shared<ModuleTree>(ModuleTree::build(*opened.checkpoint.value()));
-                opened.answers = std::make_shared<const WeightsOnlyAnswers>(weightsOnlyAnswers(*opened.checkpoint.value()));
-            }
             return opened;
         },
         [this, path](const Opened& opened) {
             if (opened.checkpoint)
-                Q_EMIT loadFinished(path, opened.checkpoint.value(), opened.tree, opened.answers);
+                Q_EMIT loadFinished(path, opened.checkpoint.value(), opened.tree);
             else
                 Q_EMIT loadFailed(path, opened.checkpoint.error());
         });

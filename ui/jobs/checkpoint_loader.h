@@ -1,6 +1,5 @@
 // Opens checkpoints off the GUI thread and hands the result back on it, with its module tree
-// already built (a few hundred ms at 100 000 tensors that must not block the event loop) and
-// torch.load(weights_only=True)'s verdict per torch release (the pickle walked again, per release).
+// already built (a few hundred ms at 100 000 tensors that must not block the event loop).
 // Opening a path again supersedes its earlier open: a stale result is dropped, never shown.
 // Files open one after another on one thread: file work never competes with itself on small
 // machines.
@@ -8,7 +7,6 @@
 
 #include "core/model/checkpoint.h"
 #include "core/model/module_tree.h"
-#include "core/scan/safe_globals_advice.h"
 #include "ui/jobs/job_tracker.h"
 
 #include <QObject>
@@ -31,7 +29,7 @@ public:
 Q_SIGNALS:
     void loadStarted(const QString& path);
     void loadFinished(const QString& path, statelens::CheckpointPtr checkpoint,
-                      std::shared_ptr<statelens::ModuleTree> tree, std::shared_ptr<const statelens::WeightsOnlyAnswers> answers);
+                      std::shared_ptr<statelens::ModuleTree> tree);
     // The reader's error as it is: its code and offset say more than its text (the tab's banner
     // puts plain words from the code first).
     void loadFailed(const QString& path, const statelens::Error& error);
