@@ -17,20 +17,6 @@ constexpr qint64 kMaxObjectPickleBytes = qint64(1) << 30;
 // Enough for any header NumPy reads (kNumpyMaxHeaderChars, UTF-8) and its length fields.
 constexpr qint64 kMaxHeaderBytes = 12 + 4 * kNumpyMaxHeaderChars;
 
-// Bytes of one element of a dtype nothing here computes on ('U10' is 10 UCS-4 characters), -1
-// when it depends on more than the code (records).
-qint64 otherItemSize(const QString& code)
-{
-    bool ok = false;
-    const qint64 count = code.mid(1).section(u'[', 0, 0).toLongLong(&ok);
-    switch (code.isEmpty() ? 0 : code.front().toLatin1()) {
-    case 'U': return ok ? count * 4 : -1;
-    case 'S': case 'a': case 'V': return ok ? count : -1;
-    case 'M': case 'm': return 8;
-    default: return -1;
-    }
-}
-
 // Where an array's bytes are: a file's own bytes, or a zip record's (stored or deflated).
 struct ArrayPlace {
     int file = 0;
@@ -51,7 +37,7 @@ Result<QVector<qint64>> inferNegativeSize(Checkpoint& checkpoint, const NpyHeade
     if (negatives == 0)
         return shape;
     const NumpyType type = header.record ? NumpyType{} : numpyType(header.code);
-    const qint64 itemSize = type.dtype != DType::Unknown ? type.size : header.record ? -1 : otherItemSize(header.code);
+    const qint64 itemSize = type.dtype != DType::Unknown ? type.size : header.record ? -1 : numpyItemSize(header.code);
     if (place.zipEntry >= 0 || negatives > 1 || itemSize <= 0)
         return makeError(ErrorCode::Corrupt, QStringLiteral("%1: shape %2 has a negative size, which numpy.load refuses here").arg(place.name, formatShape(shape)));
     qint64 rest = 1;
@@ -93,7 +79,7 @@ Result<Value*> numericArray(Checkpoint& checkpoint, const NpyHeader& header, qin
         if (header.order == QLatin1String(">") && type.size > 1)
             array.numpyDtype = header.order + header.code;  // numpy.load keeps the file's byte order
     }
-    const qint64 itemSize = type.dtype != DType::Unknown ? type.size : header.record ? -1 : otherItemSize(header.code);
+    const qint64 itemSize = type.dtype != DType::Unknown ? type.size : header.record ? -1 : numpyItemSize(header.code);
     const qint64 dataBytes = available - header.dataOffset;
     if (itemSize > 0) {
         const bool fits = numel <= std::numeric_limits<qint64>::max() / itemSize;

@@ -29,6 +29,27 @@ NumpyType numpyType(QString code)
     return {};
 }
 
+qint64 numpyItemSize(const QString& dtype)
+{
+    QString code = dtype;
+    if (!code.isEmpty() && QStringLiteral("<>|=").contains(code.front()))
+        code.remove(0, 1);
+    if (code.isEmpty())
+        return -1;
+    const NumpyType type = numpyType(code);
+    if (type.dtype != DType::Unknown)
+        return type.size;
+    bool ok = false;
+    const qint64 count = code.mid(1).section(u'[', 0, 0).toLongLong(&ok);
+    switch (code.front().toLatin1()) {
+    case 'O': return 8;  // a pointer, as NumPy counts it
+    case 'U': return ok ? count * 4 : -1;
+    case 'S': case 'a': case 'V': return ok ? count : -1;
+    case 'M': case 'm': return 8;
+    default: return -1;
+    }
+}
+
 NumpyType describeNumpyArray(TensorInfo* array, const QString& order, QString code, bool fortranOrder)
 {
     array->kind = TensorKind::Array;

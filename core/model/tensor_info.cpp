@@ -1,5 +1,7 @@
 #include "core/model/tensor_info.h"
 
+#include "core/model/numpy_dtype.h"
+
 #include "core/base/checked_math.h"
 
 namespace statelens {
@@ -70,8 +72,13 @@ qint64 TensorInfo::numel() const
 qint64 TensorInfo::nbytes() const
 {
     const qint64 count = numel();
-    const int bits = dtypeTraits(dtype).bits;
     qint64 bytes = 0;
+    // Arrays nothing here computes on (strings, objects): NumPy's own element size.
+    if (kind == TensorKind::Array && dtype == DType::Unknown) {
+        const qint64 itemSize = numpyItemSize(numpyDtype);
+        return itemSize > 0 && checkedMul(count, itemSize, &bytes) ? bytes : 0;
+    }
+    const int bits = dtypeTraits(dtype).bits;
     if (bits % 8 == 0)
         return checkedMul(count, bits / 8, &bytes) ? bytes : 0;
     // Elements narrower than a byte and not packed in byte-sized units (safetensors F6): round up.

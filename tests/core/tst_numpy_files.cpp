@@ -98,6 +98,9 @@ void compareArrays(const Checkpoint& checkpoint, const QJsonObject& arrays)
             QVERIFY2(tensor.numpyDtype.startsWith(u'['), qPrintable(tensor.numpyDtype));  // a record: its fields as written
         else
             QCOMPARE(tensor.numpyDtype, dtype);
+        // NumPy's nbytes, records aside (their element size is in the field list).
+        if (expected.contains(QStringLiteral("nbytes")) && !dtype.startsWith(QLatin1String("|V")))
+            QCOMPARE(tensor.nbytes(), expected.value(QStringLiteral("nbytes")).toInteger());
         if (expected.contains(QStringLiteral("fortran_order")))
             QCOMPARE(!tensor.isContiguous() && tensor.numel() > 1, expected.value(QStringLiteral("fortran_order")).toBool());
         if (!expected.contains(QStringLiteral("sum"))) {

@@ -41,7 +41,7 @@ def numeric(array):
 
 
 def describe(array):
-    out = {"dtype": array.dtype.str, "shape": list(array.shape),
+    out = {"dtype": array.dtype.str, "shape": list(array.shape), "nbytes": int(array.nbytes),
            "fortran_order": bool(array.flags.f_contiguous and not array.flags.c_contiguous)}
     out.update(numeric(array))
     return out
