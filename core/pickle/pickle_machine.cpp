@@ -2,6 +2,7 @@
 
 #include "core/pickle/file_read_replay.h"
 #include "core/pickle/global_sweep.h"
+#include "core/pickle/memo_table.h"
 #include "core/pickle/pickle_opcodes.h"
 #include "core/pickle/python2_names.h"
 #include "core/pickle/python_keys.h"
@@ -474,13 +475,7 @@ private:
 
     std::vector<Value*> m_stack;
     std::vector<size_t> m_marks;  // stack heights at each MARK (CPython's metastack)
-    // Memo keys are almost always 0, 1, 2, ...: those live in a vector (a hash map cost 10% of
-    // opening a 100 000-tensor file). Keys far beyond the entries stored go to a map, so a hostile
-    // pickle cannot make the vector grow faster than the memo itself.
-    std::vector<Value*> m_memoDense;
-    std::unordered_map<quint64, Value*> m_memoSparse;
-    qint64 m_memoCount = 0;
-    Value** memoSlot(quint64 key);
+    MemoTable<Value*, nullptr> m_memo;
     std::unordered_map<const Value*, KeyPositions> m_keyPositions;  // references stay valid as it grows
     // SETITEMS fills one dict a thousand keys at a time: the last index used, without a lookup.
     const Value* m_lastIndexed = nullptr;
@@ -952,7 +947,7 @@ Status Unpickler::step(const PickleOp& op)
     case Opcode::LongBinGet: return memoOp(op, false);
     case Opcode::BinPut:
     case Opcode::LongBinPut: return memoOp(op, true);
-    case Opcode::Memoize: return memoPut(quint64(m_memoCount));
+    case Opcode::Memoize: return memoPut(quint64(m_memo.size()));
     case Opcode::Ext1:
     case Opcode::Ext2:
     case Opcode::Ext4:
@@ -1569,17 +1564,9 @@ Status Unpickler::memoOp(const PickleOp& op, bool put)
     return put ? memoPut(op.value) : memoGet(op.value);
 }
 
-Value** Unpickler::memoSlot(quint64 key)
-{
-    if (key < m_memoDense.size())
-        return m_memoDense[size_t(key)] ? &m_memoDense[size_t(key)] : nullptr;
-    const auto it = m_memoSparse.find(key);
-    return it == m_memoSparse.end() ? nullptr : &it->second;
-}
-
 Status Unpickler::memoGet(quint64 key)
 {
-    Value** slot = memoSlot(key);
+    Value** slot = m_memo.find(key);
     if (!slot)
         return corrupt(QStringLiteral("memo entry %1 is missing").arg(key));
     return push(*slot);
@@ -1592,7 +1579,7 @@ Status Unpickler::memoPut(quint64 key)
     Value* value = nullptr;
     if (Status status = top(&value); !status)
         return status;
-    if (Value** slot = memoSlot(key)) {
+    if (Value** slot = m_memo.find(key)) {
         // CPython keeps the later value; pickletools refuses the pickle ("memo key already
         // defined"), and a scanner that keeps the first value reads other names through later
         // GETs. No pickler writes a key twice.
@@ -1602,17 +1589,9 @@ Status Unpickler::memoPut(quint64 key)
         *slot = value;
         return Ok{};
     }
-    if (m_memoCount >= m_limits.maxMemo)
+    if (m_memo.size() >= m_limits.maxMemo)
         return error(ErrorCode::LimitExceeded, QStringLiteral("more than %1 memo entries").arg(m_limits.maxMemo));
-    ++m_memoCount;
-    const quint64 denseLimit = quint64(m_memoCount) * 2 + 1024;
-    if (key < m_memoDense.size() || key < denseLimit) {
-        if (key >= m_memoDense.size())
-            m_memoDense.resize(size_t(std::min<quint64>(std::max<quint64>(key + 1, m_memoDense.size() * 2), denseLimit)), nullptr);
-        m_memoDense[size_t(key)] = value;
-        return Ok{};
-    }
-    m_memoSparse.emplace(key, value);
+    m_memo.add(key, value);
     return Ok{};
 }
 
@@ -1625,7 +1604,7 @@ Result<Value*> PickleMachine::run(const char* data, qint64 size, qint64* end)
     if (!data || size < 0)
         size = 0;
     Unpickler unpickler(m_checkpoint, m_limits, m_persistentLoader, m_torchScript, m_pickleName, data, size,
-                        m_readsJoblib ? &m_joblib : nullptr);
+                        m_joblib ? &*m_joblib : nullptr);
     auto result = unpickler.run(end);
     m_protocol = unpickler.protocol();
     m_sawJoblib = unpickler.sawJoblibArrays();

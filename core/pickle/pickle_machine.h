@@ -12,6 +12,7 @@
 #include "core/model/checkpoint.h"
 
 #include <functional>
+#include <optional>
 
 namespace statelens {
 
@@ -51,7 +52,7 @@ public:
         int file = 0;
         qint64 fileOffset = 0;
     };
-    void setJoblibArrays(const JoblibArrays& arrays) { m_joblib = arrays; m_readsJoblib = true; }
+    void setJoblibArrays(const JoblibArrays& arrays) { m_joblib = arrays; }
     bool sawJoblibArrays() const { return m_sawJoblib; }
 
     // Runs one pickle starting at data[0] until STOP. `end` receives the offset just past STOP
@@ -69,8 +70,7 @@ private:
     int m_protocol = 0;
     bool m_torchScript = false;
     QString m_pickleName = QStringLiteral("pickle");
-    JoblibArrays m_joblib;
-    bool m_readsJoblib = false;
+    std::optional<JoblibArrays> m_joblib;  // unset: joblib's array data is not read
     bool m_sawJoblib = false;
 };
 

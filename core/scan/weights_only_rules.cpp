@@ -2,6 +2,7 @@
 
 #include "core/formats/tar_index.h"
 #include "core/formats/zip_archive.h"
+#include "core/pickle/memo_table.h"
 #include "core/pickle/pickle_opcodes.h"
 
 #include <QHash>
@@ -16,10 +17,6 @@
 
 namespace statelens {
 
-QString weightsOnlyUnsafeMessage()
-{
-    return weightsOnlyWrappedMessage(TorchRelease::Torch1_13, QStringLiteral("RuntimeError"), QString());
-}
 
 namespace {
 
@@ -45,40 +42,6 @@ struct Node {
 struct PyError {
     QString type;
     QString message;
-};
-
-// The unpickler's memo: keys are almost always 0, 1, 2, ... (a dense vector); others go to a map,
-// so that a hostile key cannot make the vector grow faster than the memo itself.
-class MemoTable {
-public:
-    bool contains(quint32 key) const { return key < m_dense.size() ? m_dense[key] >= 0 : m_sparse.count(key) > 0; }
-    int value(quint32 key) const
-    {
-        if (key < m_dense.size())
-            return m_dense[key];
-        const auto found = m_sparse.find(key);
-        return found == m_sparse.end() ? -1 : found->second;
-    }
-    void insert(quint32 key, int node)
-    {
-        if (key < m_dense.size()) {
-            m_count += m_dense[key] < 0 ? 1 : 0;
-            m_dense[key] = node;
-        } else if (key <= m_dense.size() + 1024) {
-            m_dense.resize(size_t(key) + 1, -1);
-            m_dense[key] = node;
-            ++m_count;
-        } else {
-            m_count += m_sparse.count(key) ? 0 : 1;
-            m_sparse[key] = node;
-        }
-    }
-    qsizetype size() const { return m_count; }
-
-private:
-    std::vector<int> m_dense;  // -1: not stored
-    std::unordered_map<quint32, int> m_sparse;
-    qsizetype m_count = 0;
 };
 
 const char kMagicLE[] = "\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";  // 0x1950A86A20F9469CFC6C
@@ -372,19 +335,20 @@ private:
             return;
         case Opcode::Memoize:
             if (top(&a))
-                m_memo.insert(quint32(m_memo.size()), a);
+                memoPut(quint64(m_memo.size()), a);
             return;
         case Opcode::Put: {  // n\n
             bool ok = false;
             const quint32 index = lineText(op.argOffset, op.argLength).trimmed().toUInt(&ok);
             if (ok && top(&a))
-                m_memo.insert(index, a);
+                memoPut(index, a);
             return;
         }
         case Opcode::Get: {  // n\n
             bool ok = false;
             const quint32 index = lineText(op.argOffset, op.argLength).trimmed().toUInt(&ok);
-            push(ok && m_memo.contains(index) ? m_memo.value(index) : make(Kind::Opaque));
+            const int* known = ok ? m_memo.find(index) : nullptr;
+            push(known ? *known : make(Kind::Opaque));
             return;
         }
         case Opcode::Frame:  // advisory
@@ -887,22 +851,22 @@ private:
         case Opcode::BinGet: case Opcode::LongBinGet: {
             if (shortRead(op, opcodeInfo(op.byte()).width))
                 return;
-            const quint32 index = quint32(op.value);
-            if (!m_memo.contains(index)) {
-                fail({QStringLiteral("KeyError"), QString::number(index)});
+            const int* known = m_memo.find(quint32(op.value));
+            if (!known) {
+                fail({QStringLiteral("KeyError"), QString::number(quint32(op.value))});
                 return;
             }
-            push(m_memo.value(index));
+            push(*known);
             return;
         }
         case Opcode::BinPut: case Opcode::LongBinPut: {
             if (shortRead(op, opcodeInfo(op.byte()).width) || !top(&a))
                 return;
-            if (m_memo.size() >= (1 << 24) && !m_memo.contains(quint32(op.value))) {
+            if (m_memo.size() >= (1 << 24) && !m_memo.find(quint32(op.value))) {
                 fail({QStringLiteral("MemoryError"), QStringLiteral("memo too large")});
                 return;
             }
-            m_memo.insert(quint32(op.value), a);
+            memoPut(quint32(op.value), a);
             return;
         }
         case Opcode::Long1: {
@@ -937,6 +901,15 @@ private:
             unsupported(op);
             return;
         }
+    }
+
+    // CPython's memo keeps the later value under a key stored twice.
+    void memoPut(quint64 key, int node)
+    {
+        if (int* slot = m_memo.find(key))
+            *slot = node;
+        else
+            m_memo.add(key, node);
     }
 
     // 2.14's _check_set_item_target: SETITEM(S) only into a dict, an OrderedDict or a Counter.
@@ -985,7 +958,7 @@ private:
     std::deque<Node> m_nodes;
     std::vector<int> m_stack;
     std::vector<std::vector<int>> m_metastack;
-    MemoTable m_memo;
+    MemoTable<int, -1> m_memo;  // node indices
     std::optional<PyError> m_first;
     bool m_stopped = false;
     QStringList m_rejected;
@@ -1064,7 +1037,7 @@ void dataPklVerdict(const ZipArchive& zip, int dataPkl, const QString& prefix, W
 
 // torch.load of a zip that is not TorchScript: `_load` unpickles data.pkl (stored or deflated:
 // torch's reader inflates) and fetches each data/<key> record the persistent ids name.
-void zipVerdict(const Checkpoint& checkpoint, const SourceFile& source, WeightsOnlyVerdict* verdict)
+void zipVerdict(const SourceFile& source, WeightsOnlyVerdict* verdict)
 {
     // The zip reader leaves its archive as the file's record offsets; a file assembled some other
     // way has its directory read again here.
@@ -1124,7 +1097,6 @@ void zipVerdict(const Checkpoint& checkpoint, const SourceFile& source, WeightsO
             return;
         }
     }
-    Q_UNUSED(checkpoint);
 }
 
 // The legacy format: magic number, protocol version, sys_info, the object, the storage keys, then
@@ -1259,7 +1231,7 @@ WeightsOnlyVerdict weightsOnlyVerdict(const Checkpoint& checkpoint, TorchRelease
     case Format::TorchZip:
     case Format::TorchExport:
     case Format::NumpyArchive:  // torch.load takes any zip for its own archive
-        zipVerdict(checkpoint, checkpoint.files.front(), &verdict);
+        zipVerdict(checkpoint.files.front(), &verdict);
         return verdict;
     case Format::TorchLegacy:
     case Format::Pickle:      // torch.load reads any other file as the legacy format: its first

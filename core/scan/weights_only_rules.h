@@ -32,8 +32,6 @@ struct WeightsOnlyVerdict {
     QStringList blockedGlobals;      // globals of the modules 2.5+ refuses whatever is allowed
 };
 
-// The text torch 1.13 puts before the weights-only unpickler's RuntimeError messages.
-QString weightsOnlyUnsafeMessage();
 
 // One pickle under the weights-only rules. `recordBytes` answers, for a storage key of a zip
 // archive, the byte size of record data/<key> (-1 when missing); null for the legacy format.

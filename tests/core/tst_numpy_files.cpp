@@ -6,6 +6,7 @@
 #include "core/formats/checkpoint_reader.h"
 #include "core/formats/npy_header.h"
 #include "core/stats/value_reader.h"
+#include "tests/support/expected_files.h"
 
 #include <QDir>
 #include <QFile>
@@ -128,14 +129,7 @@ void compareArrays(const Checkpoint& checkpoint, const QJsonObject& arrays)
 
 void TestNumpyFiles::testAgreesWithNumpy_data()
 {
-    QTest::addColumn<QString>("file");
-    QTest::addColumn<QJsonObject>("numpy");
-    QFile file(numpyData(QStringLiteral("expected.json")));
-    QVERIFY(file.open(QIODevice::ReadOnly));
-    const QJsonObject files = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("files")).toObject();
-    QVERIFY(files.size() >= 20);
-    for (auto it = files.begin(); it != files.end(); ++it)
-        QTest::newRow(qPrintable(it.key())) << it.key() << it.value().toObject();
+    addExpectedFileRows(numpyData(QStringLiteral("expected.json")), "numpy", 20);
 }
 
 void TestNumpyFiles::testAgreesWithNumpy()
@@ -157,14 +151,7 @@ void TestNumpyFiles::testAgreesWithNumpy()
 
 void TestNumpyFiles::testAgreesWithJoblib_data()
 {
-    QTest::addColumn<QString>("file");
-    QTest::addColumn<QJsonObject>("joblib");
-    QFile file(QStringLiteral(STATELENS_TEST_DATA "/joblib/expected.json"));
-    QVERIFY(file.open(QIODevice::ReadOnly));
-    const QJsonObject files = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("files")).toObject();
-    QVERIFY(files.size() >= 3);
-    for (auto it = files.begin(); it != files.end(); ++it)
-        QTest::newRow(qPrintable(it.key())) << it.key() << it.value().toObject();
+    addExpectedFileRows(QStringLiteral(STATELENS_TEST_DATA "/joblib/expected.json"), "joblib", 3);
 }
 
 // joblib.dump's arrays, their bytes between the pickle's opcodes, read where joblib.load reads

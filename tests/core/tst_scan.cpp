@@ -8,6 +8,7 @@
 #include "core/report/scan_json.h"
 #include "core/scan/weights_only_rules.h"
 #include "tests/support/cli_runner.h"
+#include "tests/support/expected_files.h"
 
 #include <QDir>
 #include <QFile>
@@ -26,10 +27,7 @@ QString data(const QString& rel) { return QStringLiteral(STATELENS_TEST_DATA "/"
 
 QJsonObject expectedVerdicts()
 {
-    QFile file(data(QStringLiteral("hostile/weights_only_expected.json")));
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    return QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("files")).toObject();
+    return expectedFiles(data(QStringLiteral("hostile/weights_only_expected.json")));
 }
 
 // torch's C++ messages end in a stack trace or a plea for a better message; function addresses
@@ -439,14 +437,7 @@ void TestScan::testPeerNumpySamples()
 // infected is flagged here, naming every Dangerous global it names; none it calls clean is flagged.
 void TestScan::testPicklescanCorpus_data()
 {
-    QTest::addColumn<QString>("file");
-    QTest::addColumn<QJsonObject>("verdict");
-    QFile file(data(QStringLiteral("peers/picklescan/picklescan_verdicts.json")));
-    QVERIFY(file.open(QIODevice::ReadOnly));
-    const QJsonObject files = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("files")).toObject();
-    QVERIFY(files.size() >= 100);
-    for (auto it = files.begin(); it != files.end(); ++it)
-        QTest::newRow(qPrintable(it.key())) << it.key() << it.value().toObject();
+    addExpectedFileRows(data(QStringLiteral("peers/picklescan/picklescan_verdicts.json")), "verdict", 100);
 }
 
 void TestScan::testPicklescanCorpus()
@@ -473,14 +464,7 @@ void TestScan::testPicklescanCorpus()
 // and 2.6 columns from those releases' sources; and the add_safe_globals advice for 2.6.
 void TestScan::testVerdictsByRelease_data()
 {
-    QTest::addColumn<QString>("file");
-    QTest::addColumn<QJsonObject>("expected");
-    QFile file(data(QStringLiteral("weights_only/expected_by_release.json")));
-    QVERIFY(file.open(QIODevice::ReadOnly));
-    const QJsonObject files = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("files")).toObject();
-    QVERIFY(files.size() >= 10);
-    for (auto it = files.begin(); it != files.end(); ++it)
-        QTest::newRow(qPrintable(it.key())) << it.key() << it.value().toObject();
+    addExpectedFileRows(data(QStringLiteral("weights_only/expected_by_release.json")), "expected", 10);
 }
 
 void TestScan::testVerdictsByRelease()
