@@ -52,6 +52,7 @@ QString otherReadingDescription(OtherReading::Kind kind)
     case OtherReading::Kind::AfterStop: return QStringLiteral("after the pickle's STOP, for a reader that goes on");
     case OtherReading::Kind::TwinRecord: return QStringLiteral("in a zip record loaders may read instead of its twin");
     case OtherReading::Kind::ZipRecord: return QStringLiteral("in a pickle record of a zip that is no torch layout");
+    case OtherReading::Kind::NestedPickle: return QStringLiteral("in a pickle held as bytes, for a call that unpickles it");
     }
     return QString();
 }

@@ -141,6 +141,14 @@ private:
 
 namespace {
 
+// The first pickle of a file is named before it is known whether it is torch's magic number or
+// a raw pickle file's only pickle; rawPickle renames what was recorded under this name.
+const QString& firstPickleName()
+{
+    static const QString name = QStringLiteral("first pickle (a legacy file's magic number)");
+    return name;
+}
+
 // A raw pickle file (pickle.dump of anything), not torch.save's legacy layout: pickle.load reads
 // its first pickle, and so do we. Several pickles may follow one another (a loader calling
 // pickle.load repeatedly runs each; picklescan's malicious6.pkl hides a call in the second): what
@@ -149,6 +157,10 @@ Result<Value*> rawPickle(Checkpoint& checkpoint, const MappedFile& file, Value* 
                          Format* format)
 {
     *format = joblib ? Format::Joblib : Format::Pickle;
+    for (OtherReading& reading : checkpoint.otherReadings) {
+        if (reading.pickle == firstPickleName())
+            reading.pickle = QStringLiteral("the pickle");
+    }
     if (firstEnd < file.size()) {
         SweepOptions options;
         options.acrossStops = true;
@@ -191,7 +203,7 @@ Result<Value*> readTorchLegacy(Checkpoint& checkpoint, int fileIndex, Format* fo
                                                                        "(whose legacy format holds five)"));
         PickleMachine machine(checkpoint);
         // The first pickle is a raw pickle file's only one: named for both readings.
-        machine.setPickleName(part == 0 ? QStringLiteral("first pickle (a legacy file's magic number)")
+        machine.setPickleName(part == 0 ? firstPickleName()
                                         : QStringLiteral("legacy %1 pickle (from byte %2)").arg(QLatin1String(kNames[part])).arg(position));
         if (part == 3)
             machine.setPersistentLoader([&loader](Value* pid) { return loader.load(pid); });
@@ -199,7 +211,17 @@ Result<Value*> readTorchLegacy(Checkpoint& checkpoint, int fileIndex, Format* fo
         if (part == 0)
             machine.setJoblibArrays({fileIndex, 0});
         qint64 used = 0;
+        const qsizetype readingsBefore = checkpoint.otherReadings.size(), unsafeBefore = checkpoint.unsafeGlobals.size();
         auto value = machine.run(file.data() + position, file.size() - position, &used);
+        // A raw pickle whose object is a call's result, then bytes that start no pickle at all
+        // (modelscan's malicious14.pkl: whitespace): pickle.load reads the one pickle and stops.
+        // torch.load would only read on if the call returned its magic number; what follows is
+        // swept as bytes after STOP, not as a second pickle that failed.
+        if (!value && part == 1 && computedMagic && value.error().offset == 0) {
+            checkpoint.otherReadings.resize(readingsBefore);
+            checkpoint.unsafeGlobals.resize(unsafeBefore);
+            return rawPickle(checkpoint, file, parts[0], position, firstProtocol, false, format);
+        }
         if (!value) {
             Error error = value.error();
             if (error.offset >= 0)

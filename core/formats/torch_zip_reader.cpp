@@ -179,25 +179,48 @@ Error refuseTwins(Checkpoint& checkpoint, const ZipArchive& archive)
     return makeError(ErrorCode::Corrupt, archive.twinProblem());
 }
 
-// A zip that is no torch layout (no archive folder, no data.pkl) may still carry pickles that
-// some loader unpickles (picklescan's malicious1.zip: a bare data.pkl calling eval). Before the
-// archive is refused, each record whose bytes read as a pickle is swept for its globals.
-void sweepForeignZip(Checkpoint& checkpoint, const ZipArchive& archive)
+// A zip that is no torch layout (no archive folder, no data.pkl, records outside the folder) may
+// still carry pickles that some loader unpickles (picklescan's malicious1.zip: a bare data.pkl calling eval). Before the
+// archive is refused, each record whose bytes read as a pickle is swept for its globals. Returns
+// what the refusal should add: the records whose content could not be looked at (encrypted ones,
+// modelscan's password_protected.zip), so that nobody takes "not a PyTorch archive" for "checked".
+QString sweepForeignZip(Checkpoint& checkpoint, const ZipArchive& archive)
 {
     constexpr qint64 kMaxSweptRecord = qint64(64) << 20;
+    constexpr size_t kMaxSweptRecords = 4096;
+    constexpr quint16 kFlagEncrypted = 0x0001;
     const std::vector<ZipEntry>& entries = archive.entries();
-    for (size_t entry = 0; entry < entries.size() && entry < 4096; ++entry) {
+    QStringList unread;
+    for (size_t entry = 0; entry < entries.size() && entry < kMaxSweptRecords; ++entry) {
+        const ZipEntry& info = entries[entry];
+        const bool encrypted = info.flags & kFlagEncrypted;
         const auto bytes = archive.readForSweep(int(entry), kMaxSweptRecord);
-        if (!bytes)
+        if (!bytes) {
+            unread.append(encrypted ? QStringLiteral("record '%1' is encrypted").arg(info.name) : bytes.error().message);
             continue;
+        }
         const QByteArrayView head(bytes->constData(), qMin<qsizetype>(bytes->size(), 4096));
-        if (sniffFormat(head, bytes->size()).format != SniffedFormat::LegacyPickle)
+        if (sniffFormat(head, bytes->size()).format != SniffedFormat::LegacyPickle) {
+            // A stored record flagged encrypted is read as it lies, in case the flag is a decoy
+            // (picklescan's malicious1_0x1.zip); when it holds no pickle, it is ciphertext.
+            if (encrypted)
+                unread.append(QStringLiteral("record '%1' is encrypted").arg(info.name));
             continue;
+        }
         SweepOptions options;
         options.acrossStops = true;
-        addOtherReadings(checkpoint, OtherReading::Kind::ZipRecord, entries[entry].name, 0,
+        addOtherReadings(checkpoint, OtherReading::Kind::ZipRecord, info.name, 0,
                          sweepGlobals(bytes->constData(), bytes->size(), options));
     }
+    if (entries.size() > kMaxSweptRecords)
+        unread.append(QStringLiteral("%1 records after the first %2 were not looked at").arg(entries.size() - kMaxSweptRecords).arg(kMaxSweptRecords));
+    if (unread.isEmpty())
+        return {};
+    constexpr qsizetype kMaxNamed = 3;
+    QString note = QStringLiteral("; what could not be scanned: ") + unread.mid(0, kMaxNamed).join(QStringLiteral(", "));
+    if (unread.size() > kMaxNamed)
+        note += QStringLiteral(" and %1 more").arg(unread.size() - kMaxNamed);
+    return note;
 }
 
 Result<Value*> runPickleRecord(Checkpoint& checkpoint, const ZipArchive& zip, int entry, ZipStorageLoader& loader,
@@ -273,13 +296,20 @@ Result<Value*> readTorchZip(Checkpoint& checkpoint, int fileIndex, Format* forma
         return readNumpyArchive(checkpoint, fileIndex, archive);
     }
     if (!prefixResult) {
-        sweepForeignZip(checkpoint, archive);
-        return prefixResult.error();
+        Error error = prefixResult.error();
+        error.message += sweepForeignZip(checkpoint, archive);
+        return error;
     }
     const QString prefix = *prefixResult + u'/';
     for (const ZipEntry& entry : archive.entries()) {
-        if (!entry.name.startsWith(prefix))
-            return makeError(ErrorCode::Corrupt, QStringLiteral("record '%1' is outside the archive folder '%2'").arg(entry.name, *prefixResult));
+        if (entry.name.startsWith(prefix))
+            continue;
+        // torch refuses such an archive (inline_container.cc: "file in archive is not in a
+        // subdirectory"); other loaders read its records (fickling's TorchScript polyglot): each
+        // pickle among them is swept first, so that the refusal names what those would reach.
+        Error error = makeError(ErrorCode::Corrupt, QStringLiteral("record '%1' is outside the archive folder '%2'").arg(entry.name, *prefixResult));
+        error.message += sweepForeignZip(checkpoint, archive);
+        return error;
     }
 
     if (readSmallRecord(archive, prefix + QStringLiteral("archive_format")) == QLatin1String("pt2")) {
@@ -303,10 +333,10 @@ Result<Value*> readTorchZip(Checkpoint& checkpoint, int fileIndex, Format* forma
         return readNumpyArchive(checkpoint, fileIndex, archive);
     }
     if (dataPkl < 0) {
-        sweepForeignZip(checkpoint, archive);
+        const QString unscanned = sweepForeignZip(checkpoint, archive);
         if (archive.find(prefix + QStringLiteral(".data/version")) >= 0)
-            return makeError(ErrorCode::Unsupported, QStringLiteral("a torch.package archive (no data.pkl), not a checkpoint"));
-        return makeError(ErrorCode::Corrupt, QStringLiteral("zip archive has no data.pkl record: not a torch.save checkpoint"));
+            return makeError(ErrorCode::Unsupported, QStringLiteral("a torch.package archive (no data.pkl), not a checkpoint") + unscanned);
+        return makeError(ErrorCode::Corrupt, QStringLiteral("zip archive has no data.pkl record: not a torch.save checkpoint") + unscanned);
     }
     *format = torchScript ? Format::TorchScript : Format::TorchZip;
 

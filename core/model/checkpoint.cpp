@@ -30,6 +30,7 @@ QString otherReadingKindName(OtherReading::Kind kind)
     case OtherReading::Kind::AfterStop: return QStringLiteral("after_stop");
     case OtherReading::Kind::TwinRecord: return QStringLiteral("twin_record");
     case OtherReading::Kind::ZipRecord: return QStringLiteral("zip_record");
+    case OtherReading::Kind::NestedPickle: return QStringLiteral("nested_pickle");
     }
     return QStringLiteral("unknown");
 }

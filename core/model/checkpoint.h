@@ -50,13 +50,16 @@ struct OtherReading {
                         // name twice, or names that differ only in letter case)
         ZipRecord,      // in a pickle record of a zip that is no torch layout, which other
                         // loaders unpickle
+        NestedPickle,   // in a bytes literal that is itself a pickle, in a file that already
+                        // calls something unsafe (pickle.loads of it: modelscan's malicious12)
     };
     Kind kind = Kind::AfterError;
     QString global;     // "module.name"; a part the opcodes compute at run time is "?"
     QString pickle;     // which pickle: "data.pkl", "legacy object pickle", ...
     qint64 offset = 0;  // of the opcode that names it, in that pickle's bytes
 };
-// The contract's names: after_error, file_unpickler, after_stop, twin_record, zip_record.
+// The contract's names: after_error, file_unpickler, after_stop, twin_record, zip_record,
+// nested_pickle.
 QString otherReadingKindName(OtherReading::Kind kind);
 
 // One file behind the checkpoint: the file itself, or one shard of a sharded checkpoint.

@@ -43,6 +43,11 @@ bool isMemoPut(Opcode code)
 
 bool isMemoGet(Opcode code) { return code == Opcode::Get || code == Opcode::BinGet || code == Opcode::LongBinGet; }
 
+bool isBytesOp(Opcode code)
+{
+    return code == Opcode::BinBytes || code == Opcode::ShortBinBytes || code == Opcode::BinBytes8 || code == Opcode::ByteArray8;
+}
+
 // The decimal key of GET / PUT (protocol 0); nullopt when it is not one.
 std::optional<quint64> lineKey(const char* data, const PickleOp& op)
 {
@@ -70,10 +75,32 @@ public:
             }
             step(op);
         }
+        sweepNested();
         return m_found;
     }
 
 private:
+    // The pickles held in bytes literals, one level down each time, within the same name budget.
+    void sweepNested()
+    {
+        if (m_options.nestedLevels <= 0)
+            return;
+        SweepOptions inner;
+        inner.acrossStops = true;
+        inner.nestedLevels = m_options.nestedLevels - 1;
+        for (const auto& [offset, length] : m_nested) {
+            if (m_found.size() >= m_options.maxNames)
+                break;
+            inner.maxNames = m_options.maxNames - int(m_found.size());
+            for (const SweptGlobal& found : Sweep(m_data + offset, length, inner).run()) {
+                if (!m_named.contains(found.name)) {
+                    m_named.insert(found.name);
+                    m_found.append({found.name, offset + found.offset});
+                }
+            }
+        }
+    }
+
     void restart()
     {
         m_memo.clear();
@@ -162,6 +189,14 @@ private:
             pushed(Operand());
             return;
         }
+        if (isBytesOp(code)) {
+            constexpr size_t kMaxNested = 16;
+            const QByteArrayView bytes(m_data + op.argOffset, qsizetype(op.argLength));
+            if (m_options.nestedLevels > 0 && op.offset >= m_options.from && m_nested.size() < kMaxNested && looksLikeBinaryPickle(bytes))
+                m_nested.emplace_back(op.argOffset, qint64(op.argLength));
+            pushed(Operand());
+            return;
+        }
         if (code == Opcode::StackGlobal) {
             name(m_beforeLast.value_or(QStringLiteral("?")), m_last.value_or(QStringLiteral("?")), op.offset);
             pushed(Operand());
@@ -181,9 +216,16 @@ private:
     Operand m_last, m_beforeLast;  // the two values most recently pushed, as far as known
     QSet<QString> m_named;
     QVector<SweptGlobal> m_found;
+    std::vector<std::pair<qint64, qint64>> m_nested;  // (offset, length) of bytes literals holding a pickle
 };
 
 }  // namespace
+
+bool looksLikeBinaryPickle(QByteArrayView bytes)
+{
+    constexpr quint8 kProto = 0x80, kHighestProtocol = 5;
+    return bytes.size() >= 4 && quint8(bytes[0]) == kProto && quint8(bytes[1]) <= kHighestProtocol;
+}
 
 QVector<SweptGlobal> sweepGlobals(const char* data, qint64 size, const SweepOptions& options)
 {

@@ -27,7 +27,13 @@ struct SweepOptions {
     // Go on past STOP with a fresh memo: bytes after a pickle's end may hold another pickle.
     bool acrossStops = false;
     int maxNames = 64;  // each name once, the first `maxNames` of them
+    // How many levels of pickles held in bytes literals (a pickle.loads argument) are swept too;
+    // their names are reported at the offset of the opcode inside the literal, from `data`.
+    int nestedLevels = 0;
 };
+
+// Whether BYTES, a bytes literal's content, begins as a binary pickle does (PROTO 0..5).
+bool looksLikeBinaryPickle(QByteArrayView bytes);
 
 QVector<SweptGlobal> sweepGlobals(const char* data, qint64 size, const SweepOptions& options = {});
 

@@ -463,6 +463,9 @@ private:
     const PickleMachine::JoblibArrays* m_joblib;  // null: joblib's array data is not read
     bool m_sawJoblib = false;
     bool m_framesDiffer = false;  // a frame problem was noted in this pickle
+    // Bytes literals that begin as a binary pickle does (PROTO): a call the file makes may
+    // unpickle them. (offset, length) of the first few, swept when the file proves unsafe.
+    std::vector<std::pair<qint64, qint64>> m_nestedPickles;
     bool m_sawProto = false;
     const unsigned char* const m_data;
     const qint64 m_size;
@@ -790,6 +793,17 @@ void Unpickler::sweepOtherReadings(bool failed)
             found.offset = replay.inputOffset(found.offset);
         addOtherReadings(m_checkpoint, OtherReading::Kind::FileUnpickler, m_pickleName, 0, swept, m_torchScript);
     }
+    // A pickle inside a bytes literal runs only when something the file calls unpickles it
+    // (pickle.loads, a loader's own reduce): swept only once the file is known to be unsafe, so
+    // that checkpoints holding pickled blobs as data pay nothing and are not flagged for them.
+    if (!m_nestedPickles.empty() && !m_checkpoint.unsafeGlobals.isEmpty()) {
+        SweepOptions options;
+        options.acrossStops = true;
+        options.nestedLevels = 3;  // and the pickles inside those: fickling's nested sample goes two deep
+        for (const auto& [offset, length] : m_nestedPickles)
+            addOtherReadings(m_checkpoint, OtherReading::Kind::NestedPickle, m_pickleName, offset,
+                             sweepGlobals(data + offset, length, options), m_torchScript);
+    }
 }
 
 Result<Value*> Unpickler::runOpcodes(qint64* end)
@@ -1072,6 +1086,9 @@ Status Unpickler::pushUnicodeLine(const PickleOp& op)
 Status Unpickler::pushBytesOp(const PickleOp& op)
 {
     const QByteArrayView bytes = argBytes(op);
+    constexpr size_t kMaxNestedPickles = 16;
+    if (m_nestedPickles.size() < kMaxNestedPickles && looksLikeBinaryPickle(bytes))
+        m_nestedPickles.emplace_back(op.argOffset, bytes.size());
     Value* value = make(ValueKind::Bytes);
     value->extras().bytes = QByteArray(bytes.data(), bytes.size());
     return push(value);

@@ -607,6 +607,10 @@ private:
         }
         if (m_stopped)
             return;
+        if (!m_pickle.persistentLoader) {
+            fail({QStringLiteral("UnpicklingError"), QStringLiteral("unsupported persistent id encountered")});
+            return;
+        }
         if (m_pickle.tarPersistentIds && p.kind != Kind::Tuple) {
             push(make(Kind::Tensor));  // deserialized_objects[int(saved_id)]: a tensor read from member 'tensors'
             return;
@@ -1069,6 +1073,17 @@ void zipVerdict(const SourceFile& source, WeightsOnlyVerdict* verdict)
         verdict->rejected.append(QStringLiteral("no version record"));
         return;
     }
+    // torch.load asks whether the archive is TorchScript (_is_torchscript_zip) before it unpickles
+    // anything; PyTorchStreamReader::getAllRecords refuses a record outside the archive folder
+    // (fickling's TorchScript polyglot, a zip-slip name).
+    for (const ZipEntry& entry : zip.entries()) {
+        if (entry.name.startsWith(prefix))
+            continue;
+        finish(verdict, QStringLiteral("RuntimeError"),
+               QStringLiteral("[enforce fail at inline_container.cc:252] . file in archive is not in a subdirectory %1: %2").arg(prefix, entry.name), false);
+        verdict->rejected.append(QStringLiteral("a record outside the archive folder"));
+        return;
+    }
     const int dataPkl = zip.find(prefix + QStringLiteral("data.pkl"));
     if (dataPkl < 0) {
         finish(verdict, QStringLiteral("RuntimeError"), QStringLiteral("PytorchStreamReader failed locating file data.pkl: file not found"), true);
@@ -1112,6 +1127,7 @@ void legacyVerdict(const MappedFile& file, WeightsOnlyVerdict* verdict)
         pickle.data = file.data() + position;
         pickle.size = file.size() - position;
         pickle.legacyPersistentIds = true;
+        pickle.persistentLoader = part == 3;  // the object; the others are read by pickle_module.load(f)
         parts[part] = runWeightsOnlyPickle(pickle);
         fromRun(verdict, parts[part]);
         if (!parts[part].ok)

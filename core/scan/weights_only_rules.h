@@ -42,6 +42,9 @@ struct WeightsOnlyPickle {
     qint64 fileSize = 0;               // a record claiming more than the file cannot be read
     bool legacyPersistentIds = false;  // the legacy format's 6-tuple storage ids
     bool tarPersistentIds = false;     // the 0.1.x tar format: ids are tensor keys (str)
+    // torch gives a persistent_load to the pickle that holds tensors only; the legacy format's
+    // other pickles (magic number, sys_info, ...) get the weights-only Unpickler's own, which raises.
+    bool persistentLoader = true;
     TorchRelease release = TorchRelease::Torch1_13;
     QStringList userGlobals;           // add_safe_globals (2.4+)
 };

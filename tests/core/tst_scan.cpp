@@ -77,8 +77,8 @@ private Q_SLOTS:
     void testPeerSamples();
     void testPeerNumpySamples_data();
     void testPeerNumpySamples();
-    void testPicklescanCorpus_data();
-    void testPicklescanCorpus();
+    void testPeerCorpus_data();
+    void testPeerCorpus();
     void testVerdictsByRelease_data();
     void testVerdictsByRelease();
     void cleanupTestCase();
@@ -245,7 +245,7 @@ void TestScan::testCliContract()
     QCOMPARE(usage.exitCode, 2);
 }
 
-// The attack samples of picklescan (tests/data/peers/SOURCES.md): each stops a strict reader
+// The attack samples of picklescan and modelscan (tests/data/peers/SOURCES.md): each stops a strict reader
 // part-way, after CPython would already have run its payload. The scan names the dangerous
 // globals picklescan's own tests assert, says where reading stopped, and never calls them safe.
 void TestScan::testPeerSamples_data()
@@ -274,17 +274,16 @@ void TestScan::testPeerSamples_data()
                                                       << QStringLiteral("magic number is computed by a call torch.load would run (builtins.eval(")
                                                       << QStringList{};
     // Protocol 0/1 streams read like text; each one's import is reached before it ends or fails.
-    // A file holding one pickle that makes a call, then bytes that are no pickle: torch.load
-    // would read on for the protocol version, and fails there.
-    // Raw pickles (pickle.dump) are read whole, as pickle.load reads them: complete, and unsafe.
+    // Raw pickles (pickle.dump) are read whole, as pickle.load reads them: complete, and unsafe;
+    // so is one that makes a call and is followed by bytes that start no pickle (pickle.load
+    // stops at STOP; torch.load would read on only if the call returned its magic number).
     const QString rawPickle = QStringLiteral("format:pickle");
     QTest::newRow("protocol 0 with STACK_GLOBAL") << QStringLiteral("malicious23.pkl") << QStringList{QStringLiteral("os.system")}
                                                   << rawPickle << QStringList{};
     QTest::newRow("protocol 0 with memo GETs") << QStringLiteral("malicious11.pkl") << QStringList{QStringLiteral("os.system")}
                                                << rawPickle << QStringList{};
     QTest::newRow("protocol 0, bytes after STOP") << QStringLiteral("malicious-invalid-bytes.pkl") << QStringList{QStringLiteral("os.system")}
-                                                  << QStringLiteral("legacy protocol version pickle: pickle: unknown opcode 0x0a at byte 0")
-                                                  << QStringList{};
+                                                  << rawPickle << QStringList{};
     QTest::newRow("GLOBAL, then a string past the end") << QStringLiteral("broken_model.pkl") << QStringList{QStringLiteral("builtins.exec")}
                                                         << QStringLiteral("string of 543558206 bytes at byte 16 runs past the end") << QStringList{};
     // Plain zips (no torch layout) carrying a pickle another loader unpickles.
@@ -302,6 +301,11 @@ void TestScan::testPeerSamples_data()
     // A second pickle after a benign one: a loader calling pickle.load twice runs it.
     QTest::newRow("a second pickle") << QStringLiteral("malicious6.pkl") << QStringList{QStringLiteral("requests.api.get")}
                                      << rawPickle << QStringList{QStringLiteral("after_stop:requests.api.get@60")};
+    // modelscan's malicious12: pickle.loads of a bytes literal that is a pickle calling os.system
+    // (modelscan asserts pickle.loads; CPython runs both).
+    QTest::newRow("a pickle inside a pickle") << QStringLiteral("modelscan/malicious12.pkl")
+                                              << QStringList{QStringLiteral("pickle.loads"), QStringLiteral("os.system")}
+                                              << rawPickle << QStringList{QStringLiteral("nested_pickle:os.system@23")};
 }
 
 void TestScan::testPeerSamples()
@@ -310,7 +314,7 @@ void TestScan::testPeerSamples()
     QFETCH(QStringList, dangerous);
     QFETCH(QString, stop);
     QFETCH(QStringList, readings);
-    const QString path = data(QStringLiteral("peers/picklescan/") + file);
+    const QString path = data(QStringLiteral("peers/") + (file.contains(u'/') ? file : QStringLiteral("picklescan/") + file));
     const CliRun run = runCli({QStringLiteral("scan"), path, QStringLiteral("--json")});
     QCOMPARE(run.exitCode, 1);
     const QJsonObject root = QJsonDocument::fromJson(run.out).object();
@@ -432,21 +436,61 @@ void TestScan::testPeerNumpySamples()
     QCOMPARE(listed, arrays);
 }
 
-// Every sample of picklescan's tests (tests/data/peers/picklescan) against picklescan's own scanner
-// (picklescan_verdicts.json, made by tests/data/peers/picklescan_verdicts.py): each file it calls
-// infected is flagged here, naming every Dangerous global it names; none it calls clean is flagged.
-void TestScan::testPicklescanCorpus_data()
+// Every sample of the peer scanners' tests against the peer's own verdict: picklescan's from its
+// scanner (picklescan/picklescan_verdicts.json, made by tests/data/peers/picklescan_verdicts.py),
+// modelscan's from its tests' asserts (modelscan/modelscan_expected.json, written with the samples
+// by make_modelscan_samples.py), fickling's from its tests' asserts and CPython's own readings of
+// the bytes (fickling/fickling_expected.json, by make_fickling_samples.py). Each file the peer calls infected is flagged here, naming every
+// dangerous global the peer names; none it calls clean is flagged; a file modelscan scanned and
+// found clean is safe here too, and one it skipped is refused with its cause.
+void TestScan::testPeerCorpus_data()
 {
-    addExpectedFileRows(data(QStringLiteral("peers/picklescan/picklescan_verdicts.json")), "verdict", 100);
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QJsonObject>("verdict");
+    appendExpectedFileRows(data(QStringLiteral("peers/picklescan/picklescan_verdicts.json")), QStringLiteral("picklescan/"), 100);
+    appendExpectedFileRows(data(QStringLiteral("peers/modelscan/modelscan_expected.json")), QStringLiteral("modelscan/"), 35);
+    appendExpectedFileRows(data(QStringLiteral("peers/fickling/fickling_expected.json")), QStringLiteral("fickling/"), 130);
 }
 
-void TestScan::testPicklescanCorpus()
+void TestScan::testPeerCorpus()
 {
     QFETCH(QString, file);
     QFETCH(QJsonObject, verdict);
-    const CliRun run = runCli({QStringLiteral("scan"), data(QStringLiteral("peers/picklescan/") + file), QStringLiteral("--json")});
+    const QString path = data(QStringLiteral("peers/") + file);
+    const CliRun run = runCli({QStringLiteral("scan"), path, QStringLiteral("--json")});
+    const bool modelscan = file.startsWith(QLatin1String("modelscan/"));
+    if (!verdict.value(QStringLiteral("infected")).toBool() && file.startsWith(QLatin1String("fickling/"))) {
+        // fickling's benign samples: nothing dangerous flagged. Globals fickling deems harmless
+        // but that are on no torch allow list (builtins.len, decimal.Decimal, module classes) may
+        // be; so may a pickle that reads differently in different unpicklers (a FRAME straddle).
+        QStringList harmless;
+        for (const QJsonValue& name : verdict.value(QStringLiteral("other_globals")).toArray())
+            harmless.append(name.toString());
+        const QJsonObject report = QJsonDocument::fromJson(run.out).object();
+        for (const QJsonValue& name : report.value(QStringLiteral("unsafe")).toArray())
+            QVERIFY2(harmless.contains(name.toString()), qPrintable(name.toString()));
+        QVERIFY2(run.exitCode == 0 || run.exitCode == 2 || !report.value(QStringLiteral("unsafe")).toArray().isEmpty()
+                     || !report.value(QStringLiteral("reads_differently")).toArray().isEmpty(),
+                 qPrintable(QString::fromUtf8(run.out)));
+        return;
+    }
     if (!verdict.value(QStringLiteral("infected")).toBool()) {
         QVERIFY2(run.exitCode == 0 || run.exitCode == 2, qPrintable(QString::fromUtf8(run.out)));
+        if (!modelscan)
+            return;
+        const QString skipped = verdict.value(QStringLiteral("skipped")).toString();
+        if (skipped.isEmpty()) {  // scanned by modelscan and found clean
+            QCOMPARE(run.exitCode, 0);
+            QCOMPARE(QJsonDocument::fromJson(run.out).object().value(QStringLiteral("complete")).toBool(), true);
+            return;
+        }
+        // Skipped by modelscan: refused here, naming the file and why.
+        QCOMPARE(run.exitCode, 2);
+        const QString error = QString::fromUtf8(run.err);
+        QVERIFY2(error.startsWith(QStringLiteral("statelens-cli: ") + path + QStringLiteral(": ")), qPrintable(error));
+        const QString cause = skipped.contains(QLatin1String("encrypted")) ? QStringLiteral("record 'test.txt' is encrypted")
+                                                                           : QStringLiteral("not a PyTorch checkpoint: unrecognised content");
+        QVERIFY2(error.contains(cause), qPrintable(error));
         return;
     }
     QCOMPARE(run.exitCode, 1);

@@ -16,8 +16,13 @@ void addExpectedFileRows(const QString& path, const char* valueColumn, int minim
 {
     QTest::addColumn<QString>("file");
     QTest::addColumn<QJsonObject>(valueColumn);
+    appendExpectedFileRows(path, QString(), minimum);
+}
+
+void appendExpectedFileRows(const QString& path, const QString& prefix, int minimum)
+{
     const QJsonObject files = expectedFiles(path);
     QVERIFY2(files.size() >= minimum, qPrintable(path + QStringLiteral(" is missing or short")));
     for (auto it = files.begin(); it != files.end(); ++it)
-        QTest::newRow(qPrintable(it.key())) << it.key() << it.value().toObject();
+        QTest::newRow(qPrintable(prefix + it.key())) << prefix + it.key() << it.value().toObject();
 }
